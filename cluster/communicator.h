@@ -1,0 +1,54 @@
+// The cluster as the job driver sees it: ranks, collectives, the split
+// scheduler and the block transport. Implemented over MPI (many processes)
+// and locally (one plain process, no mpirun). Nothing outside cluster/
+// includes <mpi.h>.
+//
+// Collectives must be called by every rank in the same order.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "shuffle/transport.h"
+
+namespace sluice {
+
+struct TransportOptions {
+  // Bytes of sent-but-unfinished blocks per rank. Larger: more overlap of
+  // mapping and sending; smaller: less memory held in send buffers.
+  uint64_t max_inflight_bytes = uint64_t{64} << 20;
+};
+
+class Communicator : public BlockTransport {
+ public:
+  // Root's *bytes are copied to every rank's *bytes.
+  virtual void Broadcast(std::string* bytes, int root) = 0;
+  // Every rank's `mine`, in rank order, returned at root (empty elsewhere).
+  virtual std::vector<std::string> Gather(const std::string& mine, int root) = 0;
+  // Element-wise sum over ranks, result on every rank.
+  virtual void AllReduceSum(std::vector<uint64_t>* values) = 0;
+  // Largest `value` over ranks, on every rank.
+  virtual int AllReduceMax(int value) = 0;
+  virtual void Barrier() = 0;
+
+  // Dynamic scheduling of splits 0..num_splits-1: every rank calls Start with
+  // the same count, then NextSplit until it returns -1. Each split is handed
+  // out exactly once, in increasing order, to whichever rank asks first, so a
+  // faster rank maps more.
+  virtual void StartSplits(uint32_t num_splits) = 0;
+  virtual int64_t NextSplit() = 0;
+
+  // Ends every rank of the job now with `exit_code`. Never returns.
+  [[noreturn]] virtual void Abort(int exit_code) = 0;
+  // True when several processes take part (mpirun), false for one process.
+  virtual bool distributed() const = 0;
+};
+
+// Under mpirun (detected from the launcher's environment) an MPI
+// communicator over all ranks; otherwise a one-rank local communicator that
+// needs no MPI runtime at all. Call once per process.
+std::unique_ptr<Communicator> ConnectCluster(int* argc, char*** argv, const TransportOptions& options);
+
+}  // namespace sluice

@@ -1,0 +1,248 @@
+#include "cluster/mpi_communicator.h"
+
+#include <sched.h>
+#include <time.h>
+
+#include <cstdlib>
+#include <cstring>
+
+namespace sluice {
+namespace {
+
+enum Tag : int {
+  kTagSplitRequest = 11,
+  kTagSplitReply = 12,
+  kTagBlock = 13,
+  kTagShuffleDone = 14,
+};
+
+std::string U64Bytes(uint64_t v) { return std::string(reinterpret_cast<const char*>(&v), sizeof v); }
+
+}  // namespace
+
+MpiCommunicator::MpiCommunicator(int* argc, char*** argv, const TransportOptions& options)
+    : options_(options) {
+  MPI_Init(argc, argv);
+  MPI_Comm_dup(MPI_COMM_WORLD, &comm_);
+  MPI_Comm_rank(comm_, &rank_);
+  MPI_Comm_size(comm_, &size_);
+  blocks_sent_to_.assign(size_, 0);
+  blocks_received_from_.assign(size_, 0);
+  blocks_expected_from_.assign(size_, 0);
+  done_from_.assign(size_, false);
+}
+
+MpiCommunicator::~MpiCommunicator() {
+  MPI_Comm_free(&comm_);
+  MPI_Finalize();
+}
+
+void MpiCommunicator::Broadcast(std::string* bytes, int root) {
+  uint64_t n = bytes->size();
+  MPI_Bcast(&n, 1, MPI_UINT64_T, root, comm_);
+  bytes->resize(n);
+  // MPI counts are int: send in pieces so a large plan cannot overflow.
+  constexpr uint64_t kPiece = uint64_t{1} << 30;
+  for (uint64_t off = 0; off < n; off += kPiece) {
+    int len = static_cast<int>(std::min(kPiece, n - off));
+    MPI_Bcast(bytes->data() + off, len, MPI_BYTE, root, comm_);
+  }
+}
+
+std::vector<std::string> MpiCommunicator::Gather(const std::string& mine, int root) {
+  int len = static_cast<int>(mine.size());
+  std::vector<int> lens(rank_ == root ? size_ : 0);
+  MPI_Gather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, root, comm_);
+  std::vector<int> displs;
+  std::string all;
+  if (rank_ == root) {
+    displs.resize(size_);
+    int total = 0;
+    for (int r = 0; r < size_; ++r) {
+      displs[r] = total;
+      total += lens[r];
+    }
+    all.resize(total);
+  }
+  MPI_Gatherv(mine.data(), len, MPI_BYTE, all.data(), lens.data(), displs.data(), MPI_BYTE, root,
+              comm_);
+  std::vector<std::string> out;
+  if (rank_ == root) {
+    for (int r = 0; r < size_; ++r) out.emplace_back(all.substr(displs[r], lens[r]));
+  }
+  return out;
+}
+
+void MpiCommunicator::AllReduceSum(std::vector<uint64_t>* values) {
+  MPI_Allreduce(MPI_IN_PLACE, values->data(), static_cast<int>(values->size()), MPI_UINT64_T,
+                MPI_SUM, comm_);
+}
+
+int MpiCommunicator::AllReduceMax(int value) {
+  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_INT, MPI_MAX, comm_);
+  return value;
+}
+
+void MpiCommunicator::Barrier() { MPI_Barrier(comm_); }
+
+void MpiCommunicator::StartSplits(uint32_t num_splits) {
+  num_splits_ = num_splits;
+  next_split_ = 0;
+}
+
+int64_t MpiCommunicator::NextSplit() {
+  if (rank_ == 0) {
+    Poll();  // answer peers first: they are idle while they wait
+    return next_split_ < num_splits_ ? int64_t{next_split_++} : -1;
+  }
+  split_reply_ready_ = false;
+  Isend(0, kTagSplitRequest, std::string());
+  int idle = 0;
+  while (!split_reply_ready_) {
+    if (ReceiveOne() || RetireSends()) {
+      idle = 0;
+    } else {
+      Backoff(&idle);
+    }
+  }
+  return split_reply_;
+}
+
+void MpiCommunicator::SendBlock(int dest, std::string frame) {
+  if (dest == rank_) {
+    receiver_->OnBlock(rank_, std::move(frame));
+    return;
+  }
+  int idle = 0;
+  while (inflight_bytes_ > 0 && inflight_bytes_ + frame.size() > options_.max_inflight_bytes) {
+    bool progressed = RetireSends();
+    progressed |= ReceiveOne();
+    if (progressed) {
+      idle = 0;
+    } else {
+      Backoff(&idle);
+    }
+  }
+  ++blocks_sent_to_[dest];
+  Isend(dest, kTagBlock, std::move(frame));
+}
+
+void MpiCommunicator::Isend(int dest, int tag, std::string bytes) {
+  inflight_bytes_ += bytes.size();
+  pending_.push_back(std::make_unique<PendingSend>(PendingSend{MPI_REQUEST_NULL, std::move(bytes)}));
+  PendingSend& p = *pending_.back();
+  MPI_Isend(p.bytes.data(), static_cast<int>(p.bytes.size()), MPI_BYTE, dest, tag, comm_,
+            &p.request);
+}
+
+bool MpiCommunicator::RetireSends() {
+  bool any = false;
+  for (size_t i = 0; i < pending_.size();) {
+    int done = 0;
+    MPI_Test(&pending_[i]->request, &done, MPI_STATUS_IGNORE);
+    if (done) {
+      inflight_bytes_ -= pending_[i]->bytes.size();
+      pending_[i] = std::move(pending_.back());
+      pending_.pop_back();
+      any = true;
+    } else {
+      ++i;
+    }
+  }
+  return any;
+}
+
+bool MpiCommunicator::ReceiveOne() {
+  int flag = 0;
+  MPI_Message msg;
+  MPI_Status st;
+  MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &msg, &st);
+  if (!flag) return false;
+  int count = 0;
+  MPI_Get_count(&st, MPI_BYTE, &count);
+  const int src = st.MPI_SOURCE;
+  switch (st.MPI_TAG) {
+    case kTagBlock: {
+      std::string frame(static_cast<size_t>(count), '\0');
+      MPI_Mrecv(frame.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+      ++blocks_received_from_[src];
+      receiver_->OnBlock(src, std::move(frame));
+      break;
+    }
+    case kTagSplitRequest: {
+      MPI_Mrecv(nullptr, 0, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+      int64_t split = next_split_ < num_splits_ ? int64_t{next_split_++} : -1;
+      Isend(src, kTagSplitReply, U64Bytes(static_cast<uint64_t>(split)));
+      break;
+    }
+    case kTagSplitReply: {
+      uint64_t v = 0;
+      MPI_Mrecv(&v, sizeof v, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+      split_reply_ = static_cast<int64_t>(v);
+      split_reply_ready_ = true;
+      break;
+    }
+    case kTagShuffleDone: {
+      uint64_t v = 0;
+      MPI_Mrecv(&v, sizeof v, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+      blocks_expected_from_[src] = v;
+      done_from_[src] = true;
+      break;
+    }
+    default: {
+      std::string junk(static_cast<size_t>(count), '\0');
+      MPI_Mrecv(junk.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+      break;
+    }
+  }
+  return true;
+}
+
+void MpiCommunicator::Poll() {
+  RetireSends();
+  while (ReceiveOne()) {
+  }
+}
+
+void MpiCommunicator::FinishShuffle() {
+  for (int r = 0; r < size_; ++r) {
+    if (r != rank_) Isend(r, kTagShuffleDone, U64Bytes(blocks_sent_to_[r]));
+  }
+  done_from_[rank_] = true;
+  auto complete = [this] {
+    if (!pending_.empty()) return false;
+    for (int r = 0; r < size_; ++r) {
+      if (r == rank_) continue;
+      if (!done_from_[r] || blocks_received_from_[r] != blocks_expected_from_[r]) return false;
+    }
+    return true;
+  };
+  int idle = 0;
+  while (!complete()) {
+    bool progressed = RetireSends();
+    progressed |= ReceiveOne();
+    if (progressed) {
+      idle = 0;
+    } else {
+      Backoff(&idle);
+    }
+  }
+}
+
+void MpiCommunicator::Backoff(int* idle_rounds) {
+  ++*idle_rounds;
+  if (*idle_rounds < 64) return;  // a message is usually microseconds away
+  if (*idle_rounds < 256) {
+    sched_yield();
+    return;
+  }
+  timespec ts{0, 200 * 1000};  // 0.2 ms: invisible next to a 64 MiB split
+  nanosleep(&ts, nullptr);
+}
+
+void MpiCommunicator::Abort(int exit_code) {
+  MPI_Abort(MPI_COMM_WORLD, exit_code);
+  std::_Exit(exit_code);  // MPI_Abort does not return; this satisfies [[noreturn]]
+}
+
+}  // namespace sluice

@@ -1,0 +1,79 @@
+// Communicator over MPI_COMM_WORLD. Only cluster/ sees this header.
+#pragma once
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cluster/communicator.h"
+
+namespace sluice {
+
+class MpiCommunicator final : public Communicator {
+ public:
+  // Calls MPI_Init; the destructor calls MPI_Finalize.
+  MpiCommunicator(int* argc, char*** argv, const TransportOptions& options);
+  ~MpiCommunicator() override;
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  bool distributed() const override { return true; }
+
+  void Broadcast(std::string* bytes, int root) override;
+  std::vector<std::string> Gather(const std::string& mine, int root) override;
+  void AllReduceSum(std::vector<uint64_t>* values) override;
+  int AllReduceMax(int value) override;
+  void Barrier() override;
+
+  void StartSplits(uint32_t num_splits) override;
+  int64_t NextSplit() override;
+
+  void SetReceiver(BlockReceiver* receiver) override { receiver_ = receiver; }
+  void SendBlock(int dest, std::string frame) override;
+  void Poll() override;
+  void FinishShuffle() override;
+
+  [[noreturn]] void Abort(int exit_code) override;
+
+ private:
+  struct PendingSend {
+    MPI_Request request;
+    std::string bytes;  // must outlive the request
+  };
+  // Handles one matched message; returns false when nothing was waiting.
+  bool ReceiveOne();
+  // Frees finished sends; returns true if any finished.
+  bool RetireSends();
+  void Isend(int dest, int tag, std::string bytes);
+  // Called while waiting on peers: spin briefly, then sleep in growing steps
+  // so that oversubscribed ranks leave the core to the rank doing the work.
+  void Backoff(int* idle_rounds);
+
+  MPI_Comm comm_;  // duplicate of MPI_COMM_WORLD: our tags never meet others'
+  int rank_ = 0;
+  int size_ = 1;
+  TransportOptions options_;
+  BlockReceiver* receiver_ = nullptr;
+
+  // Heap-allocated so that an in-flight buffer never moves (a short string
+  // lives inside the object, and vector growth would move it).
+  std::vector<std::unique_ptr<PendingSend>> pending_;
+  uint64_t inflight_bytes_ = 0;
+
+  // Split scheduling (counter lives on rank 0).
+  uint32_t num_splits_ = 0;
+  uint32_t next_split_ = 0;
+  bool split_reply_ready_ = false;
+  int64_t split_reply_ = -1;
+
+  // End-of-shuffle accounting, per peer rank.
+  std::vector<uint64_t> blocks_sent_to_;
+  std::vector<uint64_t> blocks_received_from_;
+  std::vector<uint64_t> blocks_expected_from_;
+  std::vector<bool> done_from_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,65 @@
+// Appends small pieces to a WritableFile through a large buffer.
+#pragma once
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "io/file_system.h"
+#include "io/status.h"
+
+namespace sluice {
+
+class BufferedWriter {
+ public:
+  explicit BufferedWriter(std::unique_ptr<WritableFile> file, size_t buffer_bytes = size_t{1} << 20)
+      : file_(std::move(file)) {
+    buf_.resize(buffer_bytes);
+  }
+
+  // Appends; the first error sticks and is returned by every later call and
+  // by Close(), so a hot loop may check only at the end.
+  Status Append(std::string_view data) {
+    if (!status_.ok()) return status_;
+    if (data.size() > buf_.size() - used_) {
+      status_ = Flush();
+      if (!status_.ok()) return status_;
+      if (data.size() >= buf_.size()) {
+        status_ = file_->Append(data);
+        bytes_ += data.size();
+        return status_;
+      }
+    }
+    std::memcpy(buf_.data() + used_, data.data(), data.size());
+    used_ += data.size();
+    bytes_ += data.size();
+    return Status::OK();
+  }
+
+  // Flushes, fsyncs and closes.
+  Status Close() {
+    if (status_.ok()) status_ = Flush();
+    if (status_.ok()) status_ = file_->Sync();
+    Status closed = file_->Close();
+    if (status_.ok()) status_ = closed;
+    return status_;
+  }
+
+  uint64_t bytes_written() const { return bytes_; }
+
+ private:
+  Status Flush() {
+    if (used_ == 0) return Status::OK();
+    Status s = file_->Append(std::string_view(buf_.data(), used_));
+    used_ = 0;
+    return s;
+  }
+  std::unique_ptr<WritableFile> file_;
+  std::string buf_;
+  size_t used_ = 0;
+  uint64_t bytes_ = 0;
+  Status status_;
+};
+
+}  // namespace sluice

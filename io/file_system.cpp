@@ -1,0 +1,301 @@
+#include "io/file_system.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace sluice {
+
+namespace {
+
+class PosixReadableFile final : public ReadableFile {
+ public:
+  PosixReadableFile(std::string path, int fd, uint64_t size)
+      : path_(std::move(path)), fd_(fd), size_(size) {}
+  ~PosixReadableFile() override { ::close(fd_); }
+
+  PosixReadableFile(const PosixReadableFile&) = delete;
+  PosixReadableFile& operator=(const PosixReadableFile&) = delete;
+
+  Status ReadAt(uint64_t offset, size_t n, char* dst, size_t* got) override {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r = ::pread(fd_, dst + done, n - done, static_cast<off_t>(offset + done));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        *got = done;
+        return Status::FromErrno("read", path_, errno);
+      }
+      if (r == 0) break;  // end of file
+      done += static_cast<size_t>(r);
+    }
+    *got = done;
+    return Status::OK();
+  }
+
+  uint64_t size() const override { return size_; }
+  const std::string& path() const override { return path_; }
+
+ private:
+  const std::string path_;
+  const int fd_;
+  const uint64_t size_;
+};
+
+class PosixWritableFile final : public WritableFile {
+ public:
+  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixWritableFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  PosixWritableFile(const PosixWritableFile&) = delete;
+  PosixWritableFile& operator=(const PosixWritableFile&) = delete;
+
+  Status Append(std::string_view data) override {
+    if (fd_ < 0) return Status::Internal("append to closed file '" + path_ + "'");
+    const char* p = data.data();
+    size_t left = data.size();
+    while (left > 0) {
+      ssize_t r = ::write(fd_, p, left);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return Status::FromErrno("write", path_, errno);
+      }
+      p += r;
+      left -= static_cast<size_t>(r);
+    }
+    return Status::OK();
+  }
+
+  Status Sync() override {
+    if (fd_ < 0) return Status::Internal("sync of closed file '" + path_ + "'");
+    if (::fsync(fd_) != 0) return Status::FromErrno("fsync", path_, errno);
+    return Status::OK();
+  }
+
+  Status Close() override {
+    if (fd_ < 0) return Status::OK();
+    int fd = fd_;
+    fd_ = -1;
+    // Linux releases the descriptor even when close() fails (EINTR included),
+    // so it must not be retried; the error still means data may be lost.
+    if (::close(fd) != 0) return Status::FromErrno("close", path_, errno);
+    return Status::OK();
+  }
+
+  const std::string& path() const override { return path_; }
+
+ private:
+  const std::string path_;
+  int fd_;
+};
+
+FileInfo InfoFromStat(const struct stat& st) {
+  FileInfo info;
+  if (S_ISREG(st.st_mode)) {
+    info.type = FileType::kRegular;
+  } else if (S_ISDIR(st.st_mode)) {
+    info.type = FileType::kDirectory;
+  } else {
+    info.type = FileType::kOther;
+  }
+  info.size = static_cast<uint64_t>(st.st_size);
+  info.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  info.device = static_cast<uint64_t>(st.st_dev);
+  info.inode = static_cast<uint64_t>(st.st_ino);
+  return info;
+}
+
+// Removes `path` without following symlinks: a symlink to a directory is
+// unlinked, never descended into, so RemoveAll cannot escape its tree.
+Status RemoveTree(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::OK();
+    return Status::FromErrno("lstat", path, errno);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return Status::FromErrno("unlink", path, errno);
+    }
+    return Status::OK();
+  }
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno("opendir", path, errno);
+  DIR* dir = ::fdopendir(fd);
+  if (dir == nullptr) {
+    int err = errno;
+    ::close(fd);
+    return Status::FromErrno("opendir", path, err);
+  }
+  // Collect names first: removing entries while readdir() walks the same
+  // directory may skip entries.
+  std::vector<std::string> names;
+  errno = 0;
+  while (struct dirent* e = ::readdir(dir)) {
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+      names.emplace_back(e->d_name);
+    }
+    errno = 0;
+  }
+  int read_err = errno;
+  ::closedir(dir);
+  if (read_err != 0) return Status::FromErrno("readdir", path, read_err);
+  for (const std::string& name : names) {
+    SLUICE_RETURN_IF_ERROR(RemoveTree(path + "/" + name));
+  }
+  if (::rmdir(path.c_str()) != 0 && errno != ENOENT) {
+    return Status::FromErrno("rmdir", path, errno);
+  }
+  return Status::OK();
+}
+
+class PosixFileSystem final : public FileSystem {
+ public:
+  Result<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& path) override {
+    int fd;
+    do {
+      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return Status::FromErrno("open", path, errno);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      int err = errno;
+      ::close(fd);
+      return Status::FromErrno("fstat", path, err);
+    }
+    return std::unique_ptr<ReadableFile>(
+        new PosixReadableFile(path, fd, static_cast<uint64_t>(st.st_size)));
+  }
+
+  Result<std::unique_ptr<WritableFile>> Create(const std::string& path) override {
+    int fd;
+    do {
+      fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return Status::FromErrno("create", path, errno);
+    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
+  }
+
+  Result<FileInfo> Stat(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return Status::FromErrno("stat", path, errno);
+    return InfoFromStat(st);
+  }
+
+  Result<std::vector<std::string>> ListDir(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return Status::FromErrno("opendir", path, errno);
+    DIR* dir = ::fdopendir(fd);
+    if (dir == nullptr) {
+      int err = errno;
+      ::close(fd);
+      return Status::FromErrno("opendir", path, err);
+    }
+    std::vector<std::string> names;
+    errno = 0;
+    while (struct dirent* e = ::readdir(dir)) {
+      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+        names.emplace_back(e->d_name);
+      }
+      errno = 0;
+    }
+    int read_err = errno;
+    ::closedir(dir);
+    if (read_err != 0) return Status::FromErrno("readdir", path, read_err);
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  Status CreateDirs(const std::string& path) override {
+    if (path.empty()) return Status::Usage("cannot create a directory with an empty name");
+    // Walk the prefixes ending before each '/', then the whole path, so that
+    // "a/b/c" creates a, a/b and a/b/c; an existing prefix is fine.
+    size_t pos = 0;
+    while (true) {
+      size_t slash = path.find('/', pos);
+      std::string prefix = slash == std::string::npos ? path : path.substr(0, slash);
+      bool last =
+          slash == std::string::npos || path.find_first_not_of('/', slash) == std::string::npos;
+      if (!prefix.empty() && ::mkdir(prefix.c_str(), 0755) != 0) {
+        int err = errno;
+        if (err != EEXIST) return Status::FromErrno("mkdir", prefix, err);
+        // EEXIST says nothing about the type: a file in the way is an error.
+        struct stat st;
+        if (::stat(prefix.c_str(), &st) != 0) return Status::FromErrno("stat", prefix, errno);
+        if (!S_ISDIR(st.st_mode)) return Status::FromErrno("mkdir", prefix, ENOTDIR);
+      }
+      if (last) break;
+      pos = slash + 1;
+    }
+    return Status::OK();
+  }
+
+  Status Rename(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+      // Reads "rename 'a' to 'b': <reason>".
+      return Status::FromErrno("rename", from + "' to '" + to, errno);
+    }
+    return Status::OK();
+  }
+
+  Status RemoveFile(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0) return Status::FromErrno("unlink", path, errno);
+    return Status::OK();
+  }
+
+  Status RemoveAll(const std::string& path) override { return RemoveTree(path); }
+
+  bool Exists(const std::string& path) override {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0;
+  }
+
+  bool IsReadable(const std::string& path) override { return ::access(path.c_str(), R_OK) == 0; }
+};
+
+}  // namespace
+
+FileSystem* FileSystem::Default() {
+  // Leaked on purpose: it has no state to release, and a static destructor
+  // could run while another thread still uses the filesystem at exit.
+  static FileSystem* const fs = new PosixFileSystem;
+  return fs;
+}
+
+Result<std::string> ReadFileToString(FileSystem& fs, const std::string& path) {
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> file, fs.OpenForRead(path));
+  std::string data;
+  // The size at open is a hint: keep reading until a short read proves EOF,
+  // in case the file grew in between.
+  size_t want = static_cast<size_t>(file->size()) + 1;
+  uint64_t offset = 0;
+  while (true) {
+    data.resize(static_cast<size_t>(offset) + want);
+    size_t got = 0;
+    Status s = file->ReadAt(offset, want, data.data() + offset, &got);
+    if (!s.ok()) return s;
+    offset += got;
+    if (got < want) break;
+    want = std::max<size_t>(want, 4096);
+  }
+  data.resize(static_cast<size_t>(offset));
+  return data;
+}
+
+Status WriteStringToFile(FileSystem& fs, const std::string& path, std::string_view data) {
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, fs.Create(path));
+  Status s = file->Append(data);
+  if (s.ok()) s = file->Sync();
+  Status closed = file->Close();
+  if (s.ok()) s = closed;
+  return s;
+}
+
+}  // namespace sluice

@@ -1,0 +1,87 @@
+// FileSystem: the one seam through which Sluice touches files.
+//
+// Production code never calls open()/fopen() directly; it asks a FileSystem.
+// Tests substitute an implementation that fails chosen calls (ENOSPC, EIO,
+// short reads) to prove that every failure surfaces as a Status.
+//
+// Thread-safety: FileSystem methods may be called concurrently. A single
+// ReadableFile / WritableFile object is used by one thread at a time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/status.h"
+
+namespace sluice {
+
+class ReadableFile {
+ public:
+  virtual ~ReadableFile() = default;
+  // Reads up to n bytes at `offset` into dst and sets *got. *got < n only at
+  // end of file (a short read from the OS is retried, not returned).
+  virtual Status ReadAt(uint64_t offset, size_t n, char* dst, size_t* got) = 0;
+  // Size when the file was opened.
+  virtual uint64_t size() const = 0;
+  virtual const std::string& path() const = 0;
+};
+
+class WritableFile {
+ public:
+  // Destroying an unclosed file closes it and ignores errors: call Close()
+  // to learn whether the data reached the filesystem.
+  virtual ~WritableFile() = default;
+  // Appends all of data (partial writes are retried internally).
+  virtual Status Append(std::string_view data) = 0;
+  // fsync: the data survives a crash once this returns OK.
+  virtual Status Sync() = 0;
+  virtual Status Close() = 0;
+  virtual const std::string& path() const = 0;
+};
+
+enum class FileType : uint8_t { kRegular, kDirectory, kOther };
+
+struct FileInfo {
+  FileType type = FileType::kOther;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  uint64_t device = 0;  // (device, inode) identify a file across symlinks
+  uint64_t inode = 0;
+};
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+
+  // The POSIX filesystem. Belongs to Sluice; never delete it.
+  static FileSystem* Default();
+
+  virtual Result<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& path) = 0;
+  // Creates or truncates `path` (mode 0644).
+  virtual Result<std::unique_ptr<WritableFile>> Create(const std::string& path) = 0;
+  // Follows symlinks. A missing path is kBadInput naming the path.
+  virtual Result<FileInfo> Stat(const std::string& path) = 0;
+  // Entry names (not paths) of a directory, without "." and "..", sorted.
+  virtual Result<std::vector<std::string>> ListDir(const std::string& path) = 0;
+  // Creates a directory and its missing parents; OK if it exists.
+  virtual Status CreateDirs(const std::string& path) = 0;
+  // rename(2): atomic within one filesystem; replaces an existing file.
+  virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  virtual Status RemoveFile(const std::string& path) = 0;
+  // Removes a file or a directory tree; OK if `path` does not exist.
+  virtual Status RemoveAll(const std::string& path) = 0;
+  virtual bool Exists(const std::string& path) = 0;
+  // access(path, R_OK) without opening: false for unreadable or missing.
+  virtual bool IsReadable(const std::string& path) = 0;
+};
+
+// Reads a whole (small) file into a string.
+Result<std::string> ReadFileToString(FileSystem& fs, const std::string& path);
+// Writes `data` to `path` with Create + Append + Sync + Close.
+Status WriteStringToFile(FileSystem& fs, const std::string& path, std::string_view data);
+
+}  // namespace sluice

@@ -1,0 +1,32 @@
+// Expands the user's --input arguments into a list of files.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "io/file_system.h"
+#include "io/status.h"
+
+namespace sluice {
+
+struct InputFile {
+  std::string path;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+};
+
+// Each spec is a file, a directory or a glob pattern (contains * ? or [).
+// - A file is taken as is.
+// - A directory is walked recursively; entries whose names start with '.' or
+//   '_' are skipped (Hadoop's convention: _SUCCESS, .crc, staging dirs);
+//   a symlink loop is detected and reported, not followed forever.
+// - A glob that matches nothing, a missing path, or an unreadable file is an
+//   error (kBadInput) naming the spec or the file, so mistakes surface before
+//   any work starts.
+// Files within one spec are sorted by path; specs keep the user's order; a
+// file named twice is listed once (first occurrence). Zero-byte files are
+// kept (they are valid and produce no records).
+Result<std::vector<InputFile>> ListInputs(FileSystem& fs, const std::vector<std::string>& specs);
+
+}  // namespace sluice

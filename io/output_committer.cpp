@@ -1,0 +1,94 @@
+#include "io/output_committer.h"
+
+#include <cstdio>
+#include <utility>
+
+namespace sluice {
+
+namespace {
+
+std::string StripTrailingSlashes(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+// "a/b/out" -> {"a/b", "out"}; "out" -> {".", "out"}; "/out" -> {"/", "out"}.
+std::pair<std::string, std::string> SplitParent(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return {".", path};
+  // Keeping the slash at index 0 makes "/out" give "/", never "".
+  std::string parent = path.substr(0, slash == 0 ? 1 : slash);
+  while (parent.size() > 1 && parent.back() == '/') parent.pop_back();
+  return {parent, path.substr(slash + 1)};
+}
+
+std::string JoinPath(const std::string& dir, const std::string& name) {
+  if (!dir.empty() && dir.back() == '/') return dir + name;
+  return dir + "/" + name;
+}
+
+// Hidden sibling of the output directory: on the same filesystem, so the
+// final rename is atomic, and skipped by input listing (leading '.').
+std::string SiblingPath(const std::string& output_dir, const char* suffix) {
+  auto [parent, name] = SplitParent(output_dir);
+  return JoinPath(parent, "." + name + suffix);
+}
+
+}  // namespace
+
+OutputCommitter::OutputCommitter(FileSystem& fs, std::string output_dir)
+    : fs_(fs), output_dir_(StripTrailingSlashes(std::move(output_dir))) {
+  staging_dir_ = SiblingPath(output_dir_, ".sluice-staging");
+}
+
+Status OutputCommitter::Prepare(bool overwrite) {
+  const std::string name = SplitParent(output_dir_).second;
+  if (name.empty() || name == "." || name == "..") {
+    return Status::Usage("output directory '" + output_dir_ + "' must name a directory");
+  }
+  if (!overwrite && fs_.Exists(output_dir_)) {
+    return Status::Usage("output directory '" + output_dir_ +
+                         "' already exists (pass --overwrite to replace it)");
+  }
+  SLUICE_RETURN_IF_ERROR(fs_.CreateDirs(SplitParent(output_dir_).first));
+  SLUICE_RETURN_IF_ERROR(fs_.RemoveAll(staging_dir_));
+  return fs_.CreateDirs(JoinPath(staging_dir_, "_temporary"));
+}
+
+std::string OutputCommitter::TaskTempPath(int partition, int rank) const {
+  return staging_dir_ + "/_temporary/" + PartName(partition) + ".r" + std::to_string(rank);
+}
+
+Status OutputCommitter::CommitTask(int partition, int rank) {
+  return fs_.Rename(TaskTempPath(partition, rank), JoinPath(staging_dir_, PartName(partition)));
+}
+
+Status OutputCommitter::CommitJob(std::string_view success_contents) {
+  SLUICE_RETURN_IF_ERROR(fs_.RemoveAll(JoinPath(staging_dir_, "_temporary")));
+  SLUICE_RETURN_IF_ERROR(
+      WriteStringToFile(fs_, JoinPath(staging_dir_, "_SUCCESS"), success_contents));
+  if (!fs_.Exists(output_dir_)) return fs_.Rename(staging_dir_, output_dir_);
+
+  // rename(2) cannot replace a non-empty directory, so the old output is
+  // moved aside first. Between the two renames no output exists, which a
+  // reader sees as "not finished yet", never as a mix of old and new.
+  const std::string old_dir = SiblingPath(output_dir_, ".sluice-old");
+  SLUICE_RETURN_IF_ERROR(fs_.RemoveAll(old_dir));  // left by a run killed here
+  SLUICE_RETURN_IF_ERROR(fs_.Rename(output_dir_, old_dir));
+  Status s = fs_.Rename(staging_dir_, output_dir_);
+  if (!s.ok()) {
+    (void)fs_.Rename(old_dir, output_dir_);  // best effort: put the old output back
+    return s;
+  }
+  return fs_.RemoveAll(old_dir);
+}
+
+void OutputCommitter::Abort() { (void)fs_.RemoveAll(staging_dir_); }
+
+std::string OutputCommitter::PartName(int partition) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "part-%05d", partition);
+  return buf;
+}
+
+}  // namespace sluice

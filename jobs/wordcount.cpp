@@ -1,0 +1,44 @@
+// WordCount: how often each word occurs in the input.
+//
+// A word is a maximal run of bytes other than space, \t, \n, \v, \f and \r.
+// Output: one "word\tcount" line per distinct word, sorted by word within
+// each part file.
+//
+//   sluice run wordcount --input books/ --output counts/
+//   mpirun -np 8 sluice run wordcount --input 'logs/*.txt' --output counts/
+#include <cstdint>
+#include <string_view>
+
+#include "runtime/job.h"
+
+namespace {
+
+constexpr bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+class WordCount : public sluice::Job<WordCount, std::string, uint64_t> {
+ public:
+  void Map(std::string_view line, Emitter& emit) {
+    size_t i = 0;
+    const size_t n = line.size();
+    while (i < n) {
+      while (i < n && IsSpace(line[i])) ++i;
+      size_t start = i;
+      while (i < n && !IsSpace(line[i])) ++i;
+      if (i > start) emit(line.substr(start, i - start), 1);
+    }
+  }
+
+  uint64_t Combine(uint64_t a, uint64_t b) { return a + b; }
+
+  void Reduce(std::string_view word, Values& counts, Output& out) {
+    uint64_t total = 0;
+    for (uint64_t c : counts) total += c;
+    out(word, total);
+  }
+};
+
+}  // namespace
+
+SLUICE_JOB(WordCount, "wordcount", "Counts the occurrences of each whitespace-separated word")

@@ -1,0 +1,163 @@
+#include "runtime/cli.h"
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "cluster/communicator.h"
+#include "runtime/job_config.h"
+#include "runtime/job_driver.h"
+#include "runtime/job_registry.h"
+#include "runtime/logging.h"
+#include "runtime/plugin_loader.h"
+
+namespace sluice {
+namespace {
+
+constexpr const char* kSluiceUsage = R"(usage: sluice COMMAND [ARGS]
+
+Commands:
+  jobs                        list the built-in jobs
+  run JOB [flags]             run a built-in job
+  run --plugin PATH [flags]   run a job plugin (a .so built with sluice_add_job)
+  run JOB --help              flags of a job
+  --version                   print the version
+
+Run as one plain process, or under mpirun for many ranks, with the same
+flags and the same output:
+  sluice run wordcount --input data/ --output out/
+  mpirun -np 8 sluice run wordcount --input data/ --output out/
+
+Exit codes: 0 ok, 2 usage, 3 bad input, 4 I/O error, 5 data corruption,
+6 the job's code failed, 70 internal error.
+)";
+
+// Everything after the job is chosen is common to `sluice run` and job
+// binaries: flags, cluster, logging, the run itself.
+int RunWithArgs(int argc, char** argv, const std::vector<std::string>& args, const JobEntry* job,
+                const std::string& plugin_path, const std::string& usage_line) {
+  JobConfig config;
+  std::vector<std::string> positional;
+  bool help = false;
+  Status parsed = ParseJobFlags(args, &config, &positional, &help);
+
+  // Connect before reporting anything, so that under mpirun one rank speaks.
+  TransportOptions transport;
+  transport.max_inflight_bytes = parsed.ok() ? config.max_inflight_bytes : transport.max_inflight_bytes;
+  std::unique_ptr<Communicator> comm = ConnectCluster(&argc, &argv, transport);
+  const bool speaker = comm->rank() == 0;
+  SetupLogging(comm->rank(), config.quiet ? "error" : config.log_level);
+
+  auto usage_error = [&](const Status& s) {
+    if (speaker) std::fprintf(stderr, "sluice: %s\n%s", s.ToString().c_str(), usage_line.c_str());
+    return ExitCodeFor(s.code());
+  };
+  if (!parsed.ok()) return usage_error(parsed);
+
+  LoadedPlugin plugin;
+  if (!plugin_path.empty()) {
+    auto loaded = LoadPlugin(plugin_path);
+    if (!loaded.ok()) return usage_error(loaded.status());
+    plugin = std::move(loaded).value();
+    job = &plugin.entry;
+  }
+  if (help) {
+    if (speaker) {
+      std::printf("%s\n%s: %s\n\n%s", usage_line.c_str(), std::string(job->name).c_str(),
+                  std::string(job->description).c_str(), JobFlagsHelp().c_str());
+    }
+    return 0;
+  }
+  // Positional form: INPUT... OUTPUT (when --output is not given).
+  if (!positional.empty()) {
+    if (config.output.empty()) {
+      config.output = positional.back();
+      positional.pop_back();
+    }
+    config.inputs.insert(config.inputs.end(), positional.begin(), positional.end());
+  }
+  Status valid = ValidateJobConfig(config);
+  if (!valid.ok()) return usage_error(valid);
+  return RunJob(*job, config, *comm);
+}
+
+}  // namespace
+
+int SluiceMain(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::fputs(kSluiceUsage, stderr);
+    return 2;
+  }
+  const std::string& cmd = args[0];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::fputs(kSluiceUsage, stdout);
+    return 0;
+  }
+  if (cmd == "--version") {
+    std::puts("sluice 0.1.0");
+    return 0;
+  }
+  if (cmd == "jobs") {
+    for (const JobEntry& e : BuiltinJobs()) {
+      std::printf("%-16s %s\n", std::string(e.name).c_str(), std::string(e.description).c_str());
+    }
+    return 0;
+  }
+  if (cmd != "run") {
+    std::fprintf(stderr, "sluice: unknown command '%s'\n\n%s", cmd.c_str(), kSluiceUsage);
+    return 2;
+  }
+  if (args.size() < 2 || args[1] == "--help" || args[1] == "-h") {
+    const bool asked = args.size() >= 2;
+    std::fprintf(asked ? stdout : stderr,
+                 "usage: sluice run JOB [flags] | sluice run --plugin PATH [flags]\n\n%s",
+                 JobFlagsHelp().c_str());
+    return asked ? 0 : 2;
+  }
+  std::string plugin_path;
+  const JobEntry* job = nullptr;
+  std::vector<std::string> rest;
+  if (args[1] == "--plugin" || args[1].rfind("--plugin=", 0) == 0) {
+    if (args[1] == "--plugin") {
+      if (args.size() < 3) {
+        std::fputs("sluice: --plugin needs a path\n", stderr);
+        return 2;
+      }
+      plugin_path = args[2];
+      rest.assign(args.begin() + 3, args.end());
+    } else {
+      plugin_path = args[1].substr(9);
+      rest.assign(args.begin() + 2, args.end());
+    }
+  } else {
+    job = FindBuiltinJob(args[1]);
+    if (job == nullptr) {
+      std::fprintf(stderr, "sluice: no built-in job named '%s' (see `sluice jobs`)\n", args[1].c_str());
+      return 2;
+    }
+    rest.assign(args.begin() + 2, args.end());
+  }
+  std::string usage = "usage: sluice run " + (job ? std::string(job->name) : "--plugin " + plugin_path) +
+                      " --input PATH... --output DIR [flags]\n";
+  return RunWithArgs(argc, argv, rest, job, plugin_path, usage);
+}
+
+int JobBinaryMain(int argc, char** argv) {
+  const auto& jobs = BuiltinJobs();
+  if (jobs.size() != 1) {
+    std::fprintf(stderr, "sluice: a job binary must contain exactly one job (found %zu)\n", jobs.size());
+    return 70;
+  }
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string usage = "usage: " + std::string(jobs[0].name) + " [flags] INPUT... OUTPUT\n";
+  if (args.empty()) {
+    std::fputs(usage.c_str(), stderr);
+    return 2;
+  }
+  return RunWithArgs(argc, argv, args, &jobs[0], "", usage);
+}
+
+}  // namespace sluice

@@ -1,0 +1,69 @@
+// Counters: the numbers that prove a job neither lost nor invented records.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace sluice {
+
+// Built-in counters of one rank. The driver sums them over ranks and checks
+// that they reconcile (see JobDriver): a mismatch fails the job.
+struct TaskCounters {
+  uint64_t input_bytes = 0;             // bytes of the lines handed to map()
+  uint64_t input_records = 0;           // lines handed to map()
+  uint64_t map_output_records = 0;      // emit() calls
+  uint64_t combine_input_records = 0;   // records that went into the combiner
+  uint64_t combine_output_records = 0;  // records the combiner let out
+  uint64_t shuffle_records = 0;         // records put into blocks
+  uint64_t shuffle_blocks = 0;
+  uint64_t shuffle_raw_bytes = 0;       // serialized bytes before zstd
+  uint64_t shuffle_packed_bytes = 0;    // bytes after zstd, with frame headers
+  uint64_t reduce_input_records = 0;    // records decoded on the reduce side
+  uint64_t reduce_input_groups = 0;     // distinct keys = reduce() calls
+  uint64_t output_records = 0;
+  uint64_t output_bytes = 0;
+
+  static constexpr size_t kCount = 13;
+  static constexpr std::array<std::string_view, kCount> kNames = {
+      "input_bytes",           "input_records",          "map_output_records",
+      "combine_input_records", "combine_output_records", "shuffle_records",
+      "shuffle_blocks",        "shuffle_raw_bytes",      "shuffle_packed_bytes",
+      "reduce_input_records",  "reduce_input_groups",    "output_records",
+      "output_bytes"};
+  std::array<uint64_t, kCount> ToArray() const {
+    return {input_bytes,           input_records,          map_output_records,
+            combine_input_records, combine_output_records, shuffle_records,
+            shuffle_blocks,        shuffle_raw_bytes,      shuffle_packed_bytes,
+            reduce_input_records,  reduce_input_groups,    output_records,
+            output_bytes};
+  }
+};
+
+class Counter {
+ public:
+  void Add(uint64_t n = 1) { value_ += n; }
+  uint64_t value() const { return value_; }
+
+ private:
+  uint64_t value_ = 0;
+};
+
+// A job's own counters by name. References returned by Get stay valid for
+// the life of the job: look one up once, then Add() in the hot loop.
+class UserCounters {
+ public:
+  Counter& Get(std::string_view name) {
+    auto it = counters_.find(name);
+    if (it == counters_.end()) it = counters_.emplace(std::string(name), Counter()).first;
+    return it->second;
+  }
+  const std::map<std::string, Counter, std::less<>>& all() const { return counters_; }
+
+ private:
+  std::map<std::string, Counter, std::less<>> counters_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,42 @@
+// Everything a run of a job is configured with, from flags.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "io/status.h"
+#include "runtime/job_settings.h"
+
+namespace sluice {
+
+struct JobConfig {
+  std::vector<std::string> inputs;  // files, directories, globs
+  std::string output;               // directory; must not exist unless overwrite
+  bool overwrite = false;
+  // Bytes of input per map task. Larger: less scheduling, coarser balance.
+  uint64_t split_size = uint64_t{64} << 20;
+  // Cap on bytes of shuffle blocks in flight per rank.
+  uint64_t max_inflight_bytes = uint64_t{64} << 20;
+  JobSettings settings;
+  std::string log_level = "info";
+  bool quiet = false;  // only errors on stderr
+};
+
+// Parses "64M", "1G", "4096", "512K" (powers of 1024). `flag` names the flag
+// in the error.
+Result<uint64_t> ParseSize(const std::string& flag, const std::string& text);
+
+// Parses job flags from args. Unknown flags and bad values are kUsage errors
+// naming the flag. Arguments that are not flags are appended to *positional.
+// Sets *help when --help / -h is present.
+Status ParseJobFlags(const std::vector<std::string>& args, JobConfig* config,
+                     std::vector<std::string>* positional, bool* help);
+
+// Checks the parsed config as a whole (inputs and output given, ranges).
+Status ValidateJobConfig(const JobConfig& config);
+
+// The flag reference printed by --help.
+std::string JobFlagsHelp();
+
+}  // namespace sluice

@@ -1,0 +1,326 @@
+#include "runtime/job_driver.h"
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cinttypes>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "io/buffered_writer.h"
+#include "io/input_lister.h"
+#include "io/output_committer.h"
+#include "io/split_planner.h"
+#include "runtime/plan_codec.h"
+#include "shuffle/partitioner.h"
+#include "shuffle/serde.h"
+
+namespace sluice {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+uint64_t PeakRssBytes() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<uint64_t>(ru.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+std::string Mib(uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  return buf;
+}
+
+// Keeps the blocks this rank receives, per partition it owns.
+class ReceivedBlocks final : public BlockReceiver {
+ public:
+  explicit ReceivedBlocks(uint32_t partitions) : by_partition_(partitions) {}
+  void OnBlock(int source, std::string frame) override {
+    auto info = BlockDecoder::PeekHeader(frame, "block from rank " + std::to_string(source));
+    if (!info.ok()) {
+      if (status_.ok()) status_ = info.status();
+      return;
+    }
+    if (info->partition >= by_partition_.size()) {
+      if (status_.ok()) {
+        status_ = Status::Corruption("block from rank " + std::to_string(source) +
+                                     " names partition " + std::to_string(info->partition));
+      }
+      return;
+    }
+    bytes_ += frame.size();
+    by_partition_[info->partition].push_back(std::move(frame));
+  }
+  std::vector<std::string>* partition(uint32_t p) { return &by_partition_[p]; }
+  const Status& status() const { return status_; }
+
+ private:
+  std::vector<std::vector<std::string>> by_partition_;
+  uint64_t bytes_ = 0;
+  Status status_;
+};
+
+// Rank 0's plan, or the reason there is none.
+struct PlanOutcome {
+  Status status;
+  JobPlan plan;
+};
+
+PlanOutcome MakePlan(const JobConfig& config, OutputCommitter& committer) {
+  PlanOutcome out;
+  FileSystem& fs = *FileSystem::Default();
+  auto files = ListInputs(fs, config.inputs);
+  if (!files.ok()) {
+    out.status = files.status();
+    return out;
+  }
+  out.plan.files = std::move(files).value();
+  out.plan.splits = PlanSplits(out.plan.files, config.split_size);
+  for (const InputFile& f : out.plan.files) out.plan.total_bytes += f.size;
+  out.status = committer.Prepare(config.overwrite);
+  return out;
+}
+
+// Broadcasts rank 0's status so that every rank takes the same branch.
+Status AgreeOnStatus(Communicator& comm, const Status& root_status) {
+  std::string bytes;
+  if (comm.rank() == 0) {
+    bytes.push_back(static_cast<char>(root_status.code()));
+    bytes.append(root_status.message());
+  }
+  comm.Broadcast(&bytes, 0);
+  return Status(static_cast<StatusCode>(bytes[0]), bytes.substr(1));
+}
+
+class Run {
+ public:
+  Run(const JobEntry& job, const JobConfig& config, Communicator& comm)
+      : job_(job),
+        config_(config),
+        comm_(comm),
+        committer_(*FileSystem::Default(), config.output) {}
+
+  int Execute() {
+    const auto start = Clock::now();
+    // --- plan (rank 0), agreed by all ---
+    PlanOutcome planned;
+    if (comm_.rank() == 0) planned = MakePlan(config_, committer_);
+    Status agreed = AgreeOnStatus(comm_, planned.status);
+    if (!agreed.ok()) {
+      if (comm_.rank() == 0) spdlog::error("{}", agreed.ToString());
+      return ExitCodeFor(agreed.code());
+    }
+    std::string plan_bytes;
+    if (comm_.rank() == 0) plan_bytes = EncodePlan(planned.plan);
+    comm_.Broadcast(&plan_bytes, 0);
+    auto decoded = DecodePlan(plan_bytes);
+    if (!decoded.ok()) Fail("plan", decoded.status());
+    plan_ = std::move(decoded).value();
+    if (comm_.rank() == 0) {
+      spdlog::info("job {}: {} input file(s), {}, {} split(s), {} partition(s), {} rank(s)", job_.name,
+                   plan_.files.size(), Mib(plan_.total_bytes), plan_.splits.size(),
+                   config_.settings.partitions, comm_.size());
+    }
+
+    // --- map + shuffle ---
+    runner_.reset(job_.create());
+    Check("setup", runner_->Setup(config_.settings, &comm_));
+    ReceivedBlocks received(config_.settings.partitions);
+    comm_.SetReceiver(&received);
+    const auto map_start = Clock::now();
+    comm_.StartSplits(static_cast<uint32_t>(plan_.splits.size()));
+    uint32_t my_splits = 0;
+    for (int64_t s; (s = comm_.NextSplit()) >= 0;) {
+      MapTask task{&plan_.splits[s], &plan_.files, FileSystem::Default()};
+      Check("map", runner_->RunMapTask(task));
+      Check("shuffle", received.status());
+      ++my_splits;
+    }
+    comm_.FinishShuffle();
+    Check("shuffle", received.status());
+    const double map_seconds = SecondsSince(map_start);
+    spdlog::debug("map+shuffle done: {} split(s) in {:.2f}s", my_splits, map_seconds);
+    if (comm_.rank() == 0) spdlog::info("map+shuffle: {:.2f}s", map_seconds);
+
+    // --- reduce, writing task-private files ---
+    const auto reduce_start = Clock::now();
+    uint64_t output_bytes = 0;
+    for (uint32_t p = 0; p < config_.settings.partitions; ++p) {
+      if (OwnerOf(p, comm_.size()) != comm_.rank()) continue;
+      output_bytes += ReducePartition(p, received.partition(p));
+    }
+    const double reduce_seconds = SecondsSince(reduce_start);
+    if (comm_.rank() == 0) spdlog::info("reduce: {:.2f}s", reduce_seconds);
+
+    // --- reconcile counters, then commit ---
+    TaskCounters mine = runner_->counters();
+    mine.output_bytes = output_bytes;
+    auto arr = mine.ToArray();
+    std::vector<uint64_t> totals(arr.begin(), arr.end());
+    totals.push_back(PeakRssBytes());  // summed, only used for the mean
+    comm_.AllReduceSum(&totals);
+    Status reconciled = Reconcile(totals);
+    std::vector<std::string> rss = comm_.Gather(std::to_string(PeakRssBytes()), 0);
+    std::map<std::string, uint64_t> user = GatherUserCounters();
+    if (!reconciled.ok()) {
+      // Every rank holds the same sums, so every rank reaches this branch.
+      if (comm_.rank() == 0) {
+        committer_.Abort();
+        spdlog::error("{}", reconciled.ToString());
+      }
+      return ExitCodeFor(reconciled.code());
+    }
+    if (comm_.rank() == 0) {
+      Check("commit", committer_.CommitJob(SuccessContents(totals, user)));
+      const double seconds = SecondsSince(start);
+      PrintSummary(totals, user, rss, seconds);
+    }
+    comm_.Barrier();  // nobody exits before the output is in place
+    return 0;
+  }
+
+ private:
+  uint64_t ReducePartition(uint32_t p, std::vector<std::string>* frames) {
+    FileSystem& fs = *FileSystem::Default();
+    const std::string temp = committer_.TaskTempPath(static_cast<int>(p), comm_.rank());
+    auto file = fs.Create(temp);
+    Check("reduce", file.status());
+    BufferedWriter writer(std::move(file).value());
+    Check("reduce", runner_->RunReduceTask(p, frames, &writer));
+    Check("reduce", writer.Close());
+    Check("commit", committer_.CommitTask(static_cast<int>(p), comm_.rank()));
+    return writer.bytes_written();
+  }
+
+  // The promises of DESIGN.md invariant 3, on global sums.
+  Status Reconcile(const std::vector<uint64_t>& t) const {
+    auto at = [&](std::string_view name) {
+      for (size_t i = 0; i < TaskCounters::kCount; ++i) {
+        if (TaskCounters::kNames[i] == name) return t[i];
+      }
+      return uint64_t{0};
+    };
+    auto mismatch = [](std::string what, uint64_t a, uint64_t b) {
+      return Status::Corruption("counters do not reconcile: " + what + " (" + std::to_string(a) +
+                                " vs " + std::to_string(b) + "); output discarded");
+    };
+    if (at("input_bytes") != plan_.total_bytes) {
+      return mismatch("input bytes read != input bytes planned", at("input_bytes"), plan_.total_bytes);
+    }
+    const bool combined = at("combine_input_records") > 0;
+    if (combined) {
+      if (at("combine_input_records") != at("map_output_records")) {
+        return mismatch("map output records != combine input records", at("map_output_records"),
+                        at("combine_input_records"));
+      }
+      if (at("combine_output_records") != at("shuffle_records")) {
+        return mismatch("combine output records != shuffled records", at("combine_output_records"),
+                        at("shuffle_records"));
+      }
+    } else if (at("map_output_records") != at("shuffle_records")) {
+      return mismatch("map output records != shuffled records", at("map_output_records"),
+                      at("shuffle_records"));
+    }
+    if (at("shuffle_records") != at("reduce_input_records")) {
+      return mismatch("shuffled records != reduce input records", at("shuffle_records"),
+                      at("reduce_input_records"));
+    }
+    return Status::OK();
+  }
+
+  std::map<std::string, uint64_t> GatherUserCounters() {
+    std::string mine;
+    for (const auto& [name, value] : runner_->user_counters()) {
+      Encode(&mine, name);
+      Encode(&mine, value);
+    }
+    std::map<std::string, uint64_t> sums;
+    for (const std::string& bytes : comm_.Gather(mine, 0)) {
+      ByteReader r{bytes.data(), bytes.data() + bytes.size()};
+      std::string name;
+      uint64_t value = 0;
+      while (r.p != r.end && Decode(r, &name) && Decode(r, &value)) sums[name] += value;
+    }
+    return sums;
+  }
+
+  std::string SuccessContents(const std::vector<uint64_t>& totals,
+                              const std::map<std::string, uint64_t>& user) const {
+    std::string s = "job\t" + std::string(job_.name) + "\n";
+    s += "ranks\t" + std::to_string(comm_.size()) + "\n";
+    s += "partitions\t" + std::to_string(config_.settings.partitions) + "\n";
+    for (size_t i = 0; i < TaskCounters::kCount; ++i) {
+      s += std::string(TaskCounters::kNames[i]) + "\t" + std::to_string(totals[i]) + "\n";
+    }
+    for (const auto& [name, value] : user) s += "user." + name + "\t" + std::to_string(value) + "\n";
+    return s;
+  }
+
+  void PrintSummary(const std::vector<uint64_t>& t, const std::map<std::string, uint64_t>& user,
+                    const std::vector<std::string>& rss, double seconds) const {
+    const double mb = static_cast<double>(plan_.total_bytes) / 1e6;
+    spdlog::info("done in {:.2f}s: {:.1f} MB input, {:.1f} MB/s, output in {}", seconds, mb,
+                 seconds > 0 ? mb / seconds : 0.0, committer_.output_dir());
+    std::string counters;
+    for (size_t i = 0; i < TaskCounters::kCount; ++i) {
+      counters += fmt::format("\n  {:<24}{:>16}", TaskCounters::kNames[i], t[i]);
+    }
+    for (const auto& [name, value] : user) counters += fmt::format("\n  {:<24}{:>16}", name, value);
+    spdlog::info("counters:{}", counters);
+    if (t[8] > 0) {
+      spdlog::info("shuffle compression: {:.2f}x ({} -> {})",
+                   static_cast<double>(t[7]) / static_cast<double>(t[8]), Mib(t[7]), Mib(t[8]));
+    }
+    std::string peaks;
+    for (size_t r = 0; r < rss.size(); ++r) {
+      peaks += fmt::format("{}rank {}: {}", r ? ", " : "", r, Mib(std::stoull(rss[r])));
+    }
+    spdlog::info("peak RSS per rank: {}", peaks);
+  }
+
+  void Check(const char* phase, const Status& s) {
+    if (!s.ok()) Fail(phase, s);
+  }
+
+  [[noreturn]] void Fail(const char* phase, const Status& s) {
+    spdlog::error("job failed in {} on rank {}: {}", phase, comm_.rank(), s.ToString());
+    spdlog::default_logger()->flush();
+    committer_.Abort();
+    comm_.Abort(ExitCodeFor(s.code()));
+    std::abort();  // not reached: GCC does not trust [[noreturn]] on a virtual call
+  }
+
+  const JobEntry& job_;
+  const JobConfig& config_;
+  Communicator& comm_;
+  OutputCommitter committer_;
+  JobPlan plan_;
+  std::unique_ptr<JobRunner> runner_;
+};
+
+}  // namespace
+
+int RunJob(const JobEntry& job, const JobConfig& config, Communicator& comm) {
+  Run run(job, config, comm);
+  try {
+    return run.Execute();
+  } catch (const std::exception& e) {
+    spdlog::error("job failed on rank {}: internal error: {}", comm.rank(), e.what());
+    spdlog::default_logger()->flush();
+    OutputCommitter(*FileSystem::Default(), config.output).Abort();
+    comm.Abort(ExitCodeFor(StatusCode::kInternal));
+    std::abort();  // not reached
+  }
+}
+
+}  // namespace sluice

@@ -1,0 +1,21 @@
+// Rank 0's plan (input files and splits) as bytes, for the broadcast.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "io/split_planner.h"
+#include "io/status.h"
+
+namespace sluice {
+
+struct JobPlan {
+  std::vector<InputFile> files;
+  std::vector<Split> splits;
+  uint64_t total_bytes = 0;
+};
+
+std::string EncodePlan(const JobPlan& plan);
+Result<JobPlan> DecodePlan(const std::string& bytes);
+
+}  // namespace sluice

@@ -1,0 +1,176 @@
+#include "shuffle/block_codec.h"
+
+#include <zstd.h>
+
+#include <bit>
+#include <cstring>
+#include <new>
+#include <string>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+namespace sluice {
+namespace {
+
+static_assert(std::endian::native == std::endian::little,
+              "frame headers are stored little-endian and copied with memcpy");
+
+// 'S','L','B','1' read as a little-endian u32.
+constexpr uint32_t kMagic = 0x31424C53u;
+constexpr uint32_t kVersion = 1;
+
+// Byte offsets of the header fields (see block_codec.h).
+constexpr size_t kOffMagic = 0;
+constexpr size_t kOffVersion = 4;
+constexpr size_t kOffPartition = 8;
+constexpr size_t kOffSplit = 12;
+constexpr size_t kOffSeq = 16;
+constexpr size_t kOffRecords = 20;
+constexpr size_t kOffRawSize = 24;
+constexpr size_t kOffPackedSize = 28;
+constexpr size_t kOffPayloadHash = 32;
+constexpr size_t kOffHeaderHash = 40;
+static_assert(kOffHeaderHash + 8 == kBlockHeaderBytes);
+
+uint32_t Load32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+uint64_t Load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+void Store32(char* p, uint32_t v) { std::memcpy(p, &v, sizeof v); }
+void Store64(char* p, uint64_t v) { std::memcpy(p, &v, sizeof v); }
+
+uint64_t HeaderHash(const char* header) { return XXH3_64bits(header, kOffHeaderHash); }
+
+std::string Describe(std::string_view origin, std::string_view what, size_t frame_bytes) {
+  std::string msg(origin);
+  msg += ": ";
+  msg += what;
+  msg += " (frame of ";
+  msg += std::to_string(frame_bytes);
+  msg += " bytes)";
+  return msg;
+}
+
+}  // namespace
+
+BlockEncoder::BlockEncoder(int compression_level)
+    : cctx_(ZSTD_createCCtx()), level_(compression_level) {
+  if (cctx_ == nullptr) throw std::bad_alloc();
+  auto* cctx = static_cast<ZSTD_CCtx*>(cctx_);
+  // Both parameters are in range for any level zstd accepts (it clamps levels).
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level_);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+}
+
+BlockEncoder::~BlockEncoder() { ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(cctx_)); }
+
+Status BlockEncoder::Encode(BlockInfo info, std::string_view raw, std::string* frame) {
+  if (raw.size() > kMaxBlockRawBytes) {
+    return Status::Internal("block of " + std::to_string(raw.size()) +
+                            " raw bytes exceeds the limit of " + std::to_string(kMaxBlockRawBytes));
+  }
+  const size_t bound = ZSTD_compressBound(raw.size());
+  frame->resize(kBlockHeaderBytes + bound);
+  char* out = frame->data();
+  const size_t packed = ZSTD_compress2(static_cast<ZSTD_CCtx*>(cctx_), out + kBlockHeaderBytes,
+                                       bound, raw.data(), raw.size());
+  if (ZSTD_isError(packed)) {
+    frame->clear();
+    return Status::Internal(std::string("zstd compression failed: ") + ZSTD_getErrorName(packed));
+  }
+  frame->resize(kBlockHeaderBytes + packed);
+  out = frame->data();
+
+  Store32(out + kOffMagic, kMagic);
+  Store32(out + kOffVersion, kVersion);
+  Store32(out + kOffPartition, info.partition);
+  Store32(out + kOffSplit, info.split);
+  Store32(out + kOffSeq, info.seq);
+  Store32(out + kOffRecords, info.records);
+  Store32(out + kOffRawSize, static_cast<uint32_t>(raw.size()));
+  // compressBound(256 MiB) is far below 4 GiB, so the packed size fits.
+  Store32(out + kOffPackedSize, static_cast<uint32_t>(packed));
+  Store64(out + kOffPayloadHash, XXH3_64bits(out + kBlockHeaderBytes, packed));
+  Store64(out + kOffHeaderHash, HeaderHash(out));
+  return Status::OK();
+}
+
+BlockDecoder::BlockDecoder() : dctx_(ZSTD_createDCtx()) {
+  if (dctx_ == nullptr) throw std::bad_alloc();
+}
+
+BlockDecoder::~BlockDecoder() { ZSTD_freeDCtx(static_cast<ZSTD_DCtx*>(dctx_)); }
+
+Result<BlockInfo> BlockDecoder::PeekHeader(std::string_view frame, std::string_view origin) {
+  if (frame.size() < kBlockHeaderBytes) {
+    return Status::Corruption(std::string(origin) + ": truncated block header (" +
+                              std::to_string(frame.size()) + " bytes)");
+  }
+  const char* h = frame.data();
+  if (Load32(h + kOffMagic) != kMagic) {
+    return Status::Corruption(Describe(origin, "bad block magic", frame.size()));
+  }
+  if (const uint32_t version = Load32(h + kOffVersion); version != kVersion) {
+    return Status::Corruption(
+        Describe(origin, "unsupported block version " + std::to_string(version), frame.size()));
+  }
+  if (Load64(h + kOffHeaderHash) != HeaderHash(h)) {
+    return Status::Corruption(Describe(origin, "block header checksum mismatch", frame.size()));
+  }
+  BlockInfo info;
+  info.partition = Load32(h + kOffPartition);
+  info.split = Load32(h + kOffSplit);
+  info.seq = Load32(h + kOffSeq);
+  info.records = Load32(h + kOffRecords);
+  info.raw_size = Load32(h + kOffRawSize);
+  info.packed_size = Load32(h + kOffPackedSize);
+  if (info.packed_size != frame.size() - kBlockHeaderBytes) {
+    return Status::Corruption(Describe(
+        origin,
+        "block packed size " + std::to_string(info.packed_size) + " does not match the frame",
+        frame.size()));
+  }
+  if (info.raw_size > kMaxBlockRawBytes) {
+    return Status::Corruption(Describe(origin,
+                                       "block raw size " + std::to_string(info.raw_size) +
+                                           " exceeds the limit of " +
+                                           std::to_string(kMaxBlockRawBytes),
+                                       frame.size()));
+  }
+  return info;
+}
+
+Status BlockDecoder::Decode(std::string_view frame, std::string_view origin, BlockInfo* info,
+                            std::string* raw) {
+  SLUICE_ASSIGN_OR_RETURN(BlockInfo header, PeekHeader(frame, origin));
+  const char* payload = frame.data() + kBlockHeaderBytes;
+  if (Load64(frame.data() + kOffPayloadHash) != XXH3_64bits(payload, header.packed_size)) {
+    return Status::Corruption(Describe(origin, "payload checksum mismatch", frame.size()));
+  }
+  raw->resize(header.raw_size);
+  const size_t got = ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(dctx_), raw->data(), raw->size(),
+                                         payload, header.packed_size);
+  if (ZSTD_isError(got)) {
+    raw->clear();
+    return Status::Corruption(Describe(
+        origin, std::string("zstd decompression failed: ") + ZSTD_getErrorName(got), frame.size()));
+  }
+  if (got != header.raw_size) {
+    raw->clear();
+    return Status::Corruption(Describe(origin,
+                                       "block decompressed to " + std::to_string(got) +
+                                           " bytes, header says " + std::to_string(header.raw_size),
+                                       frame.size()));
+  }
+  *info = header;
+  return Status::OK();
+}
+
+}  // namespace sluice

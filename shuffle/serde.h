@@ -1,0 +1,205 @@
+// How keys and values become bytes in a block, and back.
+//
+// Plain types travel as bytes: integers, floating point and enums are copied
+// raw (little-endian), strings are a varint length and the bytes, pairs and
+// tuples are their members in order. Anything else goes through Cereal's
+// binary archive, framed by a varint length so that a decoder never reads
+// past it. Cereal is the slow path; it is there so users can shuffle their
+// own types by writing a `serialize(Archive&)` member.
+//
+// Decoding never trusts its input: every read is bounds-checked and a
+// malformed encoding makes Decode return false (Cereal exceptions included).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <istream>
+#include <ostream>
+#include <streambuf>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include <cereal/archives/binary.hpp>
+#include <cereal/types/map.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/tuple.hpp>
+#include <cereal/types/utility.hpp>
+#include <cereal/types/vector.hpp>
+
+namespace sluice {
+
+// The form in which a decoded T is handed to user code: strings are views
+// into the decoded block (no copy, no allocation); everything else is T.
+template <class T>
+struct ViewOf {
+  using type = T;
+};
+template <>
+struct ViewOf<std::string> {
+  using type = std::string_view;
+};
+template <class T>
+using ViewOfT = typename ViewOf<T>::type;
+
+// A bounds-checked cursor over bytes being decoded.
+struct ByteReader {
+  const char* p;
+  const char* end;
+  size_t remaining() const { return static_cast<size_t>(end - p); }
+};
+
+namespace serde_detail {
+
+template <class T>
+struct IsPair : std::false_type {};
+template <class A, class B>
+struct IsPair<std::pair<A, B>> : std::true_type {};
+template <class T>
+struct IsTuple : std::false_type {};
+template <class... Ts>
+struct IsTuple<std::tuple<Ts...>> : std::true_type {};
+
+template <class T>
+inline constexpr bool kRaw = std::is_arithmetic_v<T> || std::is_enum_v<T>;
+template <class T>
+inline constexpr bool kString =
+    std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>;
+
+// Appends to a std::string: lets Cereal write straight into a block buffer.
+class StringAppendBuf : public std::streambuf {
+ public:
+  explicit StringAppendBuf(std::string* out) : out_(out) {}
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    out_->append(s, static_cast<size_t>(n));
+    return n;
+  }
+  int_type overflow(int_type c) override {
+    if (c != traits_type::eof()) out_->push_back(static_cast<char>(c));
+    return c;
+  }
+
+ private:
+  std::string* out_;
+};
+
+// Reads from a fixed byte range: Cereal cannot run past the framed object.
+class SpanReadBuf : public std::streambuf {
+ public:
+  SpanReadBuf(const char* p, size_t n) {
+    char* b = const_cast<char*>(p);  // get area is never written through
+    setg(b, b, b + n);
+  }
+};
+
+}  // namespace serde_detail
+
+inline void PutVarint(std::string* out, uint64_t v) {
+  char buf[10];
+  int n = 0;
+  while (v >= 0x80) {
+    buf[n++] = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  buf[n++] = static_cast<char>(v);
+  out->append(buf, n);
+}
+
+inline bool GetVarint(ByteReader& r, uint64_t* v) {
+  uint64_t result = 0;
+  for (int shift = 0; shift <= 63 && r.p < r.end; shift += 7) {
+    uint64_t byte = static_cast<unsigned char>(*r.p++);
+    result |= (byte & 0x7f) << shift;
+    if (!(byte & 0x80)) {
+      *v = result;
+      return true;
+    }
+  }
+  return false;
+}
+
+template <class T>
+void Encode(std::string* out, const T& v);
+template <class T>
+bool Decode(ByteReader& r, T* v);
+
+template <class T>
+void Encode(std::string* out, const T& v) {
+  using namespace serde_detail;
+  if constexpr (kRaw<T>) {
+    out->append(reinterpret_cast<const char*>(&v), sizeof(T));
+  } else if constexpr (kString<T>) {
+    PutVarint(out, v.size());
+    out->append(v.data(), v.size());
+  } else if constexpr (IsPair<T>::value) {
+    Encode(out, v.first);
+    Encode(out, v.second);
+  } else if constexpr (IsTuple<T>::value) {
+    std::apply([out](const auto&... e) { (Encode(out, e), ...); }, v);
+  } else {
+    // Length-framed Cereal: reserve the varint after the fact by encoding into
+    // a scratch tail, then splicing the length in front of it.
+    std::string body;
+    {
+      StringAppendBuf buf(&body);
+      std::ostream os(&buf);
+      cereal::BinaryOutputArchive ar(os);
+      ar(v);
+    }
+    PutVarint(out, body.size());
+    out->append(body);
+  }
+}
+
+template <class T>
+bool Decode(ByteReader& r, T* v) {
+  using namespace serde_detail;
+  if constexpr (kRaw<T>) {
+    if (r.remaining() < sizeof(T)) return false;
+    std::memcpy(v, r.p, sizeof(T));
+    r.p += sizeof(T);
+    return true;
+  } else if constexpr (kString<T>) {
+    uint64_t n;
+    if (!GetVarint(r, &n) || n > r.remaining()) return false;
+    *v = T(r.p, static_cast<size_t>(n));
+    r.p += n;
+    return true;
+  } else if constexpr (IsPair<T>::value) {
+    return Decode(r, &v->first) && Decode(r, &v->second);
+  } else if constexpr (IsTuple<T>::value) {
+    return std::apply([&r](auto&... e) { return (Decode(r, &e) && ...); }, *v);
+  } else {
+    uint64_t n;
+    if (!GetVarint(r, &n) || n > r.remaining()) return false;
+    try {
+      SpanReadBuf buf(r.p, static_cast<size_t>(n));
+      std::istream is(&buf);
+      cereal::BinaryInputArchive ar(is);
+      ar(*v);
+    } catch (const std::exception&) {
+      return false;  // Cereal throws on a short read: treat as malformed
+    }
+    r.p += n;
+    return true;
+  }
+}
+
+// The bytes that decide a key's partition. Strings hash their characters
+// (so a string and a string_view key agree); other types their encoding.
+template <class K>
+inline std::string_view KeyBytes(const K& key, std::string* scratch) {
+  if constexpr (serde_detail::kString<K>) {
+    return std::string_view(key.data(), key.size());
+  } else {
+    scratch->clear();
+    Encode(scratch, key);
+    return *scratch;
+  }
+}
+
+}  // namespace sluice

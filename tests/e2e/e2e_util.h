@@ -1,0 +1,55 @@
+// Helpers for end-to-end tests: temp dirs, running the real binaries (as a
+// plain process or under mpirun), and reading a job's output.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sluice::e2e {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+  double seconds = 0;
+};
+
+// Runs a shell command, capturing its output and exit code.
+CommandResult RunCommand(const std::string& command);
+
+// `sluice ARGS` as one plain process (ranks == 1) or under mpirun (ranks > 1,
+// with --allow-run-as-root --oversubscribe so it works as root on 2 cores).
+CommandResult RunSluice(int ranks, const std::string& args);
+
+// The path of a built binary / plugin.
+std::string BinPath(const std::string& name);
+std::string PluginPath(const std::string& file);
+
+// A fresh directory under /tmp, removed with its contents by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+void WriteFile(const std::string& path, const std::string& contents);
+std::string ReadFile(const std::string& path);
+bool Exists(const std::string& path);
+// Sorted entry names of a directory (empty if it does not exist).
+std::vector<std::string> ListDir(const std::string& path);
+
+// Contents of part-00000 .. part-{n-1}, in order; fails the test if a part is
+// missing or there are others.
+std::vector<std::string> ReadParts(const std::string& output_dir, int partitions);
+
+// Word counts computed independently of Sluice: the reference.
+std::map<std::string, uint64_t> ReferenceWordCount(const std::vector<std::string>& files);
+
+}  // namespace sluice::e2e

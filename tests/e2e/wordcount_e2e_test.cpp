@@ -1,0 +1,176 @@
+// WordCount end to end: the same output bytes from 1 plain process, 2 and 4
+// MPI ranks, equal to a reference computed here, on input built to hit the
+// splitter's edge cases (CRLF, no trailing newline, empty file, a line longer
+// than a split, binary bytes, nested and hidden files).
+#include <xxhash.h>
+
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/e2e/e2e_util.h"
+
+namespace sluice::e2e {
+namespace {
+
+constexpr int kPartitions = 7;
+
+// Deterministic text with a Zipf-ish vocabulary and assorted whitespace.
+std::string MakeText(std::mt19937_64& rng, size_t bytes, const std::string& eol) {
+  static const char* kSeps[] = {" ", " ", " ", "\t", "  ", " \v", "\f"};
+  std::vector<std::string> vocab;
+  for (int i = 0; i < 5000; ++i) {
+    std::string w;
+    for (uint64_t x = (uint64_t)i * 2654435761u + 17; w.size() < 2u + static_cast<size_t>(i % 9); x /= 26) {
+      w.push_back(static_cast<char>('a' + x % 26));
+      if (x < 26) x += (uint64_t)i * 7919 + 1000003;
+    }
+    vocab.push_back(w + std::to_string(i % 97));
+  }
+  std::string out;
+  while (out.size() < bytes) {
+    int words = static_cast<int>(rng() % 16);  // includes empty lines
+    for (int j = 0; j < words; ++j) {
+      double u = static_cast<double>(rng() % 1000000) / 1000000.0;
+      size_t idx = static_cast<size_t>(u * u * u * static_cast<double>(vocab.size()));
+      if (j) out += kSeps[rng() % 7];
+      out += vocab[idx];
+    }
+    out += eol;
+  }
+  return out;
+}
+
+class WordCountE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::mt19937_64 rng(20261121);
+    const std::string in = dir_ / "in";
+    ASSERT_EQ(RunCommand("mkdir -p '" + in + "/sub'").exit_code, 0);
+    auto add = [&](const std::string& name, const std::string& text) {
+      WriteFile(in + "/" + name, text);
+      files_.push_back(in + "/" + name);
+    };
+    add("a.txt", MakeText(rng, 3 << 20, "\n"));
+    add("b_crlf.txt", MakeText(rng, 400 << 10, "\r\n"));
+    std::string no_newline = MakeText(rng, 100 << 10, "\n");
+    no_newline += "last_line_without_newline tail";
+    add("c_no_trailing_newline.txt", no_newline);
+    add("empty.txt", "");
+    std::string long_line;
+    for (int i = 0; long_line.size() < (300 << 10); ++i) long_line += "long" + std::to_string(i % 50) + " ";
+    add("d_long_line.txt", "before\n" + long_line + "\nafter\n");
+    std::string binary = "bin\0ary \xff\xfe\x80 caf\xc3\xa9 \x01\x02 nul\0\0 x\n";
+    binary.resize(40);  // keep the embedded NULs
+    add("e_binary.dat", binary + binary + "\xc3\xa9t\xc3\xa9");
+    add("sub/f.txt", MakeText(rng, 200 << 10, "\n"));
+    // Hidden and underscore files are skipped, as Hadoop does.
+    WriteFile(in + "/.hidden.txt", "HIDDEN_WORD HIDDEN_WORD\n");
+    WriteFile(in + "/_SUCCESS", "UNDERSCORE_WORD\n");
+  }
+
+  std::string Args(const std::string& out) const {
+    return "run wordcount --input '" + (dir_ / "in") + "' --output '" + out +
+           "' --split-size 64K --partitions " + std::to_string(kPartitions) + " --block-size 16K";
+  }
+
+  // Parses parts, checks sorting and partition placement, returns all counts.
+  std::map<std::string, uint64_t> ParseAndCheck(const std::vector<std::string>& parts) {
+    std::map<std::string, uint64_t> counts;
+    for (int p = 0; p < kPartitions; ++p) {
+      std::string prev;
+      bool first = true;
+      size_t pos = 0;
+      const std::string& text = parts[p];
+      while (pos < text.size()) {
+        size_t nl = text.find('\n', pos);
+        EXPECT_NE(nl, std::string::npos) << "part " << p << " does not end with a newline";
+        if (nl == std::string::npos) break;
+        std::string line = text.substr(pos, nl - pos);
+        pos = nl + 1;
+        size_t tab = line.rfind('\t');
+        EXPECT_NE(tab, std::string::npos);
+        std::string word = line.substr(0, tab);
+        uint64_t count = std::stoull(line.substr(tab + 1));
+        EXPECT_EQ(XXH3_64bits(word.data(), word.size()) % kPartitions, static_cast<uint64_t>(p))
+            << "word '" << word << "' in the wrong part";
+        if (!first) {
+          EXPECT_LT(prev, word) << "part " << p << " not strictly sorted";
+        }
+        first = false;
+        prev = word;
+        EXPECT_TRUE(counts.emplace(word, count).second) << "word twice: " << word;
+      }
+    }
+    return counts;
+  }
+
+  TempDir dir_;
+  std::vector<std::string> files_;
+};
+
+TEST_F(WordCountE2E, SameBytesForOneTwoAndFourRanksAndMatchesReference) {
+  const auto reference = ReferenceWordCount(files_);
+  ASSERT_GT(reference.size(), 1000u);
+  ASSERT_EQ(reference.count("HIDDEN_WORD"), 0u);
+
+  std::vector<std::vector<std::string>> outputs;
+  for (int ranks : {1, 2, 4}) {
+    const std::string out = dir_ / ("out" + std::to_string(ranks));
+    CommandResult r = RunSluice(ranks, Args(out));
+    ASSERT_EQ(r.exit_code, 0) << "ranks=" << ranks << "\n" << r.output;
+    EXPECT_TRUE(Exists(out + "/_SUCCESS"));
+    EXPECT_FALSE(Exists(dir_ / (".out" + std::to_string(ranks) + ".sluice-staging")));
+    outputs.push_back(ReadParts(out, kPartitions));
+    EXPECT_EQ(ParseAndCheck(outputs.back()), reference) << "ranks=" << ranks;
+  }
+  EXPECT_EQ(outputs[0], outputs[1]) << "2 ranks differ from 1";
+  EXPECT_EQ(outputs[0], outputs[2]) << "4 ranks differ from 1";
+}
+
+TEST_F(WordCountE2E, JobBinaryAndPluginGiveTheBuiltInBytes) {
+  const std::string builtin = dir_ / "builtin";
+  ASSERT_EQ(RunSluice(1, Args(builtin)).exit_code, 0);
+  // The job binary, positional INPUT OUTPUT form.
+  const std::string binary = dir_ / "binary";
+  CommandResult r = RunCommand(BinPath("wordcount") + " --split-size 64K --partitions 7 '" +
+                               (dir_ / "in") + "' '" + binary + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // The plugin, under mpirun.
+  const std::string plugin = dir_ / "plugin";
+  r = RunSluice(2, "run --plugin " + PluginPath("libwordcount.so") + " --input '" + (dir_ / "in") +
+                       "' --output '" + plugin + "' --split-size 64K --partitions 7");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(ReadParts(builtin, kPartitions), ReadParts(binary, kPartitions));
+  EXPECT_EQ(ReadParts(builtin, kPartitions), ReadParts(plugin, kPartitions));
+}
+
+TEST_F(WordCountE2E, SpillFreeSettingsDoNotChangeBytes) {
+  // Block size, compression level and combiner memory are tuning knobs: they
+  // must never change the answer.
+  const std::string a = dir_ / "a";
+  const std::string b = dir_ / "b";
+  ASSERT_EQ(RunSluice(2, Args(a)).exit_code, 0);
+  CommandResult r = RunSluice(2, Args(b) + " --block-size 1K --compression-level 9 "
+                                           "--combine-memory 4K --max-inflight 8K");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(ReadParts(a, kPartitions), ReadParts(b, kPartitions));
+}
+
+TEST(WordCountEmptyInput, EmptyInputGivesEmptyParts) {
+  TempDir dir;
+  WriteFile(dir / "empty.txt", "");
+  for (int ranks : {1, 2}) {
+    const std::string out = dir / ("out" + std::to_string(ranks));
+    CommandResult r = RunSluice(ranks, "run wordcount --input '" + (dir / "empty.txt") +
+                                           "' --output '" + out + "' --partitions 3");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    for (const std::string& part : ReadParts(out, 3)) EXPECT_EQ(part, "");
+  }
+}
+
+}  // namespace
+}  // namespace sluice::e2e

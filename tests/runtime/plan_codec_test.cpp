@@ -1,0 +1,40 @@
+#include "runtime/plan_codec.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice {
+namespace {
+
+TEST(PlanCodec, RoundTrips) {
+  JobPlan plan;
+  plan.files = {{"/a/b.txt", 100, 123456789}, {"c", 0, -1}};
+  Split s0;
+  s0.index = 0;
+  s0.ranges = {{0, 0, 50}, {1, 0, 0}};
+  Split s1;
+  s1.index = 1;
+  s1.ranges = {{0, 50, 100}};
+  plan.splits = {s0, s1};
+  plan.total_bytes = 100;
+  auto decoded = DecodePlan(EncodePlan(plan));
+  ASSERT_TRUE(decoded.ok());
+  ASSERT_EQ(decoded->files.size(), 2u);
+  EXPECT_EQ(decoded->files[0].path, "/a/b.txt");
+  EXPECT_EQ(decoded->files[1].mtime_ns, -1);
+  ASSERT_EQ(decoded->splits.size(), 2u);
+  EXPECT_EQ(decoded->splits[0].ranges[1].file_index, 1u);
+  EXPECT_EQ(decoded->splits[1].ranges[0].begin, 50u);
+  EXPECT_EQ(decoded->total_bytes, 100u);
+}
+
+TEST(PlanCodec, RejectsTruncation) {
+  JobPlan plan;
+  plan.files = {{"/a/b.txt", 100, 1}};
+  std::string bytes = EncodePlan(plan);
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(DecodePlan(bytes.substr(0, n)).ok()) << n;
+  }
+}
+
+}  // namespace
+}  // namespace sluice
