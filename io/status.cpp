@@ -1,5 +1,6 @@
 #include "io/status.h"
 
+#include <cerrno>
 #include <cstring>
 
 namespace sluice {

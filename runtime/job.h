@@ -21,7 +21,7 @@
 //
 // Keys and values may be strings, integers, floating point, pairs and tuples
 // of those, or any type with a Cereal serialize() member (keys also need
-// operator<, and std::hash when the job has a combiner).
+// operator<, and operator== when the job has a combiner).
 //
 // The job object is created once per rank; Map and Reduce run on one thread.
 // An exception thrown by Map or Reduce fails the whole job with a message

@@ -137,7 +137,11 @@ class MapEmitter {
       if constexpr (std::is_same_v<K, std::string>) {
         return XXH3_64bits(k.data(), k.size());
       } else {
-        return std::hash<K>{}(k);
+        // Any key Sluice can shuffle can be hashed through its encoding, so
+        // tuples and user types need no std::hash specialization.
+        thread_local std::string scratch;
+        std::string_view bytes = KeyBytes(k, &scratch);
+        return XXH3_64bits(bytes.data(), bytes.size());
       }
     }
     size_t operator()(std::string_view k) const

@@ -430,18 +430,17 @@ class ZipfSampler {
     uint64_t in_tail = 0;  // bit i: ranks[i] is a tail column, tail_draw[i] its draw
     std::array<uint32_t, kBatch> tail_draw;
     for (int i = 0; i < kBatch; ++i) {
-      // Always two draws: a branch on head/tail would mispredict often.
       const uint64_t x = rng.Next();
-      const uint64_t y = rng.Next();
       const uint32_t column = Bounded(x, head_.size());
       const AliasEntry& entry = head_[column];
-      const uint32_t rank = uint32_t(x) < entry.threshold ? column : entry.alias;
-      const uint32_t tail_column = Bounded(y, tail_.size());
-      const bool tail = rank >= head_ranks_;
-      ranks[i] = tail ? tail_column : rank;
-      tail_draw[i] = uint32_t(y);
-      in_tail |= uint64_t(tail) << i;
-      __builtin_prefetch(&tail_[tail_column]);
+      ranks[i] = uint32_t(x) < entry.threshold ? column : entry.alias;
+      if (ranks[i] >= head_ranks_) {
+        const uint64_t y = rng.Next();
+        ranks[i] = Bounded(y, tail_.size());
+        tail_draw[i] = uint32_t(y);
+        in_tail |= uint64_t(1) << i;
+        __builtin_prefetch(&tail_[ranks[i]]);
+      }
     }
     for (; in_tail != 0; in_tail &= in_tail - 1) {
       const int i = std::countr_zero(in_tail);
