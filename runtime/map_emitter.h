@@ -17,6 +17,7 @@
 #include "shuffle/block_codec.h"
 #include "shuffle/partitioner.h"
 #include "shuffle/serde.h"
+#include "shuffle/string_combine_table.h"
 #include "shuffle/transport.h"
 
 namespace sluice {
@@ -46,7 +47,12 @@ class MapEmitter {
 
   void operator()(KeyArg key, const V& value) {
     ++counters_->map_output_records;
-    if constexpr (HasCombiner<J>) {
+    if constexpr (HasCombiner<J> && kStringKey) {
+      ++counters_->combine_input_records;
+      table_.Add(key, Table::Hash(key), value,
+                 [this](const V& a, const V& b) { return job_->Combine(a, b); });
+      if (table_.memory_bytes() >= settings_.combine_bytes) FlushTable();
+    } else if constexpr (HasCombiner<J>) {
       ++counters_->combine_input_records;
       auto it = table_.find(key);
       if (it != table_.end()) {
@@ -93,7 +99,10 @@ class MapEmitter {
   }
 
   void Append(KeyArg key, const V& value) {
-    uint32_t p = PartitionOf(KeyBytes(key, &key_scratch_), settings_.partitions);
+    AppendTo(PartitionOf(KeyBytes(key, &key_scratch_), settings_.partitions), key, value);
+  }
+
+  void AppendTo(uint32_t p, KeyArg key, const V& value) {
     Partition& part = parts_[p];
     Encode(&part.raw, key);
     Encode(&part.raw, value);
@@ -103,9 +112,17 @@ class MapEmitter {
 
   void FlushTable() {
     counters_->combine_output_records += table_.size();
-    for (const auto& [key, value] : table_) Append(key, value);
-    table_.clear();
-    table_bytes_ = 0;
+    if constexpr (kStringKey) {
+      // The stored xxh3 is the partition hash too (PartitionOf = xxh3 mod P).
+      table_.ForEach([this](std::string_view key, uint64_t hash, const V& value) {
+        AppendTo(static_cast<uint32_t>(hash % settings_.partitions), key, value);
+      });
+      table_.Clear();
+    } else {
+      for (const auto& [key, value] : table_) Append(key, value);
+      table_.clear();
+      table_bytes_ = 0;
+    }
   }
 
   void FlushPartition(uint32_t p) {
@@ -131,29 +148,19 @@ class MapEmitter {
     part.records = 0;
   }
 
+  // Hash for non-string keys: through their encoding, so tuples and user
+  // types need no std::hash specialization. (String keys use
+  // StringCombineTable.)
   struct KeyHash {
-    using is_transparent = void;
     size_t operator()(const K& k) const {
-      if constexpr (std::is_same_v<K, std::string>) {
-        return XXH3_64bits(k.data(), k.size());
-      } else {
-        // Any key Sluice can shuffle can be hashed through its encoding, so
-        // tuples and user types need no std::hash specialization.
-        thread_local std::string scratch;
-        std::string_view bytes = KeyBytes(k, &scratch);
-        return XXH3_64bits(bytes.data(), bytes.size());
-      }
-    }
-    size_t operator()(std::string_view k) const
-      requires std::is_same_v<K, std::string>
-    {
-      return XXH3_64bits(k.data(), k.size());
+      thread_local std::string scratch;
+      std::string_view bytes = KeyBytes(k, &scratch);
+      return XXH3_64bits(bytes.data(), bytes.size());
     }
   };
-  template <class T>
-  struct TableOf {
-    using type = std::unordered_map<K, V, KeyHash, std::equal_to<>>;
-  };
+  static constexpr bool kStringKey = std::is_same_v<K, std::string>;
+  using Table = std::conditional_t<kStringKey, StringCombineTable<V>,
+                                   std::unordered_map<K, V, KeyHash, std::equal_to<>>>;
 
   J* job_;
   JobSettings settings_;
@@ -163,7 +170,7 @@ class MapEmitter {
   std::vector<Partition> parts_;
   uint32_t split_ = 0;
   std::string key_scratch_;
-  typename TableOf<K>::type table_;
+  Table table_;
   size_t table_bytes_ = 0;
   Status status_;
 };
