@@ -43,14 +43,14 @@ class MapEmitter {
         transport_(transport),
         counters_(counters),
         encoder_(settings.compression_level),
-        parts_(settings.partitions) {}
+        parts_(settings.partitions),
+        table_(MakeTable(job)) {}
 
   void operator()(KeyArg key, const V& value) {
     ++counters_->map_output_records;
     if constexpr (HasCombiner<J> && kStringKey) {
       ++counters_->combine_input_records;
-      table_.Add(key, Table::Hash(key), value,
-                 [this](const V& a, const V& b) { return job_->Combine(a, b); });
+      table_.Add(key, Table::Hash(key), value);
       if (table_.memory_bytes() >= settings_.combine_bytes) FlushTable();
     } else if constexpr (HasCombiner<J>) {
       ++counters_->combine_input_records;
@@ -111,14 +111,16 @@ class MapEmitter {
   }
 
   void FlushTable() {
-    counters_->combine_output_records += table_.size();
     if constexpr (kStringKey) {
       // The stored xxh3 is the partition hash too (PartitionOf = xxh3 mod P).
       table_.ForEach([this](std::string_view key, uint64_t hash, const V& value) {
         AppendTo(static_cast<uint32_t>(hash % settings_.partitions), key, value);
       });
+      // Counted after ForEach: it drains the prefetch queue into the table.
+      counters_->combine_output_records += table_.size();
       table_.Clear();
     } else {
+      counters_->combine_output_records += table_.size();
       for (const auto& [key, value] : table_) Append(key, value);
       table_.clear();
       table_bytes_ = 0;
@@ -158,9 +160,26 @@ class MapEmitter {
       return XXH3_64bits(bytes.data(), bytes.size());
     }
   };
+  struct JobCombine {
+    J* job;
+    V operator()(const V& a, const V& b) const {
+      if constexpr (HasCombiner<J>) {
+        return job->Combine(a, b);
+      } else {
+        return b;  // never called: jobs without Combine skip the table
+      }
+    }
+  };
   static constexpr bool kStringKey = std::is_same_v<K, std::string>;
-  using Table = std::conditional_t<kStringKey, StringCombineTable<V>,
+  using Table = std::conditional_t<kStringKey, StringCombineTable<V, JobCombine>,
                                    std::unordered_map<K, V, KeyHash, std::equal_to<>>>;
+  static Table MakeTable(J* job) {
+    if constexpr (kStringKey) {
+      return Table(JobCombine{job});
+    } else {
+      return Table();
+    }
+  }
 
   J* job_;
   JobSettings settings_;

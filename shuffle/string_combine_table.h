@@ -2,11 +2,18 @@
 // probing) over slots holding {xxh3 of the key, key location, value}, keys
 // copied once into an arena. No allocation per record and one hash per
 // record: the stored xxh3 also picks the partition when the table flushes.
+//
+// Adds are software-pipelined: Add hashes nothing itself (the caller passes
+// the hash), prefetches the key's slot and queues the record; the record is
+// applied kRing adds later, when its slot is likely in cache. The queue
+// copies the key, so callers may pass views of temporaries. Records reach
+// the table in Add order, so `combine` need only be associative.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #define XXH_INLINE_ALL
@@ -14,17 +21,94 @@
 
 namespace sluice {
 
-template <class V>
+// Combine: callable as V(const V& old, const V& added).
+template <class V, class Combine>
 class StringCombineTable {
  public:
-  explicit StringCombineTable(size_t initial_slots = 1 << 12) { Reset(initial_slots); }
+  explicit StringCombineTable(Combine combine, size_t initial_slots = 1 << 12)
+      : combine_(std::move(combine)) {
+    Reset(initial_slots);
+  }
 
   static uint64_t Hash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
 
-  // Adds (key, value): a new key is copied in; an existing key's value
-  // becomes combine(old, value).
-  template <class Combine>
-  void Add(std::string_view key, uint64_t hash, const V& value, Combine&& combine) {
+  // Adds (key, value) with hash == Hash(key): a new key is copied in; an
+  // existing key's value becomes combine(old, value).
+  void Add(std::string_view key, uint64_t hash, const V& value) {
+    if (key.size() > kInlineKey) {  // rare: apply now, after those queued
+      Drain();
+      Apply(key, hash, value);
+      return;
+    }
+    __builtin_prefetch(&slots_[hash & mask_]);
+    if (pending_ == kRing) {
+      Pending& oldest = ring_[head_];
+      Apply(std::string_view(oldest.key, oldest.len), oldest.hash, oldest.value);
+      head_ = (head_ + 1) % kRing;
+      --pending_;
+    }
+    Pending& p = ring_[(head_ + pending_) % kRing];
+    p.hash = hash;
+    p.len = static_cast<uint32_t>(key.size());
+    std::memcpy(p.key, key.data(), key.size());
+    p.value = value;
+    ++pending_;
+  }
+
+  // Applies every queued record.
+  void Drain() {
+    while (pending_ > 0) {
+      Pending& oldest = ring_[head_];
+      Apply(std::string_view(oldest.key, oldest.len), oldest.hash, oldest.value);
+      head_ = (head_ + 1) % kRing;
+      --pending_;
+    }
+  }
+
+  // fn(std::string_view key, uint64_t hash, const V& value) for every entry,
+  // in slot order. Drains first.
+  template <class Fn>
+  void ForEach(Fn&& fn) {
+    Drain();
+    for (const Slot& s : slots_) {
+      if (s.len_plus_one != 0) {
+        fn(std::string_view(arena_.data() + s.offset, s.len_plus_one - 1), s.hash, s.value);
+      }
+    }
+  }
+
+  // Distinct keys applied so far (queued records not included).
+  size_t size() const { return used_; }
+  // Heap bytes held: what the combiner's memory budget is checked against.
+  size_t memory_bytes() const { return slots_.size() * sizeof(Slot) + arena_.capacity(); }
+
+  // Empties the table (queued records included). Keeps the arena's capacity;
+  // the slot array shrinks back to its initial size so that one huge split
+  // cannot pin memory.
+  void Clear() {
+    pending_ = 0;
+    head_ = 0;
+    Reset(initial_slots_);
+  }
+
+ private:
+  static constexpr size_t kRing = 16;       // ~ memory latency / work per record
+  static constexpr size_t kInlineKey = 48;  // longer keys skip the queue
+
+  struct Slot {
+    uint64_t hash = 0;
+    uint64_t offset = 0;        // into arena_
+    uint32_t len_plus_one = 0;  // 0 marks an empty slot
+    V value{};
+  };
+  struct Pending {
+    uint64_t hash = 0;
+    uint32_t len = 0;
+    char key[kInlineKey];
+    V value{};
+  };
+
+  void Apply(std::string_view key, uint64_t hash, const V& value) {
     size_t i = hash & mask_;
     for (;;) {
       Slot& s = slots_[i];
@@ -39,39 +123,12 @@ class StringCombineTable {
       }
       if (s.hash == hash && s.len_plus_one == key.size() + 1 &&
           std::memcmp(arena_.data() + s.offset, key.data(), key.size()) == 0) {
-        s.value = combine(s.value, value);
+        s.value = combine_(s.value, value);
         return;
       }
       i = (i + 1) & mask_;
     }
   }
-
-  // fn(std::string_view key, uint64_t hash, const V& value) for every entry,
-  // in slot order.
-  template <class Fn>
-  void ForEach(Fn&& fn) const {
-    for (const Slot& s : slots_) {
-      if (s.len_plus_one != 0) {
-        fn(std::string_view(arena_.data() + s.offset, s.len_plus_one - 1), s.hash, s.value);
-      }
-    }
-  }
-
-  size_t size() const { return used_; }
-  // Heap bytes held: what the combiner's memory budget is checked against.
-  size_t memory_bytes() const { return slots_.size() * sizeof(Slot) + arena_.capacity(); }
-
-  // Empties the table. Keeps the arena's capacity; the slot array shrinks
-  // back to its initial size so one huge split cannot pin memory forever.
-  void Clear() { Reset(initial_slots_); }
-
- private:
-  struct Slot {
-    uint64_t hash = 0;
-    uint64_t offset = 0;         // into arena_
-    uint32_t len_plus_one = 0;   // 0 marks an empty slot
-    V value{};
-  };
 
   void Reset(size_t slots) {
     initial_slots_ = slots;
@@ -94,11 +151,15 @@ class StringCombineTable {
     }
   }
 
+  Combine combine_;
   std::vector<Slot> slots_;
   std::vector<char> arena_;
   size_t mask_ = 0;
   size_t used_ = 0;
   size_t initial_slots_ = 0;
+  Pending ring_[kRing];
+  size_t head_ = 0;
+  size_t pending_ = 0;
 };
 
 }  // namespace sluice

@@ -10,33 +10,52 @@ namespace sluice {
 namespace {
 
 TEST(StringCombineTable, AggregatesLikeAMapThroughGrowth) {
-  StringCombineTable<uint64_t> table(4);  // tiny: forces many doublings
+  auto add = [](uint64_t a, uint64_t b) { return a + b; };
+  StringCombineTable<uint64_t, decltype(add)> table(add, 4);  // tiny: many doublings
   std::map<std::string, uint64_t> ref;
   std::mt19937 rng(1);
-  auto add = [](uint64_t a, uint64_t b) { return a + b; };
   for (int i = 0; i < 200000; ++i) {
     std::string key = "w" + std::to_string(rng() % 30000);
     if (i % 1000 == 0) key.clear();  // the empty key is a key too
+    if (i % 777 == 0) key = std::string(100, 'L') + key;  // long keys bypass the queue
     uint64_t v = rng() % 10;
-    table.Add(key, StringCombineTable<uint64_t>::Hash(key), v, add);
+    table.Add(key, table.Hash(key), v);
     ref[key] += v;
   }
-  EXPECT_EQ(table.size(), ref.size());
   std::map<std::string, uint64_t> got;
   table.ForEach([&](std::string_view k, uint64_t h, const uint64_t& v) {
-    EXPECT_EQ(h, StringCombineTable<uint64_t>::Hash(k));
+    EXPECT_EQ(h, table.Hash(k));
     EXPECT_TRUE(got.emplace(std::string(k), v).second);
   });
+  EXPECT_EQ(got, ref);
+  EXPECT_EQ(table.size(), ref.size());
+}
+
+// A non-commutative combiner sees each key's values in Add order, through
+// the prefetch queue and through long keys that bypass it.
+TEST(StringCombineTable, KeepsAddOrderPerKey) {
+  auto concat = [](const std::string& a, const std::string& b) { return a + b; };
+  StringCombineTable<std::string, decltype(concat)> table(concat, 8);
+  std::map<std::string, std::string> ref;
+  for (int i = 0; i < 5000; ++i) {
+    std::string key = (i % 50 == 0 ? std::string(60, 'z') : "k") + std::to_string(i % 7);
+    std::string v = std::to_string(i) + ";";
+    table.Add(key, table.Hash(key), v);
+    ref[key] += v;
+  }
+  std::map<std::string, std::string> got;
+  table.ForEach([&](std::string_view k, uint64_t, const std::string& v) { got[std::string(k)] = v; });
   EXPECT_EQ(got, ref);
 }
 
 TEST(StringCombineTable, ClearEmptiesAndReleasesSlots) {
-  StringCombineTable<std::string> table(8);
   auto concat = [](const std::string& a, const std::string& b) { return a + b; };
+  StringCombineTable<std::string, decltype(concat)> table(concat, 8);
   for (int i = 0; i < 1000; ++i) {
     std::string k = std::to_string(i % 10);
-    table.Add(k, StringCombineTable<std::string>::Hash(k), "x", concat);
+    table.Add(k, table.Hash(k), "x");
   }
+  table.Drain();
   EXPECT_EQ(table.size(), 10u);
   size_t before = table.memory_bytes();
   table.Clear();
@@ -48,12 +67,12 @@ TEST(StringCombineTable, ClearEmptiesAndReleasesSlots) {
 }
 
 TEST(StringCombineTable, KeysThatShareAHashPrefixStayDistinct) {
-  StringCombineTable<int> table(16);
   auto add = [](int a, int b) { return a + b; };
+  StringCombineTable<int, decltype(add)> table(add, 16);
   // Same hash forced: equality must still compare lengths and bytes.
-  table.Add("ab", 42, 1, add);
-  table.Add("abc", 42, 1, add);
-  table.Add("ab", 42, 1, add);
+  table.Add("ab", 42, 1);
+  table.Add("abc", 42, 1);
+  table.Add("ab", 42, 1);
   std::map<std::string, int> got;
   table.ForEach([&](std::string_view k, uint64_t, const int& v) { got[std::string(k)] = v; });
   EXPECT_EQ(got, (std::map<std::string, int>{{"ab", 2}, {"abc", 1}}));
