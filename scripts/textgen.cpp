@@ -10,9 +10,11 @@
 //   - each file has its own stream, seeded from (seed, file index);
 //   - Zipf weights are computed with integer fixed-point log2/exp2, not libm
 //     (pow/exp/log differ in the last ulp between libms and with FMA);
-//   - the only floating-point operations are conversions and single +, *, /,
-//     which IEEE 754 rounds the same everywhere, and none of the form a*b+c
-//     that a compiler could fuse.
+//   - the only floating-point operations are conversions, ldexp and single
+//     +, *, /, which IEEE 754 rounds the same everywhere, and none of the form
+//     a*b+c that a compiler could fuse into an FMA.
+// Checked: g++ -O0/-O2/-O3 -march=native -ffp-contract=fast, clang++ -O2 and
+// any --threads give identical files.
 //
 // Exit codes: 0 ok, 1 out of memory, 2 usage error, 4 I/O error.
 
@@ -93,7 +95,8 @@ uint64_t SplitMix64(uint64_t& state) {
   return z ^ (z >> 31);
 }
 
-// Seed of stream `stream` (0: vocabulary, i + 1: file i) under `seed`.
+// Seed of stream `stream` under `seed`. Streams of --seed: 0 the vocabulary,
+// i + 1 file i; each file splits its seed into a word and a layout stream.
 uint64_t StreamSeed(uint64_t seed, uint64_t stream) {
   uint64_t state = seed;
   uint64_t mixed = SplitMix64(state) ^ (stream * 0xD1B54A32D192ED03ull);
@@ -205,8 +208,8 @@ class FixedPointMath {
     return (uint64_t(shift) << 32) + log2_[high] + ((log2_q64 + (uint64_t(1) << 31)) >> 32);
   }
 
-  // 2^-x for x >= 0 in Q32, x < 2^40. (ldexp is exact: it only sets the
-  // exponent, and the result stays far above the subnormal range.)
+  // 2^-x for 0 <= x < 900, x in Q32. (ldexp is exact here: it only sets the
+  // exponent, and 2^-963 is still a normal double.)
   double Exp2Neg(uint64_t x_q32) const {
     const int whole = int(x_q32 >> 32);
     const uint32_t fraction = uint32_t(x_q32);
@@ -731,7 +734,7 @@ int Run(const Options& options) {
   std::atomic<bool> failed{false};
   auto worker = [&] {
     FileWriter writer(options, vocabulary, sampler);
-    for (uint32_t i; !failed.load() && (i = next_file.fetch_add(1)) < files;) {
+    for (uint32_t i = next_file++; i < files && !failed; i = next_file++) {
       const uint64_t target = options.bytes / files + (i < options.bytes % files ? 1 : 0);
       errors[i] = writer.Write(i, target, &written[i]);
       if (!errors[i].empty()) failed = true;
@@ -770,8 +773,8 @@ int main(int argc, char** argv) {
   try {
     return sluice::Run(options);
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "%s: out of memory (vocab %u needs about %u MB)\n", sluice::kProgram,
-                 options.vocab, unsigned(uint64_t(options.vocab) * 40 >> 20));
+    std::fprintf(stderr, "%s: out of memory (vocab %u needs about %llu MB)\n", sluice::kProgram,
+                 options.vocab, static_cast<unsigned long long>(uint64_t(options.vocab) * 48 >> 20));
     return sluice::kExitOutOfMemory;
   }
 }
