@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 
 #include "cluster/communicator.h"
+#include "io/file_system.h"
+#include "shuffle/partitioner.h"  // XXH3_64bits
 #include "runtime/job_config.h"
 #include "runtime/job_driver.h"
 #include "runtime/job_registry.h"
@@ -34,6 +36,44 @@ Exit codes: 0 ok, 2 usage, 3 bad input, 4 I/O error, 5 data corruption,
 6 the job's code failed, 70 internal error.
 )";
 
+// Every rank's load result and plugin file hash meet at rank 0: the first
+// failure, or two ranks holding different bytes under the same path, refuses
+// the plugin everywhere.
+Status AgreeOnPlugin(Communicator& comm, const Status& loaded, const std::string& path) {
+  std::string mine(1, static_cast<char>(loaded.code()));
+  if (loaded.ok()) {
+    auto bytes = ReadFileToString(*FileSystem::Default(), path);
+    if (!bytes.ok()) {
+      mine = std::string(1, static_cast<char>(bytes.status().code())) + bytes.status().message();
+    } else {
+      mine += std::to_string(XXH3_64bits(bytes->data(), bytes->size()));
+    }
+  } else {
+    mine += loaded.message();
+  }
+  std::string verdict;
+  if (comm.rank() == 0) {
+    std::vector<std::string> all = comm.Gather(mine, 0);
+    verdict = std::string(1, static_cast<char>(StatusCode::kOk));
+    for (size_t r = 0; r < all.size(); ++r) {
+      if (static_cast<StatusCode>(all[r][0]) != StatusCode::kOk) {
+        verdict = all[r].substr(0, 1) + "rank " + std::to_string(r) + ": " + all[r].substr(1);
+        break;
+      }
+      if (all[r] != all[0]) {
+        verdict = std::string(1, static_cast<char>(StatusCode::kUsage)) + "plugin '" + path +
+                  "' differs between rank 0 and rank " + std::to_string(r) +
+                  " (every node must load the same build)";
+        break;
+      }
+    }
+  } else {
+    comm.Gather(mine, 0);
+  }
+  comm.Broadcast(&verdict, 0);
+  return Status(static_cast<StatusCode>(verdict[0]), verdict.substr(1));
+}
+
 // Everything after the job is chosen is common to `sluice run` and job
 // binaries: flags, cluster, logging, the run itself.
 int RunWithArgs(int argc, char** argv, const std::vector<std::string>& args, const JobEntry* job,
@@ -58,8 +98,11 @@ int RunWithArgs(int argc, char** argv, const std::vector<std::string>& args, con
 
   LoadedPlugin plugin;
   if (!plugin_path.empty()) {
+    // Loading depends on each node's filesystem, so ranks can disagree; all
+    // ranks must take the same branch or the others would wait forever.
     auto loaded = LoadPlugin(plugin_path);
-    if (!loaded.ok()) return usage_error(loaded.status());
+    Status agreed = AgreeOnPlugin(*comm, loaded.status(), plugin_path);
+    if (!agreed.ok()) return usage_error(agreed);
     plugin = std::move(loaded).value();
     job = &plugin.entry;
   }
