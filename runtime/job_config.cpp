@@ -134,6 +134,9 @@ Status ValidateJobConfig(const JobConfig& config) {
   if (config.settings.block_bytes < 1024 || config.settings.block_bytes > (uint64_t{64} << 20)) {
     return Status::Usage("flag --block-size: must be in 1K..64M");
   }
+  if (config.settings.combine_bytes < (uint64_t{64} << 10) || config.settings.combine_bytes > (uint64_t{2} << 30)) {
+    return Status::Usage("flag --combine-memory: must be in 64K..2G");
+  }
   if (config.max_inflight_bytes == 0) return Status::Usage("flag --max-inflight: must be > 0");
   return Status::OK();
 }

@@ -44,7 +44,7 @@ class MapEmitter {
         counters_(counters),
         encoder_(settings.compression_level),
         parts_(settings.partitions),
-        table_(MakeTable(job)) {}
+        table_(MakeTable(job, settings.combine_bytes)) {}
 
   void operator()(KeyArg key, const V& value) {
     ++counters_->map_output_records;
@@ -173,9 +173,13 @@ class MapEmitter {
   static constexpr bool kStringKey = std::is_same_v<K, std::string>;
   using Table = std::conditional_t<kStringKey, StringCombineTable<V, JobCombine>,
                                    std::unordered_map<K, V, KeyHash, std::equal_to<>>>;
-  static Table MakeTable(J* job) {
+  static Table MakeTable(J* job, uint64_t budget) {
     if constexpr (kStringKey) {
-      return Table(JobCombine{job});
+      // Start well inside the budget, or an empty table would already be
+      // "full" and flush after every record.
+      size_t slots = 16;
+      while (slots < 4096 && slots * 2 * Table::kSlotBytes * 4 <= budget) slots *= 2;
+      return Table(JobCombine{job}, slots);
     } else {
       return Table();
     }

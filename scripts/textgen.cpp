@@ -25,6 +25,7 @@
 #include <array>
 #include <atomic>
 #include <bit>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -55,35 +56,49 @@ constexpr int kExitIo = 4;
 
 constexpr const char* kProgram = "sluice-textgen";
 
-// Measured with scripts/textgen.cpp as of this commit; see the report in the
-// commit message for how. Keep in sync with the numbers printed by --help.
+// The distinct-word table is measured (seed 42, words counted after splitting
+// on blanks); rerun it when the vocabulary or the sampler changes.
 constexpr const char* kUsage = R"(usage: sluice-textgen --output DIR --bytes SIZE [options]
 
 Writes DIR/text-00000.txt ... DIR/text-<N-1>.txt, about SIZE bytes in all
-(each file about SIZE/N, ending at a line end), creating DIR. The bytes depend
-only on the arguments: any machine, any thread count gives identical files.
+(each file at least SIZE/N bytes, ending at a line end), creating DIR. The
+bytes depend only on the arguments: any machine, compiler or thread count
+gives identical files.
 
   --output DIR          directory to write into (created if missing)
   --bytes SIZE          total size; suffixes K, M, G are powers of 1024
   --files N             number of files (default 8, at most 100000)
-  --vocab V             distinct words in the vocabulary (default 1000000)
-  --zipf S              Zipf exponent; word of rank r has weight 1/r^S
+  --vocab V             distinct words in the vocabulary (default 1000000);
+                        needs about 48 bytes of memory per word
+  --zipf S              Zipf exponent: the word of rank r has weight 1/r^S
                         (default 1.0; 0 is uniform; at most 10)
   --seed N              64-bit seed (default 42)
   --words-per-line N    mean words per line; lines vary by +-N/2 (default 12)
-  --crlf-every N        end every Nth line of each file with \r\n (default 0: never)
-  --threads N           writer threads (default: hardware concurrency);
-                        does not change the output
+  --crlf-every N        end every Nth line of each file with \r\n
+                        (default 0: never)
+  --threads N           writer threads, one file each (default: hardware
+                        concurrency); does not change the output
   --help                this text
 
-Words: lowercase a-z, 1..14 letters, frequent words shorter. Separators are
-mostly ' ', about 3% '\t' and 3% two spaces. Throughput is roughly 150-250 MB/s
-per core (one file per thread).
+Words: lowercase a-z, 1 to 14 letters, frequent words shorter (mean 5.0
+letters in the text for the defaults). Separators: ' ', or 1 in 32 '\t' and
+1 in 32 two spaces. Speed: 150-250 MB/s per core; the vocabulary takes about
+1 s per 8M words and core.
 
-How many distinct words appear? A rare rank appears only if it is drawn, so
-the tail of a large vocabulary is under-sampled. Measured on 1 GiB
-(--bytes 1G, ~170M words; seed 42):
-DISTINCT_TABLE
+How many distinct words does the text contain? Rare ranks appear only if they
+are drawn, so a large vocabulary is under-sampled. Distinct words in 1 GiB
+(--bytes 1G; 125M words at S=0.8 up to 224M at S=1.2), in millions rounded
+down:
+
+                 --zipf 0.8    0.9    1.0    1.1    1.2
+    --vocab  5M         4.99   4.97   4.83   4.29   3.17
+    --vocab  6M         5.98   5.93   5.67   4.87   3.46
+    --vocab  8M         7.93   7.75   7.17   5.83   3.90
+    --vocab 12M        11.56  10.95   9.58   7.23   4.50
+
+So for at least 5M distinct words in 1 GiB use --vocab 6000000 --zipf 1.0
+(5.67M) or --vocab 8000000 with --zipf 1.1 or less (7.17M at 1.0); no S
+reaches 5M with --vocab 5000000. Smaller corpora contain fewer.
 )";
 
 // ---------------------------------------------------------------- randomness
@@ -202,7 +217,7 @@ class FixedPointMath {
     const uint64_t x = uint64_t((u128(low) * reciprocal_[high]) >> shift);  // Q64
     const uint64_t x2 = uint64_t((u128(x) * x) >> 64);
     const uint64_t x3 = uint64_t((u128(x2) * x) >> 64);
-    const uint64_t ln = x - x2 / 2 + x3 / 3;  // ln(1 + x), error < x^4 / 4 < 2^-50
+    const uint64_t ln = x - x2 / 2 + x3 / 3;            // ln(1 + x), error < x^4 / 4 < 2^-50
     constexpr uint64_t kLog2E = 0xb8aa3b295c17f0bbull;  // log2(e) in Q63
     const uint64_t log2_q64 = uint64_t((u128(ln) * kLog2E) >> 63);
     return (uint64_t(shift) << 32) + log2_[high] + ((log2_q64 + (uint64_t(1) << 31)) >> 32);
@@ -224,8 +239,8 @@ class FixedPointMath {
   static constexpr int kTableBits = 13;
   static constexpr uint64_t kTable = uint64_t(1) << kTableBits;
 
-  std::array<uint64_t, kTable> log2_{};        // Q32; [0] unused
-  std::array<uint64_t, kTable> reciprocal_{};  // floor(2^64 / i), for i >= kTable / 2
+  std::array<uint64_t, kTable> log2_{};                // Q32; [0] unused
+  std::array<uint64_t, kTable> reciprocal_{};          // floor(2^64 / i), for i >= kTable / 2
   std::array<std::array<uint64_t, 256>, 4> exp2_neg_;  // [k][b] = 2^-(b * 2^-(8k + 8)), Q63
 };
 
@@ -233,8 +248,7 @@ class FixedPointMath {
 
 // Runs fn(begin, end) over [0, n) in `threads` contiguous chunks. fn must make
 // each element's result independent of the chunking.
-void ParallelFor(uint64_t n, unsigned threads,
-                 const std::function<void(uint64_t, uint64_t)>& fn) {
+void ParallelFor(uint64_t n, unsigned threads, const std::function<void(uint64_t, uint64_t)>& fn) {
   threads = unsigned(std::max<uint64_t>(1, std::min<uint64_t>(threads, n / 65536)));
   if (threads <= 1) {
     fn(0, n);
@@ -311,7 +325,8 @@ std::vector<WordSlot> BuildVocabulary(uint32_t size, uint64_t seed, unsigned thr
   for (uint32_t rank = 0; rank < size; ++rank) {
     const uint64_t n = uint64_t(rank) + 1;
     const int exponent = std::bit_width(n) - 1;
-    const uint64_t log2_q8 = uint64_t(exponent) * 256 + (((n - (uint64_t(1) << exponent)) << 8) >> exponent);
+    const uint64_t log2_q8 =
+        uint64_t(exponent) * 256 + (((n - (uint64_t(1) << exponent)) << 8) >> exponent);
     const uint64_t mean_q8 = 384 + log2_q8 * 35 / 100;
     const uint64_t noise = rng.Next();
     int length = int((mean_q8 + 128) >> 8) - 6;
@@ -492,21 +507,22 @@ uint64_t ParseInteger(std::string_view flag, std::string_view text, uint64_t min
 uint64_t ParseSize(std::string_view flag, std::string_view text) {
   int shift = 0;
   std::string_view digits = text;
-  if (!text.empty()) {
-    switch (text.back()) {
-      case 'K': case 'k': shift = 10; break;
-      case 'M': case 'm': shift = 20; break;
-      case 'G': case 'g': shift = 30; break;
-      default: break;
-    }
-    if (shift != 0) digits.remove_suffix(1);
+  constexpr std::string_view kSuffixes = "KMG";
+  if (const size_t suffix =
+          text.empty()
+              ? kSuffixes.npos
+              : kSuffixes.find(char(std::toupper(static_cast<unsigned char>(text.back()))));
+      suffix != kSuffixes.npos) {
+    shift = 10 * int(suffix + 1);
+    digits.remove_suffix(1);
   }
   uint64_t value = 0;
   const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   const uint64_t max = uint64_t(1) << 50;  // 1 PiB
   if (digits.empty() || error != std::errc() || end != digits.data() + digits.size() ||
       value > (max >> shift)) {
-    UsageError(std::string(flag) + ": expected a size like 1000, 64K, 512M or 1G (at most 1048576G), got '" +
+    UsageError(std::string(flag) +
+               ": expected a size like 1000, 64K, 512M or 1G (at most 1048576G), got '" +
                std::string(text) + "'");
   }
   return value << shift;
@@ -723,7 +739,8 @@ int Run(const Options& options) {
     return kExitIo;
   }
 
-  const std::vector<WordSlot> vocabulary = BuildVocabulary(options.vocab, options.seed, options.threads);
+  const std::vector<WordSlot> vocabulary =
+      BuildVocabulary(options.vocab, options.seed, options.threads);
   const ZipfSampler sampler(options.vocab, options.zipf_q24, options.threads);
   const auto generated = std::chrono::steady_clock::now();
 
@@ -741,7 +758,9 @@ int Run(const Options& options) {
     }
   };
   std::vector<std::thread> threads;
-  for (unsigned t = 0; t < std::min<unsigned>(options.threads, files); ++t) threads.emplace_back(worker);
+  for (unsigned t = 0; t < std::min<unsigned>(options.threads, files); ++t) {
+    threads.emplace_back(worker);
+  }
   for (std::thread& t : threads) t.join();
   for (const std::string& error : errors) {
     if (!error.empty()) {
@@ -760,8 +779,9 @@ int Run(const Options& options) {
                "%s: wrote %llu bytes in %u files to %s (vocab %u, zipf %s, seed %llu); "
                "vocabulary %.2f s, text %.2f s (%.0f MB/s)\n",
                kProgram, static_cast<unsigned long long>(total), files, options.output.c_str(),
-               options.vocab, options.zipf_text.c_str(), static_cast<unsigned long long>(options.seed),
-               setup_s, write_s, write_s > 0 ? double(total) / 1e6 / write_s : 0.0);
+               options.vocab, options.zipf_text.c_str(),
+               static_cast<unsigned long long>(options.seed), setup_s, write_s,
+               write_s > 0 ? double(total) / 1e6 / write_s : 0.0);
   return 0;
 }
 
@@ -774,7 +794,8 @@ int main(int argc, char** argv) {
     return sluice::Run(options);
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "%s: out of memory (vocab %u needs about %llu MB)\n", sluice::kProgram,
-                 options.vocab, static_cast<unsigned long long>(uint64_t(options.vocab) * 48 >> 20));
+                 options.vocab,
+                 static_cast<unsigned long long>(uint64_t(options.vocab) * 48 >> 20));
     return sluice::kExitOutOfMemory;
   }
 }

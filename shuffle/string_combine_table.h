@@ -30,6 +30,8 @@ class StringCombineTable {
     Reset(initial_slots);
   }
 
+  static constexpr size_t kSlotBytes = 32 + sizeof(V);  // approximate, for sizing
+
   static uint64_t Hash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
 
   // Adds (key, value) with hash == Hash(key): a new key is copied in; an
@@ -50,6 +52,7 @@ class StringCombineTable {
     Pending& p = ring_[(head_ + pending_) % kRing];
     p.hash = hash;
     p.len = static_cast<uint32_t>(key.size());
+    std::memset(p.key, 0, kShortKey);  // short keys compare as two padded words
     std::memcpy(p.key, key.data(), key.size());
     p.value = value;
     ++pending_;
@@ -71,9 +74,7 @@ class StringCombineTable {
   void ForEach(Fn&& fn) {
     Drain();
     for (const Slot& s : slots_) {
-      if (s.len_plus_one != 0) {
-        fn(std::string_view(arena_.data() + s.offset, s.len_plus_one - 1), s.hash, s.value);
-      }
+      if (s.len_plus_one != 0) fn(KeyOf(s), s.hash, s.value);
     }
   }
 
@@ -94,13 +95,31 @@ class StringCombineTable {
  private:
   static constexpr size_t kRing = 16;       // ~ memory latency / work per record
   static constexpr size_t kInlineKey = 48;  // longer keys skip the queue
+  static constexpr size_t kShortKey = 16;   // keys this short live in the slot
 
+  // A short key lives zero-padded in `short_key`, so a hit compares two words
+  // of the (prefetched) slot and never touches the arena; a longer key lives
+  // in the arena at `offset`.
   struct Slot {
     uint64_t hash = 0;
-    uint64_t offset = 0;        // into arena_
     uint32_t len_plus_one = 0;  // 0 marks an empty slot
+    uint32_t offset = 0;        // into arena_, for keys longer than kShortKey
+    char short_key[kShortKey] = {};
     V value{};
   };
+
+  std::string_view KeyOf(const Slot& s) const {
+    size_t len = s.len_plus_one - 1;
+    return len <= kShortKey ? std::string_view(s.short_key, len)
+                            : std::string_view(arena_.data() + s.offset, len);
+  }
+
+  // `padded` holds the key zero-padded to kShortKey bytes when it is short.
+  bool SameKey(const Slot& s, std::string_view key, const char* padded) const {
+    if (s.len_plus_one != key.size() + 1) return false;
+    if (key.size() <= kShortKey) return std::memcmp(s.short_key, padded, kShortKey) == 0;
+    return std::memcmp(arena_.data() + s.offset, key.data(), key.size()) == 0;
+  }
   struct Pending {
     uint64_t hash = 0;
     uint32_t len = 0;
@@ -108,21 +127,26 @@ class StringCombineTable {
     V value{};
   };
 
+  // `key` must be zero-padded to kShortKey bytes when it is that short (the
+  // queue guarantees it; Add's direct path only sees long keys).
   void Apply(std::string_view key, uint64_t hash, const V& value) {
     size_t i = hash & mask_;
     for (;;) {
       Slot& s = slots_[i];
       if (s.len_plus_one == 0) {
         s.hash = hash;
-        s.offset = arena_.size();
         s.len_plus_one = static_cast<uint32_t>(key.size()) + 1;
+        if (key.size() <= kShortKey) {
+          std::memcpy(s.short_key, key.data(), kShortKey);
+        } else {
+          s.offset = static_cast<uint32_t>(arena_.size());
+          arena_.insert(arena_.end(), key.begin(), key.end());
+        }
         s.value = value;
-        arena_.insert(arena_.end(), key.begin(), key.end());
         if (++used_ * 2 > slots_.size()) Grow();
         return;
       }
-      if (s.hash == hash && s.len_plus_one == key.size() + 1 &&
-          std::memcmp(arena_.data() + s.offset, key.data(), key.size()) == 0) {
+      if (s.hash == hash && SameKey(s, key, key.data())) {
         s.value = combine_(s.value, value);
         return;
       }

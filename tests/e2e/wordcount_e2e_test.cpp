@@ -155,7 +155,7 @@ TEST_F(WordCountE2E, SpillFreeSettingsDoNotChangeBytes) {
   const std::string b = dir_ / "b";
   ASSERT_EQ(RunSluice(2, Args(a)).exit_code, 0);
   CommandResult r = RunSluice(2, Args(b) + " --block-size 1K --compression-level 9 "
-                                           "--combine-memory 4K --max-inflight 8K");
+                                           "--combine-memory 64K --max-inflight 8K");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(ReadParts(a, kPartitions), ReadParts(b, kPartitions));
 }
