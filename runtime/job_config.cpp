@@ -63,6 +63,10 @@ Status ParseJobFlags(const std::vector<std::string>& args, JobConfig* config,
          config->output = v;
          return Status::OK();
        }},
+      {"--report", [&](const std::string&, const std::string& v) {
+         config->report_path = v;
+         return Status::OK();
+       }},
       {"--partitions", [&](const std::string& f, const std::string& v) {
          SLUICE_ASSIGN_OR_RETURN(int64_t n, ParseInt(f, v));
          if (n < 1 || n > 1'000'000) return Status::Usage("flag " + f + ": must be in 1..1000000, got " + v);
@@ -152,6 +156,7 @@ std::string JobFlagsHelp() {
   --block-size SIZE       serialized bytes per shuffle block (default 1M)
   --combine-memory SIZE   map-side combiner table size before flushing (default 64M)
   --max-inflight SIZE     shuffle bytes in flight per rank (default 64M)
+  --report PATH           also write the JSON job report to PATH (always in DIR/_report.json)
   --log-level LEVEL       trace, debug, info, warn, error, off (default info)
   --quiet, -q             only errors on stderr
   --help, -h              this help

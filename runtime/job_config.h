@@ -21,6 +21,8 @@ struct JobConfig {
   JobSettings settings;
   std::string log_level = "info";
   bool quiet = false;  // only errors on stderr
+  // Extra copy of the JSON report (one is always written as DIR/_report.json).
+  std::string report_path;
 };
 
 // Parses "64M", "1G", "4096", "512K" (powers of 1024). `flag` names the flag

@@ -16,6 +16,7 @@
 #include "io/input_lister.h"
 #include "io/output_committer.h"
 #include "io/split_planner.h"
+#include "runtime/job_report.h"
 #include "runtime/plan_codec.h"
 #include "shuffle/partitioner.h"
 #include "shuffle/serde.h"
@@ -126,6 +127,7 @@ class Run {
     auto decoded = DecodePlan(plan_bytes);
     if (!decoded.ok()) Fail("plan", decoded.status());
     plan_ = std::move(decoded).value();
+    const double plan_seconds = SecondsSince(start);
     if (comm_.rank() == 0) {
       spdlog::info("job {}: {} input file(s), {}, {} split(s), {} partition(s), {} rank(s)", job_.name,
                    plan_.files.size(), Mib(plan_.total_bytes), plan_.splits.size(),
@@ -163,14 +165,18 @@ class Run {
     if (comm_.rank() == 0) spdlog::info("reduce: {:.2f}s", reduce_seconds);
 
     // --- reconcile counters, then commit ---
-    TaskCounters mine = runner_->counters();
-    mine.output_bytes = output_bytes;
-    auto arr = mine.ToArray();
+    RankStats stats;
+    stats.counters = runner_->counters();
+    stats.counters.output_bytes = output_bytes;
+    stats.map_seconds = map_seconds;
+    stats.reduce_seconds = reduce_seconds;
+    stats.splits = my_splits;
+    stats.peak_rss_bytes = PeakRssBytes();
+    auto arr = stats.counters.ToArray();
     std::vector<uint64_t> totals(arr.begin(), arr.end());
-    totals.push_back(PeakRssBytes());  // summed, only used for the mean
     comm_.AllReduceSum(&totals);
     Status reconciled = Reconcile(totals);
-    std::vector<std::string> rss = comm_.Gather(std::to_string(PeakRssBytes()), 0);
+    std::vector<std::string> gathered = comm_.Gather(stats.Encode(), 0);
     std::map<std::string, uint64_t> user = GatherUserCounters();
     if (!reconciled.ok()) {
       // Every rank holds the same sums, so every rank reaches this branch.
@@ -181,9 +187,37 @@ class Run {
       return ExitCodeFor(reconciled.code());
     }
     if (comm_.rank() == 0) {
+      JobReport report;
+      report.job = std::string(job_.name);
+      report.config = &config_;
+      report.ranks = comm_.size();
+      report.input_files = plan_.files.size();
+      report.input_bytes = plan_.total_bytes;
+      report.splits = plan_.splits.size();
+      report.plan_seconds = plan_seconds;
+      report.per_rank.resize(gathered.size());
+      for (size_t r = 0; r < gathered.size(); ++r) {
+        if (!RankStats::Decode(gathered[r], &report.per_rank[r])) {
+          Fail("commit", Status::Internal("malformed statistics from rank " + std::to_string(r)));
+        }
+      }
+      report.totals = totals;
+      report.user_counters = user;
+      report.output_dir = committer_.output_dir();
+      const auto commit_start = Clock::now();
+      // Written into staging: the report is published with the output, atomically.
+      report.total_seconds = SecondsSince(start);
+      Check("commit", WriteStringToFile(*FileSystem::Default(),
+                                        committer_.staging_dir() + "/_report.json",
+                                        RenderReportJson(report)));
       Check("commit", committer_.CommitJob(SuccessContents(totals, user)));
-      const double seconds = SecondsSince(start);
-      PrintSummary(totals, user, rss, seconds);
+      report.commit_seconds = SecondsSince(commit_start);
+      report.total_seconds = SecondsSince(start);
+      if (!config_.report_path.empty()) {
+        Check("report", WriteStringToFile(*FileSystem::Default(), config_.report_path,
+                                          RenderReportJson(report)));
+      }
+      PrintSummary(report);
     }
     comm_.Barrier();  // nobody exits before the output is in place
     return 0;
@@ -266,8 +300,10 @@ class Run {
     return s;
   }
 
-  void PrintSummary(const std::vector<uint64_t>& t, const std::map<std::string, uint64_t>& user,
-                    const std::vector<std::string>& rss, double seconds) const {
+  void PrintSummary(const JobReport& report) const {
+    const std::vector<uint64_t>& t = report.totals;
+    const std::map<std::string, uint64_t>& user = report.user_counters;
+    const double seconds = report.total_seconds;
     const double mb = static_cast<double>(plan_.total_bytes) / 1e6;
     spdlog::info("done in {:.2f}s: {:.1f} MB input, {:.1f} MB/s, output in {}", seconds, mb,
                  seconds > 0 ? mb / seconds : 0.0, committer_.output_dir());
@@ -282,10 +318,18 @@ class Run {
                    static_cast<double>(t[7]) / static_cast<double>(t[8]), Mib(t[7]), Mib(t[8]));
     }
     std::string peaks;
-    for (size_t r = 0; r < rss.size(); ++r) {
-      peaks += fmt::format("{}rank {}: {}", r ? ", " : "", r, Mib(std::stoull(rss[r])));
+    for (size_t r = 0; r < report.per_rank.size(); ++r) {
+      const RankStats& s = report.per_rank[r];
+      peaks += fmt::format("{}rank {}: {}", r ? ", " : "", r, Mib(s.peak_rss_bytes));
     }
     spdlog::info("peak RSS per rank: {}", peaks);
+    std::string phases;
+    for (size_t r = 0; r < report.per_rank.size(); ++r) {
+      const RankStats& s = report.per_rank[r];
+      phases += fmt::format("{}rank {}: {} splits, map {:.2f}s, reduce {:.2f}s", r ? "; " : "", r,
+                            s.splits, s.map_seconds, s.reduce_seconds);
+    }
+    spdlog::info("per rank: {}", phases);
   }
 
   void Check(const char* phase, const Status& s) {

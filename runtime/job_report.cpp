@@ -1,0 +1,125 @@
+#include "runtime/job_report.h"
+
+#include <cstdio>
+
+#include "shuffle/serde.h"
+
+namespace sluice {
+namespace {
+
+std::string Quote(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", v);
+  return buf;
+}
+
+}  // namespace
+
+std::string RankStats::Encode() const {
+  std::string out;
+  sluice::Encode(&out, map_seconds);
+  sluice::Encode(&out, reduce_seconds);
+  sluice::Encode(&out, splits);
+  sluice::Encode(&out, peak_rss_bytes);
+  for (uint64_t v : counters.ToArray()) sluice::Encode(&out, v);
+  return out;
+}
+
+bool RankStats::Decode(const std::string& bytes, RankStats* out) {
+  ByteReader r{bytes.data(), bytes.data() + bytes.size()};
+  std::array<uint64_t, TaskCounters::kCount> c{};
+  bool ok = sluice::Decode(r, &out->map_seconds) && sluice::Decode(r, &out->reduce_seconds) &&
+            sluice::Decode(r, &out->splits) && sluice::Decode(r, &out->peak_rss_bytes);
+  for (uint64_t& v : c) ok = ok && sluice::Decode(r, &v);
+  if (!ok || r.p != r.end) return false;
+  TaskCounters& t = out->counters;
+  uint64_t* fields[] = {&t.input_bytes,          &t.input_records,          &t.map_output_records,
+                        &t.combine_input_records, &t.combine_output_records, &t.shuffle_records,
+                        &t.shuffle_blocks,        &t.shuffle_raw_bytes,      &t.shuffle_packed_bytes,
+                        &t.reduce_input_records,  &t.reduce_input_groups,    &t.output_records,
+                        &t.output_bytes};
+  for (size_t i = 0; i < TaskCounters::kCount; ++i) *fields[i] = c[i];
+  return true;
+}
+
+std::string RenderReportJson(const JobReport& r) {
+  const JobConfig& c = *r.config;
+  std::string j = "{\n";
+  j += "  \"job\": " + Quote(r.job) + ",\n";
+  j += "  \"ranks\": " + std::to_string(r.ranks) + ",\n";
+  j += "  \"output\": " + Quote(r.output_dir) + ",\n";
+  j += "  \"config\": {\n    \"inputs\": [";
+  for (size_t i = 0; i < c.inputs.size(); ++i) j += (i ? ", " : "") + Quote(c.inputs[i]);
+  j += "],\n";
+  j += "    \"partitions\": " + std::to_string(c.settings.partitions) + ",\n";
+  j += "    \"split_size\": " + std::to_string(c.split_size) + ",\n";
+  j += "    \"block_bytes\": " + std::to_string(c.settings.block_bytes) + ",\n";
+  j += "    \"compression_level\": " + std::to_string(c.settings.compression_level) + ",\n";
+  j += "    \"combine_bytes\": " + std::to_string(c.settings.combine_bytes) + ",\n";
+  j += "    \"max_inflight_bytes\": " + std::to_string(c.max_inflight_bytes) + "\n  },\n";
+  j += "  \"input\": {\"files\": " + std::to_string(r.input_files) +
+       ", \"bytes\": " + std::to_string(r.input_bytes) + ", \"splits\": " + std::to_string(r.splits) +
+       "},\n";
+  j += "  \"seconds\": {\"plan\": " + Num(r.plan_seconds) + ", \"commit\": " + Num(r.commit_seconds) +
+       ", \"total\": " + Num(r.total_seconds) + "},\n";
+  j += "  \"throughput_mb_per_s\": " +
+       Num(r.total_seconds > 0 ? static_cast<double>(r.input_bytes) / 1e6 / r.total_seconds : 0) + ",\n";
+  // Slowest rank per phase: where a straggler shows.
+  size_t slow_map = 0, slow_reduce = 0;
+  for (size_t i = 0; i < r.per_rank.size(); ++i) {
+    if (r.per_rank[i].map_seconds > r.per_rank[slow_map].map_seconds) slow_map = i;
+    if (r.per_rank[i].reduce_seconds > r.per_rank[slow_reduce].reduce_seconds) slow_reduce = i;
+  }
+  j += "  \"slowest_rank\": {\"map\": " + std::to_string(slow_map) +
+       ", \"reduce\": " + std::to_string(slow_reduce) + "},\n";
+  j += "  \"per_rank\": [\n";
+  for (size_t i = 0; i < r.per_rank.size(); ++i) {
+    const RankStats& s = r.per_rank[i];
+    j += "    {\"rank\": " + std::to_string(i) + ", \"map_seconds\": " + Num(s.map_seconds) +
+         ", \"reduce_seconds\": " + Num(s.reduce_seconds) + ", \"splits\": " + std::to_string(s.splits) +
+         ", \"peak_rss_bytes\": " + std::to_string(s.peak_rss_bytes) +
+         ", \"shuffle_packed_bytes\": " + std::to_string(s.counters.shuffle_packed_bytes) +
+         ", \"reduce_input_records\": " + std::to_string(s.counters.reduce_input_records) + "}" +
+         (i + 1 < r.per_rank.size() ? "," : "") + "\n";
+  }
+  j += "  ],\n  \"counters\": {\n";
+  for (size_t i = 0; i < TaskCounters::kCount; ++i) {
+    j += "    " + Quote(TaskCounters::kNames[i]) + ": " + std::to_string(r.totals[i]) +
+         (i + 1 < TaskCounters::kCount ? ",\n" : "\n");
+  }
+  j += "  },\n  \"user_counters\": {";
+  size_t n = 0;
+  for (const auto& [name, value] : r.user_counters) {
+    j += std::string(n++ ? ", " : "") + Quote(name) + ": " + std::to_string(value);
+  }
+  j += "},\n";
+  const uint64_t raw = r.totals[7], packed = r.totals[8];
+  j += "  \"shuffle\": {\"raw_bytes\": " + std::to_string(raw) + ", \"packed_bytes\": " +
+       std::to_string(packed) + ", \"compression_ratio\": " +
+       Num(packed ? static_cast<double>(raw) / static_cast<double>(packed) : 0) + "}\n";
+  j += "}\n";
+  return j;
+}
+
+}  // namespace sluice
