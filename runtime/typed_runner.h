@@ -17,6 +17,7 @@
 #include "runtime/value_range.h"
 #include "shuffle/block_codec.h"
 #include "shuffle/serde.h"
+#include "shuffle/string_combine_table.h"
 
 namespace sluice {
 
@@ -74,10 +75,57 @@ class TypedRunner final : public JobRunner {
                        BufferedWriter* out) override {
     std::vector<std::string> raws;
     std::vector<Record> records;
-    SLUICE_RETURN_IF_ERROR(DecodeInInputOrder(partition, frames, &raws, &records));
-    // Stable: equal keys keep input order, which is what reduce() promises.
-    std::stable_sort(records.begin(), records.end(),
-                     [](const Record& a, const Record& b) { return a.key < b.key; });
+    if constexpr (kFoldsOnReduceSide) {
+      // Fold each key's values with Combine while decoding, in input order
+      // (split, seq), so only distinct keys are sorted and reduce() gets one
+      // value per key: the same value for any number of ranks.
+      CombineTable table(RunnerCombine{&*job_});
+      SLUICE_RETURN_IF_ERROR(DecodeInInputOrder(partition, frames, &raws, [&](Record&& rec) {
+        table.Add(rec.key, CombineTable::Hash(rec.key), V(rec.value));
+      }));
+      table.Drain();
+      raws.clear();  // the table holds its own copies of the keys
+      records.reserve(table.size());
+      table.ForEach([&](std::string_view key, uint64_t, const V& value) {
+        records.push_back(Record{key, ViewOfT<V>(value)});
+      });
+      std::sort(records.begin(), records.end(),
+                [](const Record& a, const Record& b) { return a.key < b.key; });
+      return ReduceSorted(partition, records, out);
+    } else {
+      SLUICE_RETURN_IF_ERROR(DecodeInInputOrder(partition, frames, &raws, [&](Record&& rec) {
+        records.push_back(std::move(rec));
+      }));
+      // Stable: equal keys keep input order, which is what reduce() promises.
+      std::stable_sort(records.begin(), records.end(),
+                       [](const Record& a, const Record& b) { return a.key < b.key; });
+      return ReduceSorted(partition, records, out);
+    }
+  }
+
+  const TaskCounters& counters() const override { return counters_; }
+  std::vector<std::pair<std::string, uint64_t>> user_counters() const override {
+    std::vector<std::pair<std::string, uint64_t>> out;
+    for (const auto& [name, c] : job_->user_counters().all()) out.emplace_back(name, c.value());
+    return out;
+  }
+
+ private:
+  struct RunnerCombine {
+    J* job;
+    V operator()(const V& a, const V& b) const {
+      if constexpr (HasCombiner<J>) {
+        return job->Combine(a, b);
+      } else {
+        return b;  // not instantiated for folding: jobs without Combine sort all records
+      }
+    }
+  };
+  using CombineTable = StringCombineTable<V, RunnerCombine>;
+  static constexpr bool kFoldsOnReduceSide = HasCombiner<J> && std::is_same_v<K, std::string>;
+
+  // Calls Reduce once per run of equal keys in sorted `records`.
+  Status ReduceSorted(uint32_t partition, const std::vector<Record>& records, BufferedWriter* out) {
     TextOutput output(out);
     const Record* begin = records.data();
     const Record* end = begin + records.size();
@@ -98,25 +146,18 @@ class TypedRunner final : public JobRunner {
     return Status::OK();
   }
 
-  const TaskCounters& counters() const override { return counters_; }
-  std::vector<std::pair<std::string, uint64_t>> user_counters() const override {
-    std::vector<std::pair<std::string, uint64_t>> out;
-    for (const auto& [name, c] : job_->user_counters().all()) out.emplace_back(name, c.value());
-    return out;
-  }
-
- private:
   // Orders the partition's blocks by (split, seq), verifies and decodes them,
-  // and appends their records in that order.
+  // and hands their records to sink(Record&&) in that order. String views in
+  // the records point into *raws.
+  template <class Sink>
   Status DecodeInInputOrder(uint32_t partition, std::vector<std::string>* frames,
-                            std::vector<std::string>* raws, std::vector<Record>* records) {
+                            std::vector<std::string>* raws, Sink&& sink) {
     struct Ref {
       BlockInfo info;
       size_t index;
     };
     std::vector<Ref> refs;
     refs.reserve(frames->size());
-    uint64_t total_records = 0;
     for (size_t i = 0; i < frames->size(); ++i) {
       SLUICE_ASSIGN_OR_RETURN(BlockInfo info,
                               BlockDecoder::PeekHeader((*frames)[i], ShuffleOrigin(partition)));
@@ -124,7 +165,6 @@ class TypedRunner final : public JobRunner {
         return Status::Corruption("block for partition " + std::to_string(info.partition) +
                                   " delivered to partition " + std::to_string(partition));
       }
-      total_records += info.records;
       refs.push_back({info, i});
     }
     std::sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) {
@@ -137,7 +177,6 @@ class TypedRunner final : public JobRunner {
                                   std::to_string(partition));
       }
     }
-    records->reserve(total_records);
     raws->resize(refs.size());
     BlockDecoder decoder;
     for (size_t i = 0; i < refs.size(); ++i) {
@@ -154,7 +193,7 @@ class TypedRunner final : public JobRunner {
                                     std::to_string(info.seq) + ") of partition " +
                                     std::to_string(partition));
         }
-        records->push_back(std::move(rec));
+        sink(std::move(rec));
       }
       if (r.p != r.end) {
         return Status::Corruption("trailing bytes after the last record of a block of partition " +
