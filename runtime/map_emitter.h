@@ -29,6 +29,16 @@ concept HasCombiner = requires(J& job, const typename J::Value& a) {
   { job.Combine(a, a) } -> std::convertible_to<typename J::Value>;
 };
 
+// The job's Combine as a callable for StringCombineTable (map and reduce
+// sides). Only instantiated for jobs that have a combiner.
+template <class J>
+struct CombineWith {
+  J* job;
+  typename J::Value operator()(const typename J::Value& a, const typename J::Value& b) const {
+    return job->Combine(a, b);
+  }
+};
+
 template <class J>
 class MapEmitter {
  public:
@@ -160,18 +170,8 @@ class MapEmitter {
       return XXH3_64bits(bytes.data(), bytes.size());
     }
   };
-  struct JobCombine {
-    J* job;
-    V operator()(const V& a, const V& b) const {
-      if constexpr (HasCombiner<J>) {
-        return job->Combine(a, b);
-      } else {
-        return b;  // never called: jobs without Combine skip the table
-      }
-    }
-  };
   static constexpr bool kStringKey = std::is_same_v<K, std::string>;
-  using Table = std::conditional_t<kStringKey, StringCombineTable<V, JobCombine>,
+  using Table = std::conditional_t<kStringKey, StringCombineTable<V, CombineWith<J>>,
                                    std::unordered_map<K, V, KeyHash, std::equal_to<>>>;
   static Table MakeTable(J* job, uint64_t budget) {
     if constexpr (kStringKey) {
@@ -179,7 +179,7 @@ class MapEmitter {
       // "full" and flush after every record.
       size_t slots = 16;
       while (slots < 4096 && slots * 2 * Table::kSlotBytes * 4 <= budget) slots *= 2;
-      return Table(JobCombine{job}, slots);
+      return Table(CombineWith<J>{job}, slots);
     } else {
       return Table();
     }

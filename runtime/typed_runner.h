@@ -79,7 +79,7 @@ class TypedRunner final : public JobRunner {
       // Fold each key's values with Combine while decoding, in input order
       // (split, seq), so only distinct keys are sorted and reduce() gets one
       // value per key: the same value for any number of ranks.
-      CombineTable table(RunnerCombine{&*job_});
+      CombineTable table(CombineWith<J>{&*job_});
       SLUICE_RETURN_IF_ERROR(DecodeInInputOrder(partition, frames, &raws, [&](Record&& rec) {
         table.Add(rec.key, CombineTable::Hash(rec.key), V(rec.value));
       }));
@@ -111,17 +111,7 @@ class TypedRunner final : public JobRunner {
   }
 
  private:
-  struct RunnerCombine {
-    J* job;
-    V operator()(const V& a, const V& b) const {
-      if constexpr (HasCombiner<J>) {
-        return job->Combine(a, b);
-      } else {
-        return b;  // not instantiated for folding: jobs without Combine sort all records
-      }
-    }
-  };
-  using CombineTable = StringCombineTable<V, RunnerCombine>;
+  using CombineTable = StringCombineTable<V, CombineWith<J>>;
   static constexpr bool kFoldsOnReduceSide = HasCombiner<J> && std::is_same_v<K, std::string>;
 
   // Calls Reduce once per run of equal keys in sorted `records`.
