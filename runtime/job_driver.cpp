@@ -18,6 +18,7 @@
 #include "io/split_planner.h"
 #include "runtime/job_report.h"
 #include "runtime/plan_codec.h"
+#include "runtime/termination_cleanup.h"
 #include "shuffle/partitioner.h"
 #include "shuffle/serde.h"
 
@@ -121,6 +122,8 @@ class Run {
       if (comm_.rank() == 0) spdlog::error("{}", agreed.ToString());
       return ExitCodeFor(agreed.code());
     }
+    // From here on a staging directory exists: an interrupted job removes it.
+    InstallTerminationCleanup(committer_.staging_dir(), comm_.rank());
     std::string plan_bytes;
     if (comm_.rank() == 0) plan_bytes = EncodePlan(planned.plan);
     comm_.Broadcast(&plan_bytes, 0);

@@ -109,3 +109,31 @@ TEST(FailureE2E, OneRankThrowingEndsTheWholeJob) {
 
 }  // namespace
 }  // namespace sluice::e2e
+
+namespace sluice::e2e {
+namespace {
+
+// SIGTERM (a scheduler's kill; mpirun forwards it to every rank) must leave
+// neither output nor staging behind, and must not exit 0.
+TEST(FailureE2E, SigtermLeavesNothingBehind) {
+  TempDir dir;
+  ASSERT_EQ(RunCommand("mkdir -p '" + (dir / "in") + "'").exit_code, 0);
+  WriteFile(dir / "in/a.txt", "one\ntwo\nSLEEP\nthree\n");
+  for (int ranks : {1, 2}) {
+    const std::string out = dir / ("out" + std::to_string(ranks));
+    std::string launcher = ranks > 1 ? std::string(SLUICE_MPIEXEC) +
+                                           " --allow-run-as-root --oversubscribe -np 2 "
+                                     : "";
+    CommandResult r = RunCommand("timeout -s TERM 3 " + launcher + BinPath("sluice") +
+                                 " run --plugin " + PluginPath("test/libfailing.so") +
+                                 " --input '" + (dir / "in") + "' --output '" + out + "'");
+    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_LT(r.seconds, 30.0) << r.output;
+    EXPECT_NE(r.output.find("interrupted by a signal"), std::string::npos) << r.output;
+    EXPECT_FALSE(Exists(out)) << r.output;
+    EXPECT_FALSE(Exists(dir / (".out" + std::to_string(ranks) + ".sluice-staging"))) << r.output;
+  }
+}
+
+}  // namespace
+}  // namespace sluice::e2e

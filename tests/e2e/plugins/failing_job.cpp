@@ -1,6 +1,8 @@
-// A job that throws in map() on the line "BOOM": proves that one rank's
-// failure ends the whole job cleanly.
+// A job that throws in map() on the line "BOOM" (one rank's failure must end
+// the whole job cleanly) and stalls on "SLEEP" (so a test can interrupt it).
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 #include <string_view>
 
 #include "runtime/job.h"
@@ -11,6 +13,7 @@ class FailingJob : public sluice::Job<FailingJob, std::string, uint64_t> {
  public:
   void Map(std::string_view line, Emitter& emit) {
     if (line == "BOOM") throw std::runtime_error("found the BOOM line");
+    if (line == "SLEEP") std::this_thread::sleep_for(std::chrono::seconds(60));
     emit(line, 1);
   }
   void Reduce(std::string_view key, Values& values, Output& out) { out(key, values.size()); }

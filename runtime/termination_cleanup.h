@@ -1,0 +1,16 @@
+// On SIGINT, SIGTERM or SIGHUP (Ctrl-C, a scheduler's kill, mpirun
+// forwarding either), removes the job's staging directory before the process
+// dies, so that an interrupted job leaves nothing half-written.
+#pragma once
+
+#include <string>
+
+namespace sluice {
+
+// Installs the handlers for this process. Only async-signal-safe calls run in
+// the handler: it writes one line to stderr, forks `rm -rf -- staging_dir`,
+// waits for it, and re-raises the signal with its default action (so the
+// exit status still says "killed by SIGTERM"). Safe to call once per job.
+void InstallTerminationCleanup(const std::string& staging_dir, int rank);
+
+}  // namespace sluice
