@@ -124,9 +124,17 @@ TEST(FailureE2E, SigtermLeavesNothingBehind) {
     std::string launcher = ranks > 1 ? std::string(SLUICE_MPIEXEC) +
                                            " --allow-run-as-root --oversubscribe -np 2 "
                                      : "";
-    CommandResult r = RunCommand("timeout -s TERM 3 " + launcher + BinPath("sluice") +
-                                 " run --plugin " + PluginPath("test/libfailing.so") +
-                                 " --input '" + (dir / "in") + "' --output '" + out + "'");
+    // Signal only once rank 0 has logged its plan (it installs the handler
+    // before that line): on a loaded machine a fixed delay could fire while
+    // mpirun is still starting ranks. Exit status is the job's.
+    const std::string log = dir / ("log" + std::to_string(ranks));
+    const std::string job = launcher + BinPath("sluice") + " run --plugin " +
+                            PluginPath("test/libfailing.so") + " --input '" + (dir / "in") +
+                            "' --output '" + out + "'";
+    CommandResult r = RunCommand(
+        job + " > '" + log + "' 2>&1 & pid=$!; "
+        "for i in $(seq 300); do grep -q 'input file' '" + log + "' && break; sleep 0.1; done; "
+        "sleep 0.5; kill -TERM $pid; wait $pid; rc=$?; cat '" + log + "'; exit $rc");
     EXPECT_NE(r.exit_code, 0) << r.output;
     EXPECT_LT(r.seconds, 30.0) << r.output;
     EXPECT_NE(r.output.find("interrupted by a signal"), std::string::npos) << r.output;
