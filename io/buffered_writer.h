@@ -9,6 +9,9 @@
 #include "io/file_system.h"
 #include "io/status.h"
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 namespace sluice {
 
 class BufferedWriter {
@@ -16,6 +19,7 @@ class BufferedWriter {
   explicit BufferedWriter(std::unique_ptr<WritableFile> file, size_t buffer_bytes = size_t{1} << 20)
       : file_(std::move(file)) {
     buf_.resize(buffer_bytes);
+    XXH3_64bits_reset(&hash_);
   }
 
   // Appends; the first error sticks and is returned by every later call and
@@ -26,6 +30,7 @@ class BufferedWriter {
       status_ = Flush();
       if (!status_.ok()) return status_;
       if (data.size() >= buf_.size()) {
+        XXH3_64bits_update(&hash_, data.data(), data.size());
         status_ = file_->Append(data);
         bytes_ += data.size();
         return status_;
@@ -47,10 +52,14 @@ class BufferedWriter {
   }
 
   uint64_t bytes_written() const { return bytes_; }
+  // xxh3_64 of every byte appended so far (for the output manifest); final
+  // once Close() has returned.
+  uint64_t checksum() const { return XXH3_64bits_digest(&hash_); }
 
  private:
   Status Flush() {
     if (used_ == 0) return Status::OK();
+    XXH3_64bits_update(&hash_, buf_.data(), used_);
     Status s = file_->Append(std::string_view(buf_.data(), used_));
     used_ = 0;
     return s;
@@ -59,6 +68,7 @@ class BufferedWriter {
   std::string buf_;
   size_t used_ = 0;
   uint64_t bytes_ = 0;
+  XXH3_state_t hash_;
   Status status_;
 };
 

@@ -36,17 +36,22 @@ Exit codes: 0 ok, 2 usage, 3 bad input, 4 I/O error, 5 data corruption,
 6 the job's code failed, 70 internal error.
 )";
 
+Result<uint64_t> PluginHash(const std::string& path) {
+  SLUICE_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(*FileSystem::Default(), path));
+  return static_cast<uint64_t>(XXH3_64bits(bytes.data(), bytes.size()));
+}
+
 // Every rank's load result and plugin file hash meet at rank 0: the first
 // failure, or two ranks holding different bytes under the same path, refuses
 // the plugin everywhere.
 Status AgreeOnPlugin(Communicator& comm, const Status& loaded, const std::string& path) {
   std::string mine(1, static_cast<char>(loaded.code()));
   if (loaded.ok()) {
-    auto bytes = ReadFileToString(*FileSystem::Default(), path);
-    if (!bytes.ok()) {
-      mine = std::string(1, static_cast<char>(bytes.status().code())) + bytes.status().message();
+    auto hash = PluginHash(path);
+    if (!hash.ok()) {
+      mine = std::string(1, static_cast<char>(hash.status().code())) + hash.status().message();
     } else {
-      mine += std::to_string(XXH3_64bits(bytes->data(), bytes->size()));
+      mine += std::to_string(hash.value());
     }
   } else {
     mine += loaded.message();
@@ -106,6 +111,8 @@ int RunWithArgs(int argc, char** argv, const std::vector<std::string>& args, con
     plugin = std::move(loaded).value();
     job = &plugin.entry;
   }
+  uint64_t plugin_xxh3 = 0;
+  if (!plugin_path.empty()) plugin_xxh3 = PluginHash(plugin_path).value();  // agreed readable above
   if (help) {
     if (speaker) {
       std::printf("%s\n%s: %s\n\n%s", usage_line.c_str(), std::string(job->name).c_str(),
@@ -121,6 +128,8 @@ int RunWithArgs(int argc, char** argv, const std::vector<std::string>& args, con
     }
     config.inputs.insert(config.inputs.end(), positional.begin(), positional.end());
   }
+  config.plugin_path = plugin_path;
+  config.plugin_xxh3 = plugin_xxh3;
   Status valid = ValidateJobConfig(config);
   if (!valid.ok()) return usage_error(valid);
   return RunJob(*job, config, *comm);

@@ -23,6 +23,10 @@ struct JobConfig {
   bool quiet = false;  // only errors on stderr
   // Extra copy of the JSON report (one is always written as DIR/_report.json).
   std::string report_path;
+  // Set by the command line when the job came from a plugin: recorded in the
+  // manifest (lineage: which build produced this output).
+  std::string plugin_path;
+  uint64_t plugin_xxh3 = 0;
 };
 
 // Parses "64M", "1G", "4096", "512K" (powers of 1024). `flag` names the flag

@@ -160,9 +160,11 @@ class Run {
     // --- reduce, writing task-private files ---
     const auto reduce_start = Clock::now();
     uint64_t output_bytes = 0;
+    std::vector<PartInfo> parts;
     for (uint32_t p = 0; p < config_.settings.partitions; ++p) {
       if (OwnerOf(p, comm_.size()) != comm_.rank()) continue;
-      output_bytes += ReducePartition(p, received.partition(p));
+      parts.push_back(ReducePartition(p, received.partition(p)));
+      output_bytes += parts.back().bytes;
     }
     const double reduce_seconds = SecondsSince(reduce_start);
     if (comm_.rank() == 0) spdlog::info("reduce: {:.2f}s", reduce_seconds);
@@ -175,6 +177,7 @@ class Run {
     stats.reduce_seconds = reduce_seconds;
     stats.splits = my_splits;
     stats.peak_rss_bytes = PeakRssBytes();
+    stats.parts = std::move(parts);
     auto arr = stats.counters.ToArray();
     std::vector<uint64_t> totals(arr.begin(), arr.end());
     comm_.AllReduceSum(&totals);
@@ -207,12 +210,18 @@ class Run {
       report.totals = totals;
       report.user_counters = user;
       report.output_dir = committer_.output_dir();
+      report.inputs = plan_.files;
+      report.plugin_path = config_.plugin_path;
+      report.plugin_xxh3 = config_.plugin_xxh3;
       const auto commit_start = Clock::now();
       // Written into staging: the report is published with the output, atomically.
       report.total_seconds = SecondsSince(start);
       Check("commit", WriteStringToFile(*FileSystem::Default(),
                                         committer_.staging_dir() + "/_report.json",
                                         RenderReportJson(report)));
+      Check("commit", WriteStringToFile(*FileSystem::Default(),
+                                        committer_.staging_dir() + "/_manifest.json",
+                                        RenderManifestJson(report)));
       Check("commit", committer_.CommitJob(SuccessContents(totals, user)));
       report.commit_seconds = SecondsSince(commit_start);
       report.total_seconds = SecondsSince(start);
@@ -227,7 +236,7 @@ class Run {
   }
 
  private:
-  uint64_t ReducePartition(uint32_t p, std::vector<std::string>* frames) {
+  PartInfo ReducePartition(uint32_t p, std::vector<std::string>* frames) {
     FileSystem& fs = *FileSystem::Default();
     const std::string temp = committer_.TaskTempPath(static_cast<int>(p), comm_.rank());
     auto file = fs.Create(temp);
@@ -236,7 +245,7 @@ class Run {
     Check("reduce", runner_->RunReduceTask(p, frames, &writer));
     Check("reduce", writer.Close());
     Check("commit", committer_.CommitTask(static_cast<int>(p), comm_.rank()));
-    return writer.bytes_written();
+    return PartInfo{p, writer.bytes_written(), writer.checksum()};
   }
 
   // The promises of DESIGN.md invariant 3, on global sums.

@@ -1,5 +1,8 @@
 #include "runtime/job_report.h"
 
+#include "io/output_committer.h"
+
+#include <algorithm>
 #include <cstdio>
 
 #include "shuffle/serde.h"
@@ -28,6 +31,34 @@ std::string Quote(std::string_view s) {
   return out + "\"";
 }
 
+std::string Hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string ConfigJson(const JobConfig& c, const std::string& indent) {
+  std::string j = "{\n" + indent + "  \"inputs\": [";
+  for (size_t i = 0; i < c.inputs.size(); ++i) j += (i ? ", " : "") + Quote(c.inputs[i]);
+  j += "],\n";
+  j += indent + "  \"partitions\": " + std::to_string(c.settings.partitions) + ",\n";
+  j += indent + "  \"split_size\": " + std::to_string(c.split_size) + ",\n";
+  j += indent + "  \"block_bytes\": " + std::to_string(c.settings.block_bytes) + ",\n";
+  j += indent + "  \"compression_level\": " + std::to_string(c.settings.compression_level) + ",\n";
+  j += indent + "  \"combine_bytes\": " + std::to_string(c.settings.combine_bytes) + ",\n";
+  j += indent + "  \"max_inflight_bytes\": " + std::to_string(c.max_inflight_bytes) + "\n" + indent + "}";
+  return j;
+}
+
+std::string CountersJson(const JobReport& r) {
+  std::string j = "{\n";
+  for (size_t i = 0; i < TaskCounters::kCount; ++i) {
+    j += "    " + Quote(TaskCounters::kNames[i]) + ": " + std::to_string(r.totals[i]) +
+         (i + 1 < TaskCounters::kCount ? ",\n" : "\n");
+  }
+  return j + "  }";
+}
+
 std::string Num(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3f", v);
@@ -43,6 +74,12 @@ std::string RankStats::Encode() const {
   sluice::Encode(&out, splits);
   sluice::Encode(&out, peak_rss_bytes);
   for (uint64_t v : counters.ToArray()) sluice::Encode(&out, v);
+  PutVarint(&out, parts.size());
+  for (const PartInfo& p : parts) {
+    sluice::Encode(&out, p.partition);
+    sluice::Encode(&out, p.bytes);
+    sluice::Encode(&out, p.xxh3);
+  }
   return out;
 }
 
@@ -52,6 +89,12 @@ bool RankStats::Decode(const std::string& bytes, RankStats* out) {
   bool ok = sluice::Decode(r, &out->map_seconds) && sluice::Decode(r, &out->reduce_seconds) &&
             sluice::Decode(r, &out->splits) && sluice::Decode(r, &out->peak_rss_bytes);
   for (uint64_t& v : c) ok = ok && sluice::Decode(r, &v);
+  uint64_t nparts = 0;
+  ok = ok && GetVarint(r, &nparts) && nparts <= r.remaining();
+  if (ok) out->parts.resize(nparts);
+  for (PartInfo& p : out->parts) {
+    ok = ok && sluice::Decode(r, &p.partition) && sluice::Decode(r, &p.bytes) && sluice::Decode(r, &p.xxh3);
+  }
   if (!ok || r.p != r.end) return false;
   TaskCounters& t = out->counters;
   uint64_t* fields[] = {&t.input_bytes,          &t.input_records,          &t.map_output_records,
@@ -69,15 +112,7 @@ std::string RenderReportJson(const JobReport& r) {
   j += "  \"job\": " + Quote(r.job) + ",\n";
   j += "  \"ranks\": " + std::to_string(r.ranks) + ",\n";
   j += "  \"output\": " + Quote(r.output_dir) + ",\n";
-  j += "  \"config\": {\n    \"inputs\": [";
-  for (size_t i = 0; i < c.inputs.size(); ++i) j += (i ? ", " : "") + Quote(c.inputs[i]);
-  j += "],\n";
-  j += "    \"partitions\": " + std::to_string(c.settings.partitions) + ",\n";
-  j += "    \"split_size\": " + std::to_string(c.split_size) + ",\n";
-  j += "    \"block_bytes\": " + std::to_string(c.settings.block_bytes) + ",\n";
-  j += "    \"compression_level\": " + std::to_string(c.settings.compression_level) + ",\n";
-  j += "    \"combine_bytes\": " + std::to_string(c.settings.combine_bytes) + ",\n";
-  j += "    \"max_inflight_bytes\": " + std::to_string(c.max_inflight_bytes) + "\n  },\n";
+  j += "  \"config\": " + ConfigJson(c, "  ") + ",\n";
   j += "  \"input\": {\"files\": " + std::to_string(r.input_files) +
        ", \"bytes\": " + std::to_string(r.input_bytes) + ", \"splits\": " + std::to_string(r.splits) +
        "},\n";
@@ -103,12 +138,8 @@ std::string RenderReportJson(const JobReport& r) {
          ", \"reduce_input_records\": " + std::to_string(s.counters.reduce_input_records) + "}" +
          (i + 1 < r.per_rank.size() ? "," : "") + "\n";
   }
-  j += "  ],\n  \"counters\": {\n";
-  for (size_t i = 0; i < TaskCounters::kCount; ++i) {
-    j += "    " + Quote(TaskCounters::kNames[i]) + ": " + std::to_string(r.totals[i]) +
-         (i + 1 < TaskCounters::kCount ? ",\n" : "\n");
-  }
-  j += "  },\n  \"user_counters\": {";
+  j += "  ],\n  \"counters\": " + CountersJson(r) + ",\n";
+  j += "  \"user_counters\": {";
   size_t n = 0;
   for (const auto& [name, value] : r.user_counters) {
     j += std::string(n++ ? ", " : "") + Quote(name) + ": " + std::to_string(value);
@@ -119,6 +150,40 @@ std::string RenderReportJson(const JobReport& r) {
        std::to_string(packed) + ", \"compression_ratio\": " +
        Num(packed ? static_cast<double>(raw) / static_cast<double>(packed) : 0) + "}\n";
   j += "}\n";
+  return j;
+}
+
+std::string RenderManifestJson(const JobReport& r) {
+  std::string j = "{\n";
+  j += "  \"format\": \"sluice-manifest/1\",\n";
+  j += "  \"job\": {\"name\": " + Quote(r.job) + ", \"sluice_version\": \"0.1.0\"";
+  if (!r.plugin_path.empty()) {
+    j += ", \"plugin\": " + Quote(r.plugin_path) + ", \"plugin_xxh3\": " + Hex(r.plugin_xxh3);
+  }
+  j += "},\n";
+  j += "  \"config\": " + ConfigJson(*r.config, "  ") + ",\n";
+  j += "  \"inputs\": [\n";
+  for (size_t i = 0; i < r.inputs.size(); ++i) {
+    const InputFile& f = r.inputs[i];
+    j += "    {\"path\": " + Quote(f.path) + ", \"size\": " + std::to_string(f.size) +
+         ", \"mtime_ns\": " + std::to_string(f.mtime_ns) + "}" + (i + 1 < r.inputs.size() ? "," : "") + "\n";
+  }
+  j += "  ],\n  \"outputs\": [\n";
+  std::vector<PartInfo> parts;
+  for (const RankStats& s : r.per_rank) parts.insert(parts.end(), s.parts.begin(), s.parts.end());
+  std::sort(parts.begin(), parts.end(),
+            [](const PartInfo& a, const PartInfo& b) { return a.partition < b.partition; });
+  for (size_t i = 0; i < parts.size(); ++i) {
+    j += "    {\"file\": " + Quote(OutputCommitter::PartName(static_cast<int>(parts[i].partition))) + ", \"bytes\": " + std::to_string(parts[i].bytes) +
+         ", \"xxh3\": " + Hex(parts[i].xxh3) + "}" + (i + 1 < parts.size() ? "," : "") + "\n";
+  }
+  j += "  ],\n  \"counters\": " + CountersJson(r) + ",\n";
+  j += "  \"user_counters\": {";
+  size_t n = 0;
+  for (const auto& [name, value] : r.user_counters) {
+    j += std::string(n++ ? ", " : "") + Quote(name) + ": " + std::to_string(value);
+  }
+  j += "}\n}\n";
   return j;
 }
 

@@ -4,6 +4,7 @@
 // than a split, binary bytes, nested and hidden files).
 #include <xxhash.h>
 
+#include <cstdio>
 #include <map>
 #include <random>
 #include <string>
@@ -129,6 +130,20 @@ TEST_F(WordCountE2E, SameBytesForOneTwoAndFourRanksAndMatchesReference) {
   }
   EXPECT_EQ(outputs[0], outputs[1]) << "2 ranks differ from 1";
   EXPECT_EQ(outputs[0], outputs[2]) << "4 ranks differ from 1";
+
+  // The manifest lists every part with its true size and checksum, and (it
+  // holds no timings) is the same document whatever the rank count.
+  const std::string manifest = ReadFile(dir_ / "out1/_manifest.json");
+  for (int p = 0; p < kPartitions; ++p) {
+    char entry[160];
+    std::snprintf(entry, sizeof entry, "{\"file\": \"part-%05d\", \"bytes\": %zu, \"xxh3\": \"%016llx\"}",
+                  p, outputs[0][p].size(),
+                  static_cast<unsigned long long>(XXH3_64bits(outputs[0][p].data(), outputs[0][p].size())));
+    EXPECT_NE(manifest.find(entry), std::string::npos) << entry << "\n" << manifest;
+  }
+  EXPECT_NE(manifest.find("a.txt\", \"size\": "), std::string::npos) << manifest;
+  EXPECT_EQ(manifest, ReadFile(dir_ / "out2/_manifest.json"));
+  EXPECT_EQ(manifest, ReadFile(dir_ / "out4/_manifest.json"));
 }
 
 TEST_F(WordCountE2E, JobBinaryAndPluginGiveTheBuiltInBytes) {
