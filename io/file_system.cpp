@@ -258,6 +258,19 @@ class PosixFileSystem final : public FileSystem {
   }
 
   bool IsReadable(const std::string& path) override { return ::access(path.c_str(), R_OK) == 0; }
+
+  Status SyncDir(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return Status::FromErrno("open directory", path, errno);
+    int rc;
+    do {
+      rc = ::fsync(fd);
+    } while (rc != 0 && errno == EINTR);
+    const int err = errno;
+    ::close(fd);
+    if (rc != 0) return Status::FromErrno("fsync directory", path, err);
+    return Status::OK();
+  }
 };
 
 }  // namespace

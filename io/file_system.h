@@ -77,6 +77,9 @@ class FileSystem {
   virtual bool Exists(const std::string& path) = 0;
   // access(path, R_OK) without opening: false for unreadable or missing.
   virtual bool IsReadable(const std::string& path) = 0;
+  // fsync of a directory: makes the renames and creations inside it survive
+  // a crash (a file's own Sync does not cover its directory entry).
+  virtual Status SyncDir(const std::string& path) = 0;
 };
 
 // Reads a whole (small) file into a string.

@@ -67,7 +67,14 @@ Status OutputCommitter::CommitJob(std::string_view success_contents) {
   SLUICE_RETURN_IF_ERROR(fs_.RemoveAll(JoinPath(staging_dir_, "_temporary")));
   SLUICE_RETURN_IF_ERROR(
       WriteStringToFile(fs_, JoinPath(staging_dir_, "_SUCCESS"), success_contents));
-  if (!fs_.Exists(output_dir_)) return fs_.Rename(staging_dir_, output_dir_);
+  // Durable before visible: every part's rename and _SUCCESS reach the disk
+  // before the directory that holds them is renamed into place.
+  SLUICE_RETURN_IF_ERROR(fs_.SyncDir(staging_dir_));
+  const std::string parent = SplitParent(output_dir_).first;
+  if (!fs_.Exists(output_dir_)) {
+    SLUICE_RETURN_IF_ERROR(fs_.Rename(staging_dir_, output_dir_));
+    return fs_.SyncDir(parent);
+  }
 
   // rename(2) cannot replace a non-empty directory, so the old output is
   // moved aside first. Between the two renames no output exists, which a
@@ -80,6 +87,7 @@ Status OutputCommitter::CommitJob(std::string_view success_contents) {
     (void)fs_.Rename(old_dir, output_dir_);  // best effort: put the old output back
     return s;
   }
+  SLUICE_RETURN_IF_ERROR(fs_.SyncDir(parent));
   return fs_.RemoveAll(old_dir);
 }
 

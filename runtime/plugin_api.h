@@ -13,7 +13,7 @@ namespace sluice {
 class JobRunner;
 // Bump on any change to JobRunner, JobSettings, TaskCounters, MapTask, or the
 // io/ types they reference.
-inline constexpr uint32_t kSluiceAbiVersion = 1;
+inline constexpr uint32_t kSluiceAbiVersion = 2;  // 2: FileSystem::SyncDir
 }  // namespace sluice
 
 extern "C" {

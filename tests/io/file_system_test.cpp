@@ -298,3 +298,20 @@ TEST_F(FileSystemTest, IsReadableFalseForModeZeroWhenNotRoot) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+TEST(FileSystemSyncDir, SyncsADirectoryAndNamesAMissingOne) {
+  FileSystem& fs = *FileSystem::Default();
+  char tmpl[] = "/tmp/sluice-syncdir-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  EXPECT_TRUE(fs.SyncDir(dir).ok());
+  Status missing = fs.SyncDir(dir + "/nope");
+  EXPECT_FALSE(missing.ok());
+  EXPECT_NE(missing.message().find(dir + "/nope"), std::string::npos);
+  ASSERT_TRUE(fs.RemoveAll(dir).ok());
+}
+
+}  // namespace
+}  // namespace sluice
