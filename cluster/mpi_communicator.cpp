@@ -1,5 +1,7 @@
 #include "cluster/mpi_communicator.h"
 
+#include "io/fault_points.h"
+
 #include <sched.h>
 #include <time.h>
 
@@ -125,6 +127,7 @@ void MpiCommunicator::SendBlock(int dest, std::string frame) {
   }
   ++blocks_sent_to_[dest];
   Isend(dest, kTagBlock, std::move(frame));
+  SLUICE_FAULT_POINT("mid_shuffle_send");
 }
 
 void MpiCommunicator::Isend(int dest, int tag, std::string bytes) {

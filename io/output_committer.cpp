@@ -1,5 +1,7 @@
 #include "io/output_committer.h"
 
+#include "io/fault_points.h"
+
 #include <cstdio>
 #include <utility>
 
@@ -59,8 +61,20 @@ std::string OutputCommitter::TaskTempPath(int partition, int rank) const {
   return staging_dir_ + "/_temporary/" + PartName(partition) + ".r" + std::to_string(rank);
 }
 
+namespace {
+// A path missing during commit is never the user's input: it is Sluice's own
+// staging, so report it as an I/O error, not as bad input.
+Status AsCommitError(Status s) {
+  if (s.code() == StatusCode::kBadInput) return Status::IOError(s.message());
+  return s;
+}
+}  // namespace
+
 Status OutputCommitter::CommitTask(int partition, int rank) {
-  return fs_.Rename(TaskTempPath(partition, rank), JoinPath(staging_dir_, PartName(partition)));
+  Status s = AsCommitError(
+      fs_.Rename(TaskTempPath(partition, rank), JoinPath(staging_dir_, PartName(partition))));
+  SLUICE_FAULT_POINT("after_task_commit");
+  return s;
 }
 
 Status OutputCommitter::CommitJob(std::string_view success_contents) {
@@ -70,6 +84,7 @@ Status OutputCommitter::CommitJob(std::string_view success_contents) {
   // Durable before visible: every part's rename and _SUCCESS reach the disk
   // before the directory that holds them is renamed into place.
   SLUICE_RETURN_IF_ERROR(fs_.SyncDir(staging_dir_));
+  SLUICE_FAULT_POINT("before_job_commit");
   const std::string parent = SplitParent(output_dir_).first;
   if (!fs_.Exists(output_dir_)) {
     SLUICE_RETURN_IF_ERROR(fs_.Rename(staging_dir_, output_dir_));

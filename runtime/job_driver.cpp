@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "io/buffered_writer.h"
+#include "io/fault_points.h"
 #include "io/input_lister.h"
 #include "io/output_committer.h"
 #include "io/split_planner.h"
@@ -41,6 +42,18 @@ std::string Mib(uint64_t bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
   return buf;
+}
+
+// Ends the job from the rank that failed. Alone, it removes the staging
+// directory itself. With peers it aborts at once and leaves the removal to
+// them: MPI_Abort makes mpirun SIGTERM every other rank, whose handler
+// (termination_cleanup.h) removes staging. Removing it here first would make
+// peers fail on the vanished directory and race this rank's exit code with
+// a misleading one of their own.
+[[noreturn]] void AbortJob(Communicator& comm, OutputCommitter& committer, int exit_code) {
+  if (comm.size() == 1) committer.Abort();
+  comm.Abort(exit_code);
+  std::abort();  // not reached
 }
 
 // Keeps the blocks this rank receives, per partition it owns.
@@ -114,6 +127,9 @@ class Run {
 
   int Execute() {
     const auto start = Clock::now();
+    if (std::string bad = ArmFaultPointsFromEnv(comm_.rank()); !bad.empty()) {
+      Fail("setup", Status::Usage(bad));
+    }
     // --- plan (rank 0), agreed by all ---
     PlanOutcome planned;
     if (comm_.rank() == 0) planned = MakePlan(config_, committer_);
@@ -148,6 +164,7 @@ class Run {
     for (int64_t s; (s = comm_.NextSplit()) >= 0;) {
       MapTask task{&plan_.splits[s], &plan_.files, FileSystem::Default()};
       Check("map", runner_->RunMapTask(task));
+      SLUICE_FAULT_POINT("after_map_task");
       Check("shuffle", received.status());
       ++my_splits;
     }
@@ -237,6 +254,7 @@ class Run {
 
  private:
   PartInfo ReducePartition(uint32_t p, std::vector<std::string>* frames) {
+    SLUICE_FAULT_POINT("during_reduce");
     FileSystem& fs = *FileSystem::Default();
     const std::string temp = committer_.TaskTempPath(static_cast<int>(p), comm_.rank());
     auto file = fs.Create(temp);
@@ -351,8 +369,7 @@ class Run {
   [[noreturn]] void Fail(const char* phase, const Status& s) {
     spdlog::error("job failed in {} on rank {}: {}", phase, comm_.rank(), s.ToString());
     spdlog::default_logger()->flush();
-    committer_.Abort();
-    comm_.Abort(ExitCodeFor(s.code()));
+    AbortJob(comm_, committer_, ExitCodeFor(s.code()));
     std::abort();  // not reached: GCC does not trust [[noreturn]] on a virtual call
   }
 
@@ -373,8 +390,8 @@ int RunJob(const JobEntry& job, const JobConfig& config, Communicator& comm) {
   } catch (const std::exception& e) {
     spdlog::error("job failed on rank {}: internal error: {}", comm.rank(), e.what());
     spdlog::default_logger()->flush();
-    OutputCommitter(*FileSystem::Default(), config.output).Abort();
-    comm.Abort(ExitCodeFor(StatusCode::kInternal));
+    OutputCommitter committer(*FileSystem::Default(), config.output);
+    AbortJob(comm, committer, ExitCodeFor(StatusCode::kInternal));
     std::abort();  // not reached
   }
 }

@@ -1,0 +1,80 @@
+#include "io/fault_points.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+namespace sluice {
+
+bool g_fault_points_armed = false;
+
+namespace {
+
+struct ArmedFault {
+  std::string point;
+  bool crash = false;
+  int fire_on_hit = 1;
+  int hits = 0;
+};
+
+std::vector<ArmedFault>& Armed() {
+  static std::vector<ArmedFault> armed;
+  return armed;
+}
+
+const char* const kPoints[] = {"after_map_task", "mid_shuffle_send", "during_reduce",
+                               "after_task_commit", "before_job_commit"};
+
+}  // namespace
+
+std::string ArmFaultPointsFromEnv(int rank) {
+  const char* env = std::getenv("SLUICE_FAULT");
+  if (env == nullptr || *env == '\0') return "";
+  std::string spec = env;
+  size_t start = 0;
+  while (start <= spec.size()) {
+    size_t comma = spec.find(',', start);
+    std::string item = spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    start = comma == std::string::npos ? spec.size() + 1 : comma + 1;
+    size_t at = item.find('@');
+    size_t colon = item.find(':', at == std::string::npos ? 0 : at);
+    if (at == std::string::npos || colon == std::string::npos) {
+      return "SLUICE_FAULT item '" + item + "' is not POINT@RANK:ACTION[#N]";
+    }
+    ArmedFault f;
+    f.point = item.substr(0, at);
+    bool known = false;
+    for (const char* p : kPoints) known = known || f.point == p;
+    if (!known) return "SLUICE_FAULT names unknown point '" + f.point + "'";
+    int victim = std::atoi(item.substr(at + 1, colon - at - 1).c_str());
+    std::string action = item.substr(colon + 1);
+    if (size_t hash = action.find('#'); hash != std::string::npos) {
+      f.fire_on_hit = std::max(1, std::atoi(action.c_str() + hash + 1));
+      action.resize(hash);
+    }
+    if (action != "crash" && action != "throw") {
+      return "SLUICE_FAULT action '" + action + "' is not crash or throw";
+    }
+    f.crash = action == "crash";
+    if (victim == rank) Armed().push_back(f);
+  }
+  g_fault_points_armed = !Armed().empty();
+  return "";
+}
+
+void HitFaultPoint(const char* point) {
+  for (ArmedFault& f : Armed()) {
+    if (f.point != point || ++f.hits != f.fire_on_hit) continue;
+    if (f.crash) {
+      kill(getpid(), SIGKILL);
+      pause();
+    }
+    throw std::runtime_error(std::string("injected fault at ") + point);
+  }
+}
+
+}  // namespace sluice

@@ -1,0 +1,32 @@
+// Named fault points that a test arms from the environment, to prove that a
+// crash or an error at that point fails the job cleanly:
+//
+//   SLUICE_FAULT=POINT@RANK:ACTION[#N][,...]
+//
+// ACTION is `crash` (the process SIGKILLs itself: no cleanup, no goodbye) or
+// `throw` (an exception, as a bug would raise). #N fires on the Nth time the
+// point is reached on that rank (default 1). Points: after_map_task,
+// mid_shuffle_send, during_reduce, after_task_commit, before_job_commit.
+//
+// Unarmed (the normal case) a point costs one load of a global flag.
+#pragma once
+
+#include <string>
+
+namespace sluice {
+
+extern bool g_fault_points_armed;
+
+// Reads SLUICE_FAULT for this rank. A malformed value is an error message
+// (empty when fine) so that a typo in a test cannot silently arm nothing.
+std::string ArmFaultPointsFromEnv(int rank);
+
+// The slow path of SLUICE_FAULT_POINT.
+void HitFaultPoint(const char* point);
+
+}  // namespace sluice
+
+#define SLUICE_FAULT_POINT(point)                                         \
+  do {                                                                    \
+    if (__builtin_expect(::sluice::g_fault_points_armed, 0)) ::sluice::HitFaultPoint(point); \
+  } while (0)
