@@ -49,7 +49,10 @@ Status LineReader::Fill() {
   SLUICE_RETURN_IF_ERROR(file_.ReadAt(file_pos_, want, buf_.data() + data_end_, &got));
   data_end_ += got;
   file_pos_ += got;
-  if (got < want) eof_ = true;  // ReadAt is short only at end of file
+  // ReadAt promises to be short only at end of file, but a reader must not
+  // lose the rest of a split if some implementation (NFS, FUSE) breaks that:
+  // only an empty read, or a short one at the known size, is the end.
+  if (got == 0 || (got < want && file_pos_ >= file_.size())) eof_ = true;
   return Status::OK();
 }
 
