@@ -33,20 +33,20 @@ CommandResult RunCommand(const std::string& command) {
 std::string BinPath(const std::string& name) { return std::string(SLUICE_BIN_DIR) + "/" + name; }
 std::string PluginPath(const std::string& file) { return std::string(SLUICE_PLUGIN_DIR) + "/" + file; }
 
+std::string MpiLauncher(int ranks) {
+  if (ranks <= 1) return "";
+  // In sanitizer builds, leak checking stays on for plain-process runs
+  // only: Open MPI dlcloses its components at MPI_Finalize, so the memory
+  // they keep is reported from "<unknown module>" and no suppression can
+  // name it. ASan's memory-error checks and UBSan stay on under mpirun.
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  return "ASAN_OPTIONS='" + std::string(asan ? asan : "") + ":detect_leaks=0' " +
+         std::string(SLUICE_MPIEXEC) + " --allow-run-as-root --oversubscribe -np " +
+         std::to_string(ranks) + " ";
+}
+
 CommandResult RunSluice(int ranks, const std::string& args) {
-  std::string cmd;
-  if (ranks > 1) {
-    // In sanitizer builds, leak checking stays on for plain-process runs
-    // only: Open MPI dlcloses its components at MPI_Finalize, so the memory
-    // they keep is reported from "<unknown module>" and no suppression can
-    // name it. ASan's memory-error checks and UBSan stay on under mpirun.
-    const char* asan = std::getenv("ASAN_OPTIONS");
-    cmd = "ASAN_OPTIONS='" + std::string(asan ? asan : "") + ":detect_leaks=0' " +
-          std::string(SLUICE_MPIEXEC) + " --allow-run-as-root --oversubscribe -np " +
-          std::to_string(ranks) + " ";
-  }
-  cmd += BinPath("sluice") + " " + args;
-  return RunCommand(cmd);
+  return RunCommand(MpiLauncher(ranks) + BinPath("sluice") + " " + args);
 }
 
 TempDir::TempDir() {

@@ -17,6 +17,11 @@ struct CommandResult {
 // Runs a shell command, capturing its output and exit code.
 CommandResult RunCommand(const std::string& command);
 
+// The command prefix that starts `ranks` MPI ranks on this machine (root
+// allowed, oversubscribed), with sanitizer settings fit for MPI; empty for
+// ranks == 1 (a plain process needs no launcher).
+std::string MpiLauncher(int ranks);
+
 // `sluice ARGS` as one plain process (ranks == 1) or under mpirun (ranks > 1,
 // with --allow-run-as-root --oversubscribe so it works as root on 2 cores).
 CommandResult RunSluice(int ranks, const std::string& args);

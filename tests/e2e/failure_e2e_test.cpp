@@ -121,9 +121,7 @@ TEST(FailureE2E, SigtermLeavesNothingBehind) {
   WriteFile(dir / "in/a.txt", "one\ntwo\nSLEEP\nthree\n");
   for (int ranks : {1, 2}) {
     const std::string out = dir / ("out" + std::to_string(ranks));
-    std::string launcher = ranks > 1 ? std::string(SLUICE_MPIEXEC) +
-                                           " --allow-run-as-root --oversubscribe -np 2 "
-                                     : "";
+    const std::string launcher = MpiLauncher(ranks);
     // Signal only once rank 0 has logged its plan (it installs the handler
     // before that line): on a loaded machine a fixed delay could fire while
     // mpirun is still starting ranks. Exit status is the job's.

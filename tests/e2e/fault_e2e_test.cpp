@@ -23,8 +23,7 @@ TEST(FaultE2E, EveryFaultPointFailsCleanlyAndReRunsIdentically) {
   }
   auto job = [&](const std::string& out, const std::string& fault) {
     std::string env = fault.empty() ? "" : "SLUICE_FAULT=" + fault + " ";
-    return RunCommand(env + std::string(SLUICE_MPIEXEC) +
-                      " --allow-run-as-root --oversubscribe -np 2 " + BinPath("sluice") +
+    return RunCommand(env + MpiLauncher(2) + BinPath("sluice") +
                       " run wordcount --quiet --split-size 64K --partitions 4 --input '" +
                       (dir / "in") + "' --output '" + out + "'");
   };
