@@ -59,6 +59,15 @@ std::string CountersJson(const JobReport& r) {
   return j + "  }";
 }
 
+std::string UserCountersJson(const JobReport& r) {
+  std::string j = "{";
+  size_t n = 0;
+  for (const auto& [name, value] : r.user_counters) {
+    j += std::string(n++ ? ", " : "") + Quote(name) + ": " + std::to_string(value);
+  }
+  return j + "}";
+}
+
 std::string Num(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3f", v);
@@ -139,12 +148,7 @@ std::string RenderReportJson(const JobReport& r) {
          (i + 1 < r.per_rank.size() ? "," : "") + "\n";
   }
   j += "  ],\n  \"counters\": " + CountersJson(r) + ",\n";
-  j += "  \"user_counters\": {";
-  size_t n = 0;
-  for (const auto& [name, value] : r.user_counters) {
-    j += std::string(n++ ? ", " : "") + Quote(name) + ": " + std::to_string(value);
-  }
-  j += "},\n";
+  j += "  \"user_counters\": " + UserCountersJson(r) + ",\n";
   const uint64_t raw = r.totals[7], packed = r.totals[8];
   j += "  \"shuffle\": {\"raw_bytes\": " + std::to_string(raw) + ", \"packed_bytes\": " +
        std::to_string(packed) + ", \"compression_ratio\": " +
@@ -178,12 +182,7 @@ std::string RenderManifestJson(const JobReport& r) {
          ", \"xxh3\": " + Hex(parts[i].xxh3) + "}" + (i + 1 < parts.size() ? "," : "") + "\n";
   }
   j += "  ],\n  \"counters\": " + CountersJson(r) + ",\n";
-  j += "  \"user_counters\": {";
-  size_t n = 0;
-  for (const auto& [name, value] : r.user_counters) {
-    j += std::string(n++ ? ", " : "") + Quote(name) + ": " + std::to_string(value);
-  }
-  j += "}\n}\n";
+  j += "  \"user_counters\": " + UserCountersJson(r) + "\n}\n";
   return j;
 }
 
