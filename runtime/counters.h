@@ -33,12 +33,27 @@ struct TaskCounters {
       "shuffle_blocks",        "shuffle_raw_bytes",      "shuffle_packed_bytes",
       "reduce_input_records",  "reduce_input_groups",    "output_records",
       "output_bytes"};
+  // The fields in kNames order: the one list that ToArray / FromArray (and
+  // so the wire format and the report) follow.
+  static constexpr std::array<uint64_t TaskCounters::*, kCount> kFields = {
+      &TaskCounters::input_bytes,           &TaskCounters::input_records,
+      &TaskCounters::map_output_records,    &TaskCounters::combine_input_records,
+      &TaskCounters::combine_output_records, &TaskCounters::shuffle_records,
+      &TaskCounters::shuffle_blocks,        &TaskCounters::shuffle_raw_bytes,
+      &TaskCounters::shuffle_packed_bytes,  &TaskCounters::reduce_input_records,
+      &TaskCounters::reduce_input_groups,   &TaskCounters::output_records,
+      &TaskCounters::output_bytes};
+
   std::array<uint64_t, kCount> ToArray() const {
-    return {input_bytes,           input_records,          map_output_records,
-            combine_input_records, combine_output_records, shuffle_records,
-            shuffle_blocks,        shuffle_raw_bytes,      shuffle_packed_bytes,
-            reduce_input_records,  reduce_input_groups,    output_records,
-            output_bytes};
+    std::array<uint64_t, kCount> out{};
+    for (size_t i = 0; i < kCount; ++i) out[i] = this->*kFields[i];
+    return out;
+  }
+  template <class Values>  // any indexable sequence of kCount numbers
+  static TaskCounters FromArray(const Values& values) {
+    TaskCounters t;
+    for (size_t i = 0; i < kCount; ++i) t.*kFields[i] = values[i];
+    return t;
   }
 };
 

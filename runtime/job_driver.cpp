@@ -196,8 +196,9 @@ class Run {
     stats.peak_rss_bytes = PeakRssBytes();
     stats.parts = std::move(parts);
     auto arr = stats.counters.ToArray();
-    std::vector<uint64_t> totals(arr.begin(), arr.end());
-    comm_.AllReduceSum(&totals);
+    std::vector<uint64_t> sums(arr.begin(), arr.end());
+    comm_.AllReduceSum(&sums);
+    const TaskCounters totals = TaskCounters::FromArray(sums);
     Status reconciled = Reconcile(totals);
     std::vector<std::string> gathered = comm_.Gather(stats.Encode(), 0);
     std::map<std::string, uint64_t> user = GatherUserCounters();
@@ -267,37 +268,30 @@ class Run {
   }
 
   // The promises of DESIGN.md invariant 3, on global sums.
-  Status Reconcile(const std::vector<uint64_t>& t) const {
-    auto at = [&](std::string_view name) {
-      for (size_t i = 0; i < TaskCounters::kCount; ++i) {
-        if (TaskCounters::kNames[i] == name) return t[i];
-      }
-      return uint64_t{0};
-    };
+  Status Reconcile(const TaskCounters& t) const {
     auto mismatch = [](std::string what, uint64_t a, uint64_t b) {
       return Status::Corruption("counters do not reconcile: " + what + " (" + std::to_string(a) +
                                 " vs " + std::to_string(b) + "); output discarded");
     };
-    if (at("input_bytes") != plan_.total_bytes) {
-      return mismatch("input bytes read != input bytes planned", at("input_bytes"), plan_.total_bytes);
+    if (t.input_bytes != plan_.total_bytes) {
+      return mismatch("input bytes read != input bytes planned", t.input_bytes, plan_.total_bytes);
     }
-    const bool combined = at("combine_input_records") > 0;
-    if (combined) {
-      if (at("combine_input_records") != at("map_output_records")) {
-        return mismatch("map output records != combine input records", at("map_output_records"),
-                        at("combine_input_records"));
+    if (t.combine_input_records > 0) {
+      if (t.combine_input_records != t.map_output_records) {
+        return mismatch("map output records != combine input records", t.map_output_records,
+                        t.combine_input_records);
       }
-      if (at("combine_output_records") != at("shuffle_records")) {
-        return mismatch("combine output records != shuffled records", at("combine_output_records"),
-                        at("shuffle_records"));
+      if (t.combine_output_records != t.shuffle_records) {
+        return mismatch("combine output records != shuffled records", t.combine_output_records,
+                        t.shuffle_records);
       }
-    } else if (at("map_output_records") != at("shuffle_records")) {
-      return mismatch("map output records != shuffled records", at("map_output_records"),
-                      at("shuffle_records"));
+    } else if (t.map_output_records != t.shuffle_records) {
+      return mismatch("map output records != shuffled records", t.map_output_records,
+                      t.shuffle_records);
     }
-    if (at("shuffle_records") != at("reduce_input_records")) {
-      return mismatch("shuffled records != reduce input records", at("shuffle_records"),
-                      at("reduce_input_records"));
+    if (t.shuffle_records != t.reduce_input_records) {
+      return mismatch("shuffled records != reduce input records", t.shuffle_records,
+                      t.reduce_input_records);
     }
     return Status::OK();
   }
@@ -318,20 +312,22 @@ class Run {
     return sums;
   }
 
-  std::string SuccessContents(const std::vector<uint64_t>& totals,
+  std::string SuccessContents(const TaskCounters& totals,
                               const std::map<std::string, uint64_t>& user) const {
     std::string s = "job\t" + std::string(job_.name) + "\n";
     s += "ranks\t" + std::to_string(comm_.size()) + "\n";
     s += "partitions\t" + std::to_string(config_.settings.partitions) + "\n";
+    const auto values = totals.ToArray();
     for (size_t i = 0; i < TaskCounters::kCount; ++i) {
-      s += std::string(TaskCounters::kNames[i]) + "\t" + std::to_string(totals[i]) + "\n";
+      s += std::string(TaskCounters::kNames[i]) + "\t" + std::to_string(values[i]) + "\n";
     }
     for (const auto& [name, value] : user) s += "user." + name + "\t" + std::to_string(value) + "\n";
     return s;
   }
 
   void PrintSummary(const JobReport& report) const {
-    const std::vector<uint64_t>& t = report.totals;
+    const TaskCounters& totals = report.totals;
+    const auto t = totals.ToArray();
     const std::map<std::string, uint64_t>& user = report.user_counters;
     const double seconds = report.total_seconds;
     const double mb = static_cast<double>(plan_.total_bytes) / 1e6;
@@ -343,9 +339,11 @@ class Run {
     }
     for (const auto& [name, value] : user) counters += fmt::format("\n  {:<24}{:>16}", name, value);
     spdlog::info("counters:{}", counters);
-    if (t[8] > 0) {
+    if (totals.shuffle_packed_bytes > 0) {
       spdlog::info("shuffle compression: {:.2f}x ({} -> {})",
-                   static_cast<double>(t[7]) / static_cast<double>(t[8]), Mib(t[7]), Mib(t[8]));
+                   static_cast<double>(totals.shuffle_raw_bytes) /
+                       static_cast<double>(totals.shuffle_packed_bytes),
+                   Mib(totals.shuffle_raw_bytes), Mib(totals.shuffle_packed_bytes));
     }
     std::string peaks;
     for (size_t r = 0; r < report.per_rank.size(); ++r) {

@@ -52,8 +52,9 @@ std::string ConfigJson(const JobConfig& c, const std::string& indent) {
 
 std::string CountersJson(const JobReport& r) {
   std::string j = "{\n";
+  const auto totals = r.totals.ToArray();
   for (size_t i = 0; i < TaskCounters::kCount; ++i) {
-    j += "    " + Quote(TaskCounters::kNames[i]) + ": " + std::to_string(r.totals[i]) +
+    j += "    " + Quote(TaskCounters::kNames[i]) + ": " + std::to_string(totals[i]) +
          (i + 1 < TaskCounters::kCount ? ",\n" : "\n");
   }
   return j + "  }";
@@ -105,13 +106,7 @@ bool RankStats::Decode(const std::string& bytes, RankStats* out) {
     ok = ok && sluice::Decode(r, &p.partition) && sluice::Decode(r, &p.bytes) && sluice::Decode(r, &p.xxh3);
   }
   if (!ok || r.p != r.end) return false;
-  TaskCounters& t = out->counters;
-  uint64_t* fields[] = {&t.input_bytes,          &t.input_records,          &t.map_output_records,
-                        &t.combine_input_records, &t.combine_output_records, &t.shuffle_records,
-                        &t.shuffle_blocks,        &t.shuffle_raw_bytes,      &t.shuffle_packed_bytes,
-                        &t.reduce_input_records,  &t.reduce_input_groups,    &t.output_records,
-                        &t.output_bytes};
-  for (size_t i = 0; i < TaskCounters::kCount; ++i) *fields[i] = c[i];
+  out->counters = TaskCounters::FromArray(c);
   return true;
 }
 
@@ -149,7 +144,7 @@ std::string RenderReportJson(const JobReport& r) {
   }
   j += "  ],\n  \"counters\": " + CountersJson(r) + ",\n";
   j += "  \"user_counters\": " + UserCountersJson(r) + ",\n";
-  const uint64_t raw = r.totals[7], packed = r.totals[8];
+  const uint64_t raw = r.totals.shuffle_raw_bytes, packed = r.totals.shuffle_packed_bytes;
   j += "  \"shuffle\": {\"raw_bytes\": " + std::to_string(raw) + ", \"packed_bytes\": " +
        std::to_string(packed) + ", \"compression_ratio\": " +
        Num(packed ? static_cast<double>(raw) / static_cast<double>(packed) : 0) + "}\n";

@@ -43,7 +43,7 @@ struct JobReport {
   double commit_seconds = 0;
   double total_seconds = 0;
   std::vector<RankStats> per_rank;
-  std::vector<uint64_t> totals;  // TaskCounters order
+  TaskCounters totals;  // summed over ranks
   std::map<std::string, uint64_t> user_counters;
   std::string output_dir;
   std::vector<InputFile> inputs;
