@@ -14,6 +14,7 @@
 #include "runtime/job_registry.h"
 #include "runtime/logging.h"
 #include "runtime/plugin_loader.h"
+#include "runtime/rank_agreement.h"
 
 namespace sluice {
 namespace {
@@ -41,42 +42,26 @@ Result<uint64_t> PluginHash(const std::string& path) {
   return static_cast<uint64_t>(XXH3_64bits(bytes.data(), bytes.size()));
 }
 
-// Every rank's load result and plugin file hash meet at rank 0: the first
-// failure, or two ranks holding different bytes under the same path, refuses
-// the plugin everywhere.
-Status AgreeOnPlugin(Communicator& comm, const Status& loaded, const std::string& path) {
-  std::string mine(1, static_cast<char>(loaded.code()));
-  if (loaded.ok()) {
-    auto hash = PluginHash(path);
-    if (!hash.ok()) {
-      mine = std::string(1, static_cast<char>(hash.status().code())) + hash.status().message();
-    } else {
-      mine += std::to_string(hash.value());
-    }
-  } else {
-    mine += loaded.message();
+// Every rank's load result, then its plugin file's hash against rank 0's:
+// the first failure, or two ranks holding different bytes under the same
+// path, refuses the plugin everywhere. Sets *hash (for the manifest).
+Status AgreeOnPlugin(Communicator& comm, const Status& loaded, const std::string& path,
+                     uint64_t* hash) {
+  Result<uint64_t> mine = loaded.ok() ? PluginHash(path) : Result<uint64_t>(loaded);
+  Status local = mine.status();
+  if (!local.ok()) {
+    local = Status(local.code(), "rank " + std::to_string(comm.rank()) + ": " + local.message());
   }
-  std::string verdict;
-  if (comm.rank() == 0) {
-    std::vector<std::string> all = comm.Gather(mine, 0);
-    verdict = std::string(1, static_cast<char>(StatusCode::kOk));
-    for (size_t r = 0; r < all.size(); ++r) {
-      if (static_cast<StatusCode>(all[r][0]) != StatusCode::kOk) {
-        verdict = all[r].substr(0, 1) + "rank " + std::to_string(r) + ": " + all[r].substr(1);
-        break;
-      }
-      if (all[r] != all[0]) {
-        verdict = std::string(1, static_cast<char>(StatusCode::kUsage)) + "plugin '" + path +
-                  "' differs between rank 0 and rank " + std::to_string(r) +
-                  " (every node must load the same build)";
-        break;
-      }
-    }
-  } else {
-    comm.Gather(mine, 0);
+  SLUICE_RETURN_IF_ERROR(AgreeAcrossRanks(comm, local));
+  *hash = mine.value();
+  std::string root_hash = std::to_string(*hash);
+  comm.Broadcast(&root_hash, 0);
+  Status same;
+  if (root_hash != std::to_string(*hash)) {
+    same = Status::Usage("plugin '" + path + "' differs between rank 0 and rank " +
+                         std::to_string(comm.rank()) + " (every node must load the same build)");
   }
-  comm.Broadcast(&verdict, 0);
-  return Status(static_cast<StatusCode>(verdict[0]), verdict.substr(1));
+  return AgreeAcrossRanks(comm, same);
 }
 
 // Everything after the job is chosen is common to `sluice run` and job
@@ -102,17 +87,16 @@ int RunWithArgs(int argc, char** argv, const std::vector<std::string>& args, con
   if (!parsed.ok()) return usage_error(parsed);
 
   LoadedPlugin plugin;
+  uint64_t plugin_xxh3 = 0;
   if (!plugin_path.empty()) {
     // Loading depends on each node's filesystem, so ranks can disagree; all
     // ranks must take the same branch or the others would wait forever.
     auto loaded = LoadPlugin(plugin_path);
-    Status agreed = AgreeOnPlugin(*comm, loaded.status(), plugin_path);
+    Status agreed = AgreeOnPlugin(*comm, loaded.status(), plugin_path, &plugin_xxh3);
     if (!agreed.ok()) return usage_error(agreed);
     plugin = std::move(loaded).value();
     job = &plugin.entry;
   }
-  uint64_t plugin_xxh3 = 0;
-  if (!plugin_path.empty()) plugin_xxh3 = PluginHash(plugin_path).value();  // agreed readable above
   if (help) {
     if (speaker) {
       std::printf("%s\n%s: %s\n\n%s", usage_line.c_str(), std::string(job->name).c_str(),

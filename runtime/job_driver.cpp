@@ -19,6 +19,7 @@
 #include "io/split_planner.h"
 #include "runtime/job_report.h"
 #include "runtime/plan_codec.h"
+#include "runtime/rank_agreement.h"
 #include "runtime/termination_cleanup.h"
 #include "shuffle/partitioner.h"
 #include "shuffle/serde.h"
@@ -106,17 +107,6 @@ PlanOutcome MakePlan(const JobConfig& config, OutputCommitter& committer) {
   return out;
 }
 
-// Broadcasts rank 0's status so that every rank takes the same branch.
-Status AgreeOnStatus(Communicator& comm, const Status& root_status) {
-  std::string bytes;
-  if (comm.rank() == 0) {
-    bytes.push_back(static_cast<char>(root_status.code()));
-    bytes.append(root_status.message());
-  }
-  comm.Broadcast(&bytes, 0);
-  return Status(static_cast<StatusCode>(bytes[0]), bytes.substr(1));
-}
-
 class Run {
  public:
   Run(const JobEntry& job, const JobConfig& config, Communicator& comm)
@@ -133,7 +123,8 @@ class Run {
     // --- plan (rank 0), agreed by all ---
     PlanOutcome planned;
     if (comm_.rank() == 0) planned = MakePlan(config_, committer_);
-    Status agreed = AgreeOnStatus(comm_, planned.status);
+    // Only rank 0 planned; the others contribute OK.
+    Status agreed = AgreeAcrossRanks(comm_, planned.status);
     if (!agreed.ok()) {
       if (comm_.rank() == 0) spdlog::error("{}", agreed.ToString());
       return ExitCodeFor(agreed.code());
