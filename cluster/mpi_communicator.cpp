@@ -92,31 +92,10 @@ void MpiCommunicator::StartSplits(uint32_t num_splits) {
   next_split_ = 0;
 }
 
-int64_t MpiCommunicator::NextSplit() {
-  if (rank_ == 0) {
-    Poll();  // answer peers first: they are idle while they wait
-    return next_split_ < num_splits_ ? int64_t{next_split_++} : -1;
-  }
-  split_reply_ready_ = false;
-  Isend(0, kTagSplitRequest, std::string());
+template <class Done>
+void MpiCommunicator::ProgressUntil(Done done) {
   int idle = 0;
-  while (!split_reply_ready_) {
-    if (ReceiveOne() || RetireSends()) {
-      idle = 0;
-    } else {
-      Backoff(&idle);
-    }
-  }
-  return split_reply_;
-}
-
-void MpiCommunicator::SendBlock(int dest, std::string frame) {
-  if (dest == rank_) {
-    receiver_->OnBlock(rank_, std::move(frame));
-    return;
-  }
-  int idle = 0;
-  while (inflight_bytes_ > 0 && inflight_bytes_ + frame.size() > options_.max_inflight_bytes) {
+  while (!done()) {
     bool progressed = RetireSends();
     progressed |= ReceiveOne();
     if (progressed) {
@@ -125,6 +104,27 @@ void MpiCommunicator::SendBlock(int dest, std::string frame) {
       Backoff(&idle);
     }
   }
+}
+
+int64_t MpiCommunicator::NextSplit() {
+  if (rank_ == 0) {
+    Poll();  // answer peers first: they are idle while they wait
+    return next_split_ < num_splits_ ? int64_t{next_split_++} : -1;
+  }
+  split_reply_ready_ = false;
+  Isend(0, kTagSplitRequest, std::string());
+  ProgressUntil([this] { return split_reply_ready_; });
+  return split_reply_;
+}
+
+void MpiCommunicator::SendBlock(int dest, std::string frame) {
+  if (dest == rank_) {
+    receiver_->OnBlock(rank_, std::move(frame));
+    return;
+  }
+  ProgressUntil([this, &frame] {
+    return inflight_bytes_ == 0 || inflight_bytes_ + frame.size() <= options_.max_inflight_bytes;
+  });
   ++blocks_sent_to_[dest];
   Isend(dest, kTagBlock, std::move(frame));
   SLUICE_FAULT_POINT("mid_shuffle_send");
@@ -220,16 +220,7 @@ void MpiCommunicator::FinishShuffle() {
     }
     return true;
   };
-  int idle = 0;
-  while (!complete()) {
-    bool progressed = RetireSends();
-    progressed |= ReceiveOne();
-    if (progressed) {
-      idle = 0;
-    } else {
-      Backoff(&idle);
-    }
-  }
+  ProgressUntil(complete);
 }
 
 void MpiCommunicator::Backoff(int* idle_rounds) {

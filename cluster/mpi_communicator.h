@@ -48,6 +48,11 @@ class MpiCommunicator final : public Communicator {
   // Frees finished sends; returns true if any finished.
   bool RetireSends();
   void Isend(int dest, int tag, std::string bytes);
+  // Keeps sending and receiving (rank 0 keeps answering split requests)
+  // until done() holds: waiting on a peer never stops this rank from
+  // serving the others, so ranks cannot deadlock on each other.
+  template <class Done>
+  void ProgressUntil(Done done);
   // Called while waiting on peers: spin briefly, then sleep in growing steps
   // so that oversubscribed ranks leave the core to the rank doing the work.
   void Backoff(int* idle_rounds);
