@@ -74,7 +74,6 @@ class ReceivedBlocks final : public BlockReceiver {
       }
       return;
     }
-    bytes_ += frame.size();
     by_partition_[info->partition].push_back(std::move(frame));
   }
   std::vector<std::string>* partition(uint32_t p) { return &by_partition_[p]; }
@@ -82,7 +81,6 @@ class ReceivedBlocks final : public BlockReceiver {
 
  private:
   std::vector<std::vector<std::string>> by_partition_;
-  uint64_t bytes_ = 0;
   Status status_;
 };
 

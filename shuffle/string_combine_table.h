@@ -30,8 +30,6 @@ class StringCombineTable {
     Reset(initial_slots);
   }
 
-  static constexpr size_t kSlotBytes = 32 + sizeof(V);  // approximate, for sizing
-
   static uint64_t Hash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
 
   // Adds (key, value) with hash == Hash(key): a new key is copied in; an
@@ -108,6 +106,12 @@ class StringCombineTable {
     V value{};
   };
 
+
+ public:
+  // Bytes per slot, for sizing a table against a memory budget.
+  static constexpr size_t kSlotBytes = sizeof(Slot);
+
+ private:
   std::string_view KeyOf(const Slot& s) const {
     size_t len = s.len_plus_one - 1;
     return len <= kShortKey ? std::string_view(s.short_key, len)
