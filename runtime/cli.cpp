@@ -72,6 +72,8 @@ int RunWithArgs(int argc, char** argv, const std::vector<std::string>& args, con
   std::vector<std::string> positional;
   bool help = false;
   Status parsed = ParseJobFlags(args, &config, &positional, &help);
+  // Before connecting: the budget caps the transport's bytes in flight.
+  if (parsed.ok()) parsed = ApplyMemoryBudget(&config, RanksPerNode());
 
   // Connect before reporting anything, so that under mpirun one rank speaks.
   TransportOptions transport;

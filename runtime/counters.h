@@ -25,14 +25,19 @@ struct TaskCounters {
   uint64_t reduce_input_groups = 0;     // distinct keys = reduce() calls
   uint64_t output_records = 0;
   uint64_t output_bytes = 0;
+  uint64_t spill_runs = 0;              // sorted runs written to scratch
+  uint64_t spill_records = 0;           // records written to runs (merges included)
+  uint64_t spill_bytes = 0;             // bytes written to scratch
+  uint64_t merge_passes = 0;            // intermediate merges (runs > --merge-factor)
 
-  static constexpr size_t kCount = 13;
+  static constexpr size_t kCount = 17;
   static constexpr std::array<std::string_view, kCount> kNames = {
       "input_bytes",           "input_records",          "map_output_records",
       "combine_input_records", "combine_output_records", "shuffle_records",
       "shuffle_blocks",        "shuffle_raw_bytes",      "shuffle_packed_bytes",
       "reduce_input_records",  "reduce_input_groups",    "output_records",
-      "output_bytes"};
+      "output_bytes",          "spill_runs",             "spill_records",
+      "spill_bytes",           "merge_passes"};
   // The fields in kNames order: the one list that ToArray / FromArray (and
   // so the wire format and the report) follow.
   static constexpr std::array<uint64_t TaskCounters::*, kCount> kFields = {
@@ -42,7 +47,9 @@ struct TaskCounters {
       &TaskCounters::shuffle_blocks,        &TaskCounters::shuffle_raw_bytes,
       &TaskCounters::shuffle_packed_bytes,  &TaskCounters::reduce_input_records,
       &TaskCounters::reduce_input_groups,   &TaskCounters::output_records,
-      &TaskCounters::output_bytes};
+      &TaskCounters::output_bytes,          &TaskCounters::spill_runs,
+      &TaskCounters::spill_records,         &TaskCounters::spill_bytes,
+      &TaskCounters::merge_passes};
 
   std::array<uint64_t, kCount> ToArray() const {
     std::array<uint64_t, kCount> out{};

@@ -12,12 +12,27 @@
 //       associative; Sluice applies it within each input split only, so the
 //       result never depends on how many ranks run the job.
 //
-//   void Reduce(KeyView key, Values& values, Output& out);
+//   void Reduce(KeyView key, Values& values, Output& out);      (optional)
 //       Called once per distinct key, keys in sorted order within each
 //       partition, values in input order (split, then emission order).
 //       KeyView is std::string_view for string keys, Key otherwise;
-//       iterating `values` yields ValueView the same way. out(k, v) writes
-//       the text line "k\tv\n" to the partition's part file.
+//       iterating `values` (once: they may stream from disk) yields
+//       ValueView the same way. out(k, v) writes the text line "k\tv\n"
+//       to the partition's part file. A job without Reduce is map-only:
+//       emit() writes to the output directly, one part file per split.
+//
+// Optional declarations in the job class:
+//   using Input = sluice::FixedRecords<100>;   what map() reads (input_formats.h)
+//   using Output = sluice::RecordOutput;       what reduce() writes
+//   static constexpr bool kRangePartitioned = true;
+//       part files in global key order, cut at sampled keys
+//   static constexpr size_t kGroupFields = 1;
+//       secondary sort for pair/tuple keys: group on the first field(s),
+//       values ordered by the rest of the key (values.key() shows it)
+//
+// Memory: a rank stays within --memory however large the input; past it,
+// shuffle data is sorted and spilled to --scratch and merged back for
+// reduce, with the same output bytes as in memory.
 //
 // Keys and values may be strings, integers, floating point, pairs and tuples
 // of those, or any type with a Cereal serialize() member (keys also need
@@ -37,7 +52,10 @@
 #include <string_view>
 
 #include "runtime/counters.h"
+#include "runtime/input_formats.h"
+#include "runtime/kv_output.h"
 #include "runtime/map_emitter.h"
+#include "runtime/record_output.h"
 #include "runtime/text_output.h"
 #include "runtime/value_range.h"
 #include "shuffle/serde.h"
@@ -53,6 +71,9 @@ class Job {
   using ValueView = ViewOfT<V>;
   using Emitter = MapEmitter<Self>;
   using Values = ValueRange<K, V>;
+  // What map() reads and reduce() writes; a job may redeclare either
+  // (input_formats.h; RecordOutput, KeyValueOutput<K, V>).
+  using Input = LineInput;
   using Output = TextOutput;
 
   Counter& counter(std::string_view name) { return user_counters_.Get(name); }

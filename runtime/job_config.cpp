@@ -1,11 +1,17 @@
 #include "runtime/job_config.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <functional>
 #include <map>
 
 namespace sluice {
 namespace {
+
+constexpr uint64_t kMinMemoryBytes = uint64_t{4} << 20;
 
 Result<int64_t> ParseInt(const std::string& flag, const std::string& text) {
   int64_t v = 0;
@@ -83,6 +89,18 @@ Status ParseJobFlags(const std::vector<std::string>& args, JobConfig* config,
       {"--block-size", size_flag(&config->settings.block_bytes)},
       {"--combine-memory", size_flag(&config->settings.combine_bytes)},
       {"--max-inflight", size_flag(&config->max_inflight_bytes)},
+      {"--memory", size_flag(&config->memory_bytes)},
+      {"--scratch", [&](const std::string& f, const std::string& v) {
+         if (v.empty()) return Status::Usage("flag " + f + ": empty directory");
+         config->scratch_root = v;
+         return Status::OK();
+       }},
+      {"--merge-factor", [&](const std::string& f, const std::string& v) {
+         SLUICE_ASSIGN_OR_RETURN(int64_t n, ParseInt(f, v));
+         if (n < 2 || n > 4096) return Status::Usage("flag " + f + ": must be in 2..4096, got " + v);
+         config->settings.merge_factor = static_cast<uint32_t>(n);
+         return Status::OK();
+       }},
       {"--log-level", [&](const std::string& f, const std::string& v) {
          static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
          for (const char* l : kLevels) {
@@ -131,6 +149,52 @@ Status ParseJobFlags(const std::vector<std::string>& args, JobConfig* config,
   return Status::OK();
 }
 
+uint64_t DefaultMemoryBytes(int ranks_per_node) {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page = sysconf(_SC_PAGESIZE);
+  const uint64_t physical =
+      pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page)
+                            : uint64_t{4} << 30;
+  const uint64_t share = physical / 2 / static_cast<uint64_t>(std::max(ranks_per_node, 1));
+  return std::max(share, kMinMemoryBytes);
+}
+
+int RanksPerNode() {
+  for (const char* var : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"}) {
+    if (const char* v = std::getenv(var)) {
+      int n = std::atoi(v);
+      if (n > 0) return n;
+    }
+  }
+  return 1;
+}
+
+Status ApplyMemoryBudget(JobConfig* config, int ranks_per_node) {
+  if (config->memory_bytes == 0) config->memory_bytes = DefaultMemoryBytes(ranks_per_node);
+  const uint64_t m = config->memory_bytes;
+  if (m < kMinMemoryBytes) {
+    return Status::Usage("flag --memory: must be at least 4M, got " + std::to_string(m) + " bytes");
+  }
+  if (config->scratch_root.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    config->scratch_root = tmp && *tmp ? tmp : "/tmp";
+  }
+  JobSettings& s = config->settings;
+  // The shares, chosen so that the map phase (store + one run being sorted +
+  // combiner + sends in flight + partition buffers) and the reduce phase
+  // (store + one partition or the merge buffers) each stay under m:
+  //   store 3/8, sort 1/4, combiner 1/8, in flight 1/8, block buffers 1/16.
+  s.store_bytes = m / 8 * 3;
+  s.sort_bytes = m / 4;
+  s.combine_bytes = std::min(s.combine_bytes, std::max<uint64_t>(m / 8, 64 << 10));
+  config->max_inflight_bytes = std::min(config->max_inflight_bytes, m / 8);
+  const uint64_t block_share = m / 16 / std::max<uint32_t>(s.partitions, 1);
+  s.block_bytes = std::min(s.block_bytes, std::max<uint64_t>(block_share, 4 << 10));
+  // A merged run costs a compressed frame plus its decoded block.
+  s.spill_block_bytes = std::clamp<uint64_t>(m / 4 / s.merge_factor / 2, 16 << 10, 1 << 20);
+  return Status::OK();
+}
+
 Status ValidateJobConfig(const JobConfig& config) {
   if (config.inputs.empty()) return Status::Usage("no input given (--input PATH, repeatable)");
   if (config.output.empty()) return Status::Usage("no output directory given (--output DIR)");
@@ -155,7 +219,11 @@ std::string JobFlagsHelp() {
   --compression-level N   zstd level for shuffle blocks, -7..22 (default 1)
   --block-size SIZE       serialized bytes per shuffle block (default 1M)
   --combine-memory SIZE   map-side combiner table size before flushing (default 64M)
-  --max-inflight SIZE     shuffle bytes in flight per rank (default 64M)
+  --max-inflight SIZE     shuffle bytes in flight per rank (default 64M, at most MEMORY/8)
+  --memory SIZE           memory budget per rank (default: half of RAM / ranks per node);
+                          beyond it, shuffle data spills to --scratch (min 4M)
+  --scratch DIR           node-local directory for spill runs (default $TMPDIR or /tmp)
+  --merge-factor N        most spill runs merged at once (default 64)
   --report PATH           also write the JSON job report to PATH (always in DIR/_report.json)
   --log-level LEVEL       trace, debug, info, warn, error, off (default info)
   --quiet, -q             only errors on stderr

@@ -18,6 +18,11 @@ struct JobConfig {
   uint64_t split_size = uint64_t{64} << 20;
   // Cap on bytes of shuffle blocks in flight per rank.
   uint64_t max_inflight_bytes = uint64_t{64} << 20;
+  // Memory budget per rank (--memory); 0 until ApplyMemoryBudget picks the
+  // default. Everything that grows with the input draws from it.
+  uint64_t memory_bytes = 0;
+  // Parent of the per-rank spill directories (--scratch; default $TMPDIR).
+  std::string scratch_root;
   JobSettings settings;
   std::string log_level = "info";
   bool quiet = false;  // only errors on stderr
@@ -38,6 +43,16 @@ Result<uint64_t> ParseSize(const std::string& flag, const std::string& text);
 // Sets *help when --help / -h is present.
 Status ParseJobFlags(const std::vector<std::string>& args, JobConfig* config,
                      std::vector<std::string>* positional, bool* help);
+
+// The default --memory: half of physical RAM, shared by the ranks of a node.
+uint64_t DefaultMemoryBytes(int ranks_per_node);
+// Ranks on this node, from the launcher's environment (1 without one).
+int RanksPerNode();
+
+// Fills memory_bytes (default when 0) and scratch_root, then shares the
+// budget out: caps the combiner table, bytes in flight and block size by it,
+// and sets the store, sort and merge sizes (JobSettings). Call after parsing.
+Status ApplyMemoryBudget(JobConfig* config, int ranks_per_node);
 
 // Checks the parsed config as a whole (inputs and output given, ranges).
 Status ValidateJobConfig(const JobConfig& config);

@@ -1,7 +1,9 @@
 #include "runtime/job_driver.h"
 
+#include <malloc.h>
 #include <sys/resource.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <cinttypes>
@@ -23,6 +25,9 @@
 #include "runtime/termination_cleanup.h"
 #include "shuffle/partitioner.h"
 #include "shuffle/serde.h"
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 namespace sluice {
 namespace {
@@ -57,43 +62,34 @@ std::string Mib(uint64_t bytes) {
   std::abort();  // not reached
 }
 
-// Keeps the blocks this rank receives, per partition it owns.
-class ReceivedBlocks final : public BlockReceiver {
- public:
-  explicit ReceivedBlocks(uint32_t partitions) : by_partition_(partitions) {}
-  void OnBlock(int source, std::string frame) override {
-    auto info = BlockDecoder::PeekHeader(frame, "block from rank " + std::to_string(source));
-    if (!info.ok()) {
-      if (status_.ok()) status_ = info.status();
-      return;
-    }
-    if (info->partition >= by_partition_.size()) {
-      if (status_.ok()) {
-        status_ = Status::Corruption("block from rank " + std::to_string(source) +
-                                     " names partition " + std::to_string(info->partition));
-      }
-      return;
-    }
-    by_partition_[info->partition].push_back(std::move(frame));
-  }
-  std::vector<std::string>* partition(uint32_t p) { return &by_partition_[p]; }
-  const Status& status() const { return status_; }
-
- private:
-  std::vector<std::vector<std::string>> by_partition_;
-  Status status_;
-};
-
 // Rank 0's plan, or the reason there is none.
 struct PlanOutcome {
   Status status;
   JobPlan plan;
 };
 
-PlanOutcome MakePlan(const JobConfig& config, OutputCommitter& committer) {
+// A generator's input (GeneratedRows) is a row count, planned as a virtual
+// file of rows * record_bytes bytes so that splitting works as for files.
+Result<std::vector<InputFile>> GeneratedInput(const JobConfig& config, uint32_t record_bytes) {
+  uint64_t rows = 0;
+  const std::string& arg = config.inputs.empty() ? std::string() : config.inputs[0];
+  auto [ptr, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), rows);
+  if (config.inputs.size() != 1 || ec != std::errc() || ptr != arg.data() + arg.size() ||
+      rows > UINT64_MAX / record_bytes) {
+    return Status::Usage("this job generates its input: give one row count as INPUT, got '" +
+                         arg + "'");
+  }
+  InputFile f;
+  f.path = "(" + std::to_string(rows) + " generated rows)";
+  f.size = rows * record_bytes;
+  return std::vector<InputFile>{f};
+}
+
+PlanOutcome MakePlan(const JobConfig& config, const JobTraits& traits, OutputCommitter& committer) {
   PlanOutcome out;
   FileSystem& fs = *FileSystem::Default();
-  auto files = ListInputs(fs, config.inputs);
+  auto files = traits.input == InputKind::kGeneratedRows ? GeneratedInput(config, traits.record_bytes)
+                                                         : ListInputs(fs, config.inputs);
   if (!files.ok()) {
     out.status = files.status();
     return out;
@@ -113,67 +109,98 @@ class Run {
         comm_(comm),
         committer_(*FileSystem::Default(), config.output) {}
 
+  void RemoveScratch() {
+    if (runner_) runner_->RemoveScratch();
+  }
+
   int Execute() {
     const auto start = Clock::now();
+    // Fixed thresholds: glibc otherwise raises its mmap threshold as large
+    // buffers are freed, after which freed blocks stay in the heap and RSS
+    // never comes back down between spills.
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    mallopt(M_TRIM_THRESHOLD, 4 << 20);
     if (std::string bad = ArmFaultPointsFromEnv(comm_.rank()); !bad.empty()) {
       Fail("setup", Status::Usage(bad));
     }
+    runner_.reset(job_.create());
+    const JobTraits traits = runner_->traits();
+    map_only_ = traits.map_only;
     // --- plan (rank 0), agreed by all ---
     PlanOutcome planned;
-    if (comm_.rank() == 0) planned = MakePlan(config_, committer_);
+    if (comm_.rank() == 0) planned = MakePlan(config_, traits, committer_);
     // Only rank 0 planned; the others contribute OK.
     Status agreed = AgreeAcrossRanks(comm_, planned.status);
     if (!agreed.ok()) {
       if (comm_.rank() == 0) spdlog::error("{}", agreed.ToString());
       return ExitCodeFor(agreed.code());
     }
-    // From here on a staging directory exists: an interrupted job removes it.
-    InstallTerminationCleanup(committer_.staging_dir(), comm_.rank());
+    // From here on a staging directory exists (and, once a run spills,
+    // scratch): an interrupted job removes them.
+    JobSettings settings = config_.settings;
+    settings.scratch_dir = ScratchDir();
+    (void)FileSystem::Default()->RemoveAll(settings.scratch_dir);  // a killed run's leftovers
+    InstallTerminationCleanup(committer_.staging_dir(), settings.scratch_dir, comm_.rank());
     std::string plan_bytes;
     if (comm_.rank() == 0) plan_bytes = EncodePlan(planned.plan);
     comm_.Broadcast(&plan_bytes, 0);
     auto decoded = DecodePlan(plan_bytes);
     if (!decoded.ok()) Fail("plan", decoded.status());
     plan_ = std::move(decoded).value();
-    const double plan_seconds = SecondsSince(start);
     if (comm_.rank() == 0) {
-      spdlog::info("job {}: {} input file(s), {}, {} split(s), {} partition(s), {} rank(s)", job_.name,
-                   plan_.files.size(), Mib(plan_.total_bytes), plan_.splits.size(),
-                   config_.settings.partitions, comm_.size());
+      spdlog::info("job {}: {} input file(s), {}, {} split(s), {} {}, {} rank(s), memory {} per rank",
+                   job_.name, plan_.files.size(), Mib(plan_.total_bytes), plan_.splits.size(),
+                   traits.map_only ? plan_.splits.size() : config_.settings.partitions,
+                   traits.map_only ? "part(s), map-only" : "partition(s)", comm_.size(),
+                   Mib(config_.memory_bytes));
     }
 
+    Check("setup", runner_->Setup(settings, &comm_, FileSystem::Default()));
+    if (traits.range_partitioned) Check("sample", SampleRangeCuts());
+    const double plan_seconds = SecondsSince(start);
+
     // --- map + shuffle ---
-    runner_.reset(job_.create());
-    Check("setup", runner_->Setup(config_.settings, &comm_));
-    ReceivedBlocks received(config_.settings.partitions);
-    comm_.SetReceiver(&received);
     const auto map_start = Clock::now();
     comm_.StartSplits(static_cast<uint32_t>(plan_.splits.size()));
     uint32_t my_splits = 0;
+    std::vector<PartInfo> parts;
+    uint64_t output_bytes = 0;
     for (int64_t s; (s = comm_.NextSplit()) >= 0;) {
-      MapTask task{&plan_.splits[s], &plan_.files, FileSystem::Default()};
-      Check("map", runner_->RunMapTask(task));
+      MapTask task{&plan_.splits[s], &plan_.files, FileSystem::Default(), nullptr};
+      if (traits.map_only) {
+        parts.push_back(WriteTask(static_cast<uint32_t>(s), "map", [&](BufferedWriter* out) {
+          task.output = out;
+          return runner_->RunMapTask(task);
+        }));
+        output_bytes += parts.back().bytes;
+      } else {
+        Check("map", runner_->RunMapTask(task));
+      }
       SLUICE_FAULT_POINT("after_map_task");
-      Check("shuffle", received.status());
+      Check("shuffle", runner_->ReceiveStatus());
       ++my_splits;
     }
     comm_.FinishShuffle();
-    Check("shuffle", received.status());
+    Check("shuffle", runner_->ReceiveStatus());
     const double map_seconds = SecondsSince(map_start);
     spdlog::debug("map+shuffle done: {} split(s) in {:.2f}s", my_splits, map_seconds);
     if (comm_.rank() == 0) spdlog::info("map+shuffle: {:.2f}s", map_seconds);
 
     // --- reduce, writing task-private files ---
     const auto reduce_start = Clock::now();
-    uint64_t output_bytes = 0;
-    std::vector<PartInfo> parts;
-    for (uint32_t p = 0; p < config_.settings.partitions; ++p) {
-      if (OwnerOf(p, comm_.size()) != comm_.rank()) continue;
-      parts.push_back(ReducePartition(p, received.partition(p)));
-      output_bytes += parts.back().bytes;
+    if (!traits.map_only) {
+      for (uint32_t p = 0; p < config_.settings.partitions; ++p) {
+        if (OwnerOf(p, comm_.size()) != comm_.rank()) continue;
+        SLUICE_FAULT_POINT("during_reduce");
+        parts.push_back(WriteTask(p, "reduce", [&](BufferedWriter* out) {
+          return runner_->RunReduceTask(p, out);
+        }));
+        output_bytes += parts.back().bytes;
+      }
     }
+    runner_->RemoveScratch();
     const double reduce_seconds = SecondsSince(reduce_start);
-    if (comm_.rank() == 0) spdlog::info("reduce: {:.2f}s", reduce_seconds);
+    if (comm_.rank() == 0 && !traits.map_only) spdlog::info("reduce: {:.2f}s", reduce_seconds);
 
     // --- reconcile counters, then commit ---
     RankStats stats;
@@ -243,17 +270,74 @@ class Run {
   }
 
  private:
-  PartInfo ReducePartition(uint32_t p, std::vector<std::string>* frames) {
-    SLUICE_FAULT_POINT("during_reduce");
+  // Runs one task that writes part `part` (a reduce partition, or a
+  // map-only job's split) into its task-private file, then commits it.
+  template <class Body>
+  PartInfo WriteTask(uint32_t part, const char* phase, Body&& body) {
     FileSystem& fs = *FileSystem::Default();
-    const std::string temp = committer_.TaskTempPath(static_cast<int>(p), comm_.rank());
+    const std::string temp = committer_.TaskTempPath(static_cast<int>(part), comm_.rank());
     auto file = fs.Create(temp);
-    Check("reduce", file.status());
+    Check(phase, file.status());
     BufferedWriter writer(std::move(file).value());
-    Check("reduce", runner_->RunReduceTask(p, frames, &writer));
-    Check("reduce", writer.Close());
-    Check("commit", committer_.CommitTask(static_cast<int>(p), comm_.rank()));
-    return PartInfo{p, writer.bytes_written(), writer.checksum()};
+    Check(phase, body(&writer));
+    Check(phase, writer.Close());
+    Check("commit", committer_.CommitTask(static_cast<int>(part), comm_.rank()));
+    return PartInfo{part, writer.bytes_written(), writer.checksum()};
+  }
+
+  // Node-local and private to (output, rank): a re-run of the same job finds
+  // and removes what a killed run left, and two jobs never share one.
+  std::string ScratchDir() const {
+    const std::string key = committer_.output_dir();
+    char name[64];
+    std::snprintf(name, sizeof name, "/sluice-%016llx-r%d",
+                  static_cast<unsigned long long>(XXH3_64bits(key.data(), key.size())), comm_.rank());
+    return config_.scratch_root + name;
+  }
+
+  // Range partitioning: samples the same splits whatever the number of
+  // ranks (so the cuts, and the output, do not depend on it), spread over
+  // the input; rank 0 picks the cuts and every rank installs them.
+  Status SampleRangeCuts() {
+    constexpr size_t kSampleSplits = 32;
+    constexpr size_t kKeysPerSplit = 4096;
+    const size_t splits = plan_.splits.size();
+    const size_t chosen = std::min(splits, kSampleSplits);
+    std::vector<std::string> mine;
+    Status sampled;
+    for (size_t i = 0; i < chosen && sampled.ok(); ++i) {
+      if (static_cast<int>(i % comm_.size()) != comm_.rank()) continue;
+      const size_t split = i * splits / chosen;
+      MapTask task{&plan_.splits[split], &plan_.files, FileSystem::Default(), nullptr};
+      sampled = runner_->SampleKeys(task, kKeysPerSplit, &mine);
+    }
+    SLUICE_RETURN_IF_ERROR(AgreeAcrossRanks(comm_, sampled));
+    std::string packed;
+    for (const std::string& key : mine) Encode(&packed, key);
+    std::vector<std::string> gathered = comm_.Gather(packed, 0);
+    std::string cuts_packed;
+    Status chosen_ok;
+    if (comm_.rank() == 0) {
+      std::vector<std::string> all;
+      for (const std::string& bytes : gathered) {
+        ByteReader r{bytes.data(), bytes.data() + bytes.size()};
+        std::string key;
+        while (r.p != r.end && Decode(r, &key)) all.push_back(key);
+      }
+      const size_t samples = all.size();
+      auto cuts = runner_->ChooseCuts(std::move(all), config_.settings.partitions);
+      chosen_ok = cuts.status();
+      if (cuts.ok()) {
+        for (const std::string& cut : *cuts) Encode(&cuts_packed, cut);
+        spdlog::info("range partitioning: {} sampled keys, {} cuts", samples, cuts->size());
+      }
+    }
+    SLUICE_RETURN_IF_ERROR(AgreeAcrossRanks(comm_, chosen_ok));
+    comm_.Broadcast(&cuts_packed, 0);
+    std::vector<std::string> cuts;
+    ByteReader r{cuts_packed.data(), cuts_packed.data() + cuts_packed.size()};
+    for (std::string cut; r.p != r.end && Decode(r, &cut);) cuts.push_back(cut);
+    return runner_->SetRangeCuts(cuts);
   }
 
   // The promises of DESIGN.md invariant 3, on global sums.
@@ -264,6 +348,13 @@ class Run {
     };
     if (t.input_bytes != plan_.total_bytes) {
       return mismatch("input bytes read != input bytes planned", t.input_bytes, plan_.total_bytes);
+    }
+    if (map_only_) {
+      if (t.map_output_records != t.output_records) {
+        return mismatch("map output records != records written", t.map_output_records,
+                        t.output_records);
+      }
+      return Status::OK();
     }
     if (t.combine_input_records > 0) {
       if (t.combine_input_records != t.map_output_records) {
@@ -356,6 +447,7 @@ class Run {
   [[noreturn]] void Fail(const char* phase, const Status& s) {
     spdlog::error("job failed in {} on rank {}: {}", phase, comm_.rank(), s.ToString());
     spdlog::default_logger()->flush();
+    if (runner_) runner_->RemoveScratch();
     AbortJob(comm_, committer_, ExitCodeFor(s.code()));
     std::abort();  // not reached: GCC does not trust [[noreturn]] on a virtual call
   }
@@ -366,6 +458,7 @@ class Run {
   OutputCommitter committer_;
   JobPlan plan_;
   std::unique_ptr<JobRunner> runner_;
+  bool map_only_ = false;
 };
 
 }  // namespace
@@ -377,6 +470,7 @@ int RunJob(const JobEntry& job, const JobConfig& config, Communicator& comm) {
   } catch (const std::exception& e) {
     spdlog::error("job failed on rank {}: internal error: {}", comm.rank(), e.what());
     spdlog::default_logger()->flush();
+    run.RemoveScratch();
     OutputCommitter committer(*FileSystem::Default(), config.output);
     AbortJob(comm, committer, ExitCodeFor(StatusCode::kInternal));
     std::abort();  // not reached

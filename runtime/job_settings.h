@@ -1,8 +1,9 @@
 // The part of a job's configuration that the typed engine (compiled into the
-// job, possibly a plugin) needs. Plain data: it crosses the plugin boundary.
+// job, possibly a plugin) needs. Crosses the plugin boundary by value.
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace sluice {
 
@@ -11,12 +12,28 @@ struct JobSettings {
   // Raw (serialized) bytes per shuffle block. Larger: better compression and
   // fewer messages; smaller: less memory per partition buffer.
   uint64_t block_bytes = uint64_t{1} << 20;
-  // zstd level for shuffle blocks. 1 is fast and already shrinks text ~3x.
+  // zstd level for shuffle blocks and spill runs. 1 is fast and already
+  // shrinks text ~3x.
   int compression_level = 1;
   // Memory for the map-side combiner table before it is flushed to blocks.
   uint64_t combine_bytes = uint64_t{64} << 20;
   // Read size for line inputs.
   uint64_t read_buffer_bytes = uint64_t{4} << 20;
+
+  // --- bounded memory (see MemoryBudget in job_config.cpp for the split) ---
+  // Compressed shuffle blocks a rank keeps in memory before it spills.
+  uint64_t store_bytes = uint64_t{256} << 20;
+  // Decoded bytes (records plus their index) sorted at once: the size of one
+  // spill run as it is formed, and of a partition reduced in memory.
+  uint64_t sort_bytes = uint64_t{256} << 20;
+  // Most runs merged at once (open files and read buffers); more runs merge
+  // in several passes.
+  uint32_t merge_factor = 64;
+  // Raw bytes per block of a spill run: the read buffer of each merged run.
+  uint64_t spill_block_bytes = uint64_t{256} << 10;
+  // Node-local directory for this rank's spill runs (created on first spill,
+  // removed when the job ends, whether it succeeds or fails).
+  std::string scratch_dir;
 };
 
 }  // namespace sluice

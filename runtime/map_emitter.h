@@ -5,8 +5,10 @@
 // job's Combine() inline into the user's map loop.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <unordered_map>
 #include <vector>
@@ -29,6 +31,45 @@ concept HasCombiner = requires(J& job, const typename J::Value& a) {
   { job.Combine(a, a) } -> std::convertible_to<typename J::Value>;
 };
 
+// True when job J declares Reduce. A job without one is map-only: what map()
+// emits is written straight to the output, one part file per input split.
+template <class J>
+concept HasReduce = requires(J& job, const typename J::KeyView& key, typename J::Values& values,
+                             typename J::Output& out) { job.Reduce(key, values, out); };
+
+// Range partitioning: a job that sets `static constexpr bool
+// kRangePartitioned = true;` gets part files in global key order
+// (part-00000 < part-00001 < ...), cut at keys sampled from its input.
+template <class J>
+constexpr bool RangePartitioned() {
+  if constexpr (requires { J::kRangePartitioned; }) {
+    return J::kRangePartitioned;
+  } else {
+    return false;
+  }
+}
+
+// Secondary sort: a job whose key is a pair or tuple may set `static
+// constexpr size_t kGroupFields = N;`. Records are partitioned and grouped
+// on the first N fields and sorted on the whole key, so reduce() sees one
+// group per distinct prefix with its values ordered by the rest of the key.
+template <class J>
+constexpr size_t GroupFields() {
+  if constexpr (requires { J::kGroupFields; }) {
+    return J::kGroupFields;
+  } else {
+    return 0;
+  }
+}
+
+// The first N fields of a pair or tuple key, as a tuple of references.
+template <size_t N, class T>
+auto GroupPrefix(const T& key) {
+  return [&key]<size_t... I>(std::index_sequence<I...>) {
+    return std::tie(std::get<I>(key)...);
+  }(std::make_index_sequence<N>());
+}
+
 // The job's Combine as a callable for StringCombineTable (map and reduce
 // sides). Only instantiated for jobs that have a combiner.
 template <class J>
@@ -46,6 +87,8 @@ class MapEmitter {
   using V = typename J::Value;
   // String keys are emitted as views: no std::string is built per record.
   using KeyArg = std::conditional_t<std::is_same_v<K, std::string>, std::string_view, const K&>;
+  // String values likewise.
+  using ValueArg = std::conditional_t<std::is_same_v<V, std::string>, std::string_view, const V&>;
 
   MapEmitter(J* job, const JobSettings& settings, BlockTransport* transport, TaskCounters* counters)
       : job_(job),
@@ -56,20 +99,27 @@ class MapEmitter {
         parts_(settings.partitions),
         table_(MakeTable(job, settings.combine_bytes)) {}
 
-  void operator()(KeyArg key, const V& value) {
+  void operator()(KeyArg key, ValueArg value) {
+    if (sample_ != nullptr) {  // range partitioning's sampling pass
+      sample_->emplace_back();
+      Encode(&sample_->back(), key);
+      return;
+    }
     ++counters_->map_output_records;
-    if constexpr (HasCombiner<J> && kStringKey) {
+    if constexpr (!HasReduce<J>) {
+      (*direct_)(key, value);
+    } else if constexpr (HasCombiner<J> && kStringKey) {
       ++counters_->combine_input_records;
-      table_.Add(key, Table::Hash(key), value);
+      table_.Add(key, Table::Hash(key), V(value));
       if (table_.memory_bytes() >= settings_.combine_bytes) FlushTable();
     } else if constexpr (HasCombiner<J>) {
       ++counters_->combine_input_records;
       auto it = table_.find(key);
       if (it != table_.end()) {
-        it->second = job_->Combine(it->second, value);
+        it->second = job_->Combine(it->second, V(value));
         return;
       }
-      table_.emplace(K(key), value);
+      table_.emplace(K(key), V(value));
       table_bytes_ += ApproxBytes(key) + sizeof(V) + kTableEntryOverhead;
       if (table_bytes_ >= settings_.combine_bytes) FlushTable();
     } else {
@@ -92,6 +142,14 @@ class MapEmitter {
   // First error of a block encode, if any (sticky).
   const Status& status() const { return status_; }
 
+  // Range partitioning: keys below cuts[0] go to partition 0, keys in
+  // [cuts[i-1], cuts[i]) to partition i. partitions - 1 cuts, sorted.
+  void SetRangeCuts(std::vector<K> cuts) { cuts_ = std::move(cuts); }
+  // While set, emit() only records each key's encoding here.
+  void SampleInto(std::vector<std::string>* keys) { sample_ = keys; }
+  // Map-only jobs: where emit() writes, for the current split.
+  void WriteTo(typename J::Output* output) { direct_ = output; }
+
  private:
   struct Partition {
     std::string raw;  // serialized records not yet in a block
@@ -108,11 +166,21 @@ class MapEmitter {
     }
   }
 
-  void Append(KeyArg key, const V& value) {
-    AppendTo(PartitionOf(KeyBytes(key, &key_scratch_), settings_.partitions), key, value);
+  uint32_t PartitionFor(KeyArg key) {
+    if constexpr (RangePartitioned<J>()) {
+      return static_cast<uint32_t>(std::upper_bound(cuts_.begin(), cuts_.end(), key) - cuts_.begin());
+    } else if constexpr (GroupFields<J>() > 0) {
+      key_scratch_.clear();
+      Encode(&key_scratch_, GroupPrefix<GroupFields<J>()>(key));
+      return PartitionOf(key_scratch_, settings_.partitions);
+    } else {
+      return PartitionOf(KeyBytes(key, &key_scratch_), settings_.partitions);
+    }
   }
 
-  void AppendTo(uint32_t p, KeyArg key, const V& value) {
+  void Append(KeyArg key, ValueArg value) { AppendTo(PartitionFor(key), key, value); }
+
+  void AppendTo(uint32_t p, KeyArg key, ValueArg value) {
     Partition& part = parts_[p];
     Encode(&part.raw, key);
     Encode(&part.raw, value);
@@ -124,7 +192,11 @@ class MapEmitter {
     if constexpr (kStringKey) {
       // The stored xxh3 is the partition hash too (PartitionOf = xxh3 mod P).
       table_.ForEach([this](std::string_view key, uint64_t hash, const V& value) {
-        AppendTo(static_cast<uint32_t>(hash % settings_.partitions), key, value);
+        if constexpr (RangePartitioned<J>()) {
+          AppendTo(PartitionFor(key), key, value);
+        } else {
+          AppendTo(static_cast<uint32_t>(hash % settings_.partitions), key, value);
+        }
       });
       // Counted after ForEach: it drains the prefetch queue into the table.
       counters_->combine_output_records += table_.size();
@@ -193,6 +265,9 @@ class MapEmitter {
   std::vector<Partition> parts_;
   uint32_t split_ = 0;
   std::string key_scratch_;
+  std::vector<K> cuts_;
+  std::vector<std::string>* sample_ = nullptr;
+  typename J::Output* direct_ = nullptr;
   Table table_;
   size_t table_bytes_ = 0;
   Status status_;

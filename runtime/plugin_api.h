@@ -13,7 +13,7 @@ namespace sluice {
 class JobRunner;
 // Bump on any change to JobRunner, JobSettings, TaskCounters, MapTask, or the
 // io/ types they reference.
-inline constexpr uint32_t kSluiceAbiVersion = 2;  // 2: FileSystem::SyncDir
+inline constexpr uint32_t kSluiceAbiVersion = 3;  // 3: spill store, input kinds, range cuts
 }  // namespace sluice
 
 extern "C" {

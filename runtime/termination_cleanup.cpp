@@ -12,6 +12,7 @@ namespace {
 // Everything the handler needs, prepared before any signal can arrive: the
 // handler may not allocate.
 char g_staging[4096];
+char g_scratch[4096];  // empty when the job has no scratch directory
 char g_message[256];
 size_t g_message_len = 0;
 
@@ -22,7 +23,7 @@ void OnTermination(int sig) {
     char rm[] = "rm";
     char flags[] = "-rf";
     char dashes[] = "--";
-    char* argv[] = {rm, flags, dashes, g_staging, nullptr};
+    char* argv[] = {rm, flags, dashes, g_staging, g_scratch[0] ? g_scratch : nullptr, nullptr};
     execv("/bin/rm", argv);
     _exit(127);
   }
@@ -37,11 +38,14 @@ void OnTermination(int sig) {
 
 }  // namespace
 
-void InstallTerminationCleanup(const std::string& staging_dir, int rank) {
-  if (staging_dir.size() + 1 > sizeof g_staging) return;  // no cleanup beats a truncated path
+void InstallTerminationCleanup(const std::string& staging_dir, const std::string& scratch_dir,
+                               int rank) {
+  // No cleanup beats a truncated path.
+  if (staging_dir.size() + 1 > sizeof g_staging || scratch_dir.size() + 1 > sizeof g_scratch) return;
   std::memcpy(g_staging, staging_dir.c_str(), staging_dir.size() + 1);
+  std::memcpy(g_scratch, scratch_dir.c_str(), scratch_dir.size() + 1);
   std::string msg = "rank " + std::to_string(rank) +
-                    ": interrupted by a signal; removing the staging directory, no output published\n";
+                    ": interrupted by a signal; removing staging and scratch, no output published\n";
   g_message_len = std::min(msg.size(), sizeof g_message);
   std::memcpy(g_message, msg.data(), g_message_len);
   struct sigaction sa {};

@@ -1,6 +1,7 @@
 // On SIGINT, SIGTERM or SIGHUP (Ctrl-C, a scheduler's kill, mpirun
-// forwarding either), removes the job's staging directory before the process
-// dies, so that an interrupted job leaves nothing half-written.
+// forwarding either), removes the job's staging directory and this rank's
+// scratch (spill runs) before the process dies, so that an interrupted job
+// leaves nothing half-written and no scratch behind.
 #pragma once
 
 #include <string>
@@ -8,9 +9,10 @@
 namespace sluice {
 
 // Installs the handlers for this process. Only async-signal-safe calls run in
-// the handler: it writes one line to stderr, forks `rm -rf -- staging_dir`,
+// the handler: it writes one line to stderr, forks `rm -rf -- staging scratch`,
 // waits for it, and re-raises the signal with its default action (so the
 // exit status still says "killed by SIGTERM"). Safe to call once per job.
-void InstallTerminationCleanup(const std::string& staging_dir, int rank);
+void InstallTerminationCleanup(const std::string& staging_dir, const std::string& scratch_dir,
+                               int rank);
 
 }  // namespace sluice

@@ -44,7 +44,8 @@ void AppendText(std::string* out, const T& v) {
   }
 }
 
-// What reduce() writes to. Not thread-safe.
+// What reduce() writes to by default (a job's Output): one text line per
+// record. Not thread-safe.
 class TextOutput {
  public:
   explicit TextOutput(BufferedWriter* writer) : writer_(writer) {}
@@ -62,6 +63,9 @@ class TextOutput {
   }
 
   uint64_t records() const { return records_; }
+  // Nothing to finish: every line is whole once written. (Every output
+  // format has Finish(); the engine calls it at the end of a task.)
+  Status Finish() { return Status::OK(); }
 
  private:
   BufferedWriter* writer_;

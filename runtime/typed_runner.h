@@ -10,12 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "io/fixed_record_reader.h"
 #include "io/line_reader.h"
 #include "runtime/job_runner.h"
 #include "runtime/map_emitter.h"
-#include "runtime/text_output.h"
+#include "runtime/run_merge.h"
+#include "runtime/shuffle_store.h"
 #include "runtime/value_range.h"
-#include "shuffle/block_codec.h"
+#include "shuffle/kv_file.h"
 #include "shuffle/serde.h"
 #include "shuffle/string_combine_table.h"
 
@@ -27,8 +29,24 @@ class TypedRunner final : public JobRunner {
   using K = typename J::Key;
   using V = typename J::Value;
   using Record = ReduceRecord<K, V>;
+  using Input = typename J::Input;
+  using Output = typename J::Output;
 
-  Status Setup(const JobSettings& settings, BlockTransport* transport) override {
+  static_assert(!(GroupFields<J>() > 0 && HasCombiner<J>),
+                "secondary sort (kGroupFields) and Combine do not mix: a combiner folds whole keys");
+  static_assert(!(GroupFields<J>() > 0 && RangePartitioned<J>()),
+                "range partitioning cuts on whole keys; it cannot keep a kGroupFields group together");
+
+  JobTraits traits() const override {
+    JobTraits t;
+    t.input = Input::kKind;
+    t.record_bytes = Input::kRecordBytes;
+    t.map_only = !HasReduce<J>;
+    t.range_partitioned = RangePartitioned<J>();
+    return t;
+  }
+
+  Status Setup(const JobSettings& settings, BlockTransport* transport, FileSystem* fs) override {
     settings_ = settings;
     try {
       job_.emplace();
@@ -37,70 +55,100 @@ class TypedRunner final : public JobRunner {
     }
     emitter_ = std::make_unique<MapEmitter<J>>(&*job_, settings_, transport, &counters_);
     transport_ = transport;
+    fs_ = fs;
+    store_ = std::make_unique<ShuffleStore<K, V>>(settings_, fs, &counters_);
+    transport->SetReceiver(store_.get());
+    return Status::OK();
+  }
+
+  Status SampleKeys(const MapTask& task, size_t max_keys, std::vector<std::string>* keys) override {
+    // A job object of its own, so that sampling leaves no trace in the real
+    // job's counters or state.
+    std::optional<J> sampler;
+    try {
+      sampler.emplace();
+    } catch (const std::exception& e) {
+      return Status::UserCode(std::string("job constructor threw: ") + e.what());
+    }
+    TaskCounters ignored;
+    MapEmitter<J> emit(&*sampler, settings_, transport_, &ignored);
+    const size_t start = keys->size();
+    emit.SampleInto(keys);
+    Status s = ReadSplit(task, *sampler, emit, ignored, [&] { return keys->size() - start >= max_keys; });
+    if (keys->size() - start > max_keys) keys->resize(start + max_keys);
+    return s;
+  }
+
+  Result<std::vector<std::string>> ChooseCuts(std::vector<std::string> samples,
+                                              uint32_t partitions) override {
+    std::vector<K> keys;
+    keys.reserve(samples.size());
+    for (const std::string& bytes : samples) {
+      K key;
+      ByteReader r{bytes.data(), bytes.data() + bytes.size()};
+      if (!Decode(r, &key)) return Status::Internal("malformed sampled key");
+      keys.push_back(std::move(key));
+    }
+    std::sort(keys.begin(), keys.end());
+    std::vector<std::string> cuts;
+    if (keys.empty()) return cuts;  // no input: every record (none) goes to partition 0
+    for (uint32_t i = 1; i < partitions; ++i) {
+      cuts.emplace_back();
+      Encode(&cuts.back(), keys[keys.size() * i / partitions]);
+    }
+    return cuts;
+  }
+
+  Status SetRangeCuts(const std::vector<std::string>& encoded) override {
+    std::vector<K> cuts;
+    for (const std::string& bytes : encoded) {
+      K key;
+      ByteReader r{bytes.data(), bytes.data() + bytes.size()};
+      if (!Decode(r, &key)) return Status::Internal("malformed range cut");
+      cuts.push_back(std::move(key));
+    }
+    emitter_->SetRangeCuts(std::move(cuts));
     return Status::OK();
   }
 
   Status RunMapTask(const MapTask& task) override {
     emitter_->BeginSplit(task.split->index);
-    for (const FileRange& range : task.split->ranges) {
-      const InputFile& input = (*task.files)[range.file_index];
-      SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> file, task.fs->OpenForRead(input.path));
-      LineReader reader(*file, range.begin, range.end, settings_.read_buffer_bytes);
-      std::string_view chunk;
-      for (;;) {
-        SLUICE_ASSIGN_OR_RETURN(bool more, reader.NextChunk(&chunk));
-        if (!more) break;
-        counters_.input_bytes += chunk.size();
-        const char* line_start = chunk.data();
-        try {
-          ForEachLine(chunk, [&](std::string_view line) {
-            line_start = line.data();
-            ++counters_.input_records;
-            job_->Map(line, *emitter_);
-          });
-        } catch (const std::exception& e) {
-          uint64_t offset =
-              range.begin + reader.bytes_read() - chunk.size() + (line_start - chunk.data());
-          return Status::UserCode("map() threw on the line at byte " + std::to_string(offset) +
-                                  " of '" + input.path + "': " + e.what());
-        }
-        SLUICE_RETURN_IF_ERROR(emitter_->status());
-        transport_->Poll();
-      }
+    if constexpr (!HasReduce<J>) {
+      Output out(task.output);
+      emitter_->WriteTo(&out);
+      Status s = ReadSplit(task, *job_, *emitter_, counters_, [] { return false; });
+      emitter_->WriteTo(nullptr);
+      SLUICE_RETURN_IF_ERROR(s);
+      SLUICE_RETURN_IF_ERROR(out.Finish());
+      counters_.output_records += out.records();
+      return Status::OK();
+    } else {
+      SLUICE_RETURN_IF_ERROR(ReadSplit(task, *job_, *emitter_, counters_, [] { return false; }));
+      return emitter_->EndSplit();
     }
-    return emitter_->EndSplit();
   }
 
-  Status RunReduceTask(uint32_t partition, std::vector<std::string>* frames,
-                       BufferedWriter* out) override {
-    std::vector<std::string> raws;
-    std::vector<Record> records;
-    if constexpr (kFoldsOnReduceSide) {
-      // Fold each key's values with Combine while decoding, in input order
-      // (split, seq), so only distinct keys are sorted and reduce() gets one
-      // value per key: the same value for any number of ranks.
-      CombineTable table(CombineWith<J>{&*job_});
-      SLUICE_RETURN_IF_ERROR(DecodeInInputOrder(partition, frames, &raws, [&](Record&& rec) {
-        table.Add(rec.key, CombineTable::Hash(rec.key), V(rec.value));
-      }));
-      table.Drain();
-      raws.clear();  // the table holds its own copies of the keys
-      records.reserve(table.size());
-      table.ForEach([&](std::string_view key, uint64_t, const V& value) {
-        records.push_back(Record{key, ViewOfT<V>(value)});
-      });
-      std::sort(records.begin(), records.end(),
-                [](const Record& a, const Record& b) { return a.key < b.key; });
-      return ReduceSorted(partition, records, out);
+  Status ReceiveStatus() const override { return store_->status(); }
+
+  Status RunReduceTask(uint32_t partition, BufferedWriter* out) override {
+    if constexpr (!HasReduce<J>) {
+      return Status::Internal("reduce task for a map-only job");
     } else {
-      SLUICE_RETURN_IF_ERROR(DecodeInInputOrder(partition, frames, &raws, [&](Record&& rec) {
-        records.push_back(std::move(rec));
-      }));
-      // Stable: equal keys keep input order, which is what reduce() promises.
-      std::stable_sort(records.begin(), records.end(),
-                       [](const Record& a, const Record& b) { return a.key < b.key; });
-      return ReduceSorted(partition, records, out);
+      Output output(out);
+      auto& part = store_->partition(partition);
+      if (part.runs.empty() && part.decoded_bytes <= settings_.sort_bytes) {
+        SLUICE_RETURN_IF_ERROR(ReduceInMemory(partition, output));
+      } else {
+        SLUICE_RETURN_IF_ERROR(ReduceMerged(partition, output));
+      }
+      SLUICE_RETURN_IF_ERROR(output.Finish());
+      counters_.output_records += output.records();
+      return Status::OK();
     }
+  }
+
+  void RemoveScratch() override {
+    if (store_) store_->RemoveScratch();
   }
 
   const TaskCounters& counters() const override { return counters_; }
@@ -112,97 +160,338 @@ class TypedRunner final : public JobRunner {
 
  private:
   using CombineTable = StringCombineTable<V, CombineWith<J>>;
+  using KeyView = ViewOfT<K>;
   static constexpr bool kFoldsOnReduceSide = HasCombiner<J> && std::is_same_v<K, std::string>;
 
-  // Calls Reduce once per run of equal keys in sorted `records`.
-  Status ReduceSorted(uint32_t partition, const std::vector<Record>& records, BufferedWriter* out) {
-    TextOutput output(out);
-    const Record* begin = records.data();
-    const Record* end = begin + records.size();
-    for (const Record* group = begin; group != end;) {
+  // ---- map side ----
+
+  // Reads the records of task's split (or, while stop() stays false, a
+  // prefix of them: sampling) and calls job.Map on each.
+  template <class Stop>
+  Status ReadSplit(const MapTask& task, J& job, MapEmitter<J>& emit, TaskCounters& counters,
+                   Stop&& stop) {
+    for (const FileRange& range : task.split->ranges) {
+      const InputFile& input = (*task.files)[range.file_index];
+      if constexpr (Input::kKind == InputKind::kGeneratedRows) {
+        SLUICE_RETURN_IF_ERROR(ReadRows(range, input, job, emit, counters, stop));
+      } else {
+        SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> file, task.fs->OpenForRead(input.path));
+        if constexpr (Input::kKind == InputKind::kLines) {
+          SLUICE_RETURN_IF_ERROR(ReadLines(*file, range, job, emit, counters, stop));
+        } else if constexpr (Input::kKind == InputKind::kFixedRecords) {
+          SLUICE_RETURN_IF_ERROR(ReadFixed(*file, range, job, emit, counters, stop));
+        } else {
+          SLUICE_RETURN_IF_ERROR(ReadKeyValues(*task.fs, input, range, job, emit, counters, stop));
+        }
+      }
+      if (stop()) break;
+    }
+    return Status::OK();
+  }
+
+  static Status MapThrew(const std::exception& e, std::string_view what, uint64_t offset,
+                         const std::string& path) {
+    return Status::UserCode("map() threw on the " + std::string(what) + " at byte " +
+                            std::to_string(offset) + " of '" + path + "': " + e.what());
+  }
+
+  template <class Stop>
+  Status ReadLines(ReadableFile& file, const FileRange& range, J& job, MapEmitter<J>& emit,
+                   TaskCounters& counters, Stop& stop) {
+    LineReader reader(file, range.begin, range.end, settings_.read_buffer_bytes);
+    std::string_view chunk;
+    for (;;) {
+      SLUICE_ASSIGN_OR_RETURN(bool more, reader.NextChunk(&chunk));
+      if (!more) break;
+      counters.input_bytes += chunk.size();
+      const char* line_start = chunk.data();
+      try {
+        ForEachLine(chunk, [&](std::string_view line) {
+          line_start = line.data();
+          ++counters.input_records;
+          job.Map(line, emit);
+        });
+      } catch (const std::exception& e) {
+        uint64_t offset = range.begin + reader.bytes_read() - chunk.size() + (line_start - chunk.data());
+        return MapThrew(e, "line", offset, file.path());
+      }
+      SLUICE_RETURN_IF_ERROR(emit.status());
+      transport_->Poll();
+      if (stop()) break;
+    }
+    return Status::OK();
+  }
+
+  template <class Stop>
+  Status ReadFixed(ReadableFile& file, const FileRange& range, J& job, MapEmitter<J>& emit,
+                   TaskCounters& counters, Stop& stop) {
+    constexpr uint32_t n = Input::kRecordBytes;
+    SLUICE_RETURN_IF_ERROR(FixedRecordReader::CheckFile(file, n));
+    FixedRecordReader reader(file, range.begin, range.end, n, settings_.read_buffer_bytes);
+    std::string_view chunk;
+    for (;;) {
+      SLUICE_ASSIGN_OR_RETURN(bool more, reader.NextChunk(&chunk));
+      if (!more) break;
+      counters.input_bytes += chunk.size();
+      counters.input_records += chunk.size() / n;
+      size_t at = 0;
+      try {
+        for (; at < chunk.size(); at += n) job.Map(chunk.substr(at, n), emit);
+      } catch (const std::exception& e) {
+        return MapThrew(e, "record", reader.chunk_offset() + at, file.path());
+      }
+      SLUICE_RETURN_IF_ERROR(emit.status());
+      transport_->Poll();
+      if (stop()) break;
+    }
+    return Status::OK();
+  }
+
+  template <class Stop>
+  Status ReadRows(const FileRange& range, const InputFile& input, J& job, MapEmitter<J>& emit,
+                  TaskCounters& counters, Stop& stop) {
+    constexpr uint64_t n = Input::kRecordBytes;
+    const uint64_t rows = input.size / n;
+    const uint64_t first = std::min((range.begin + n - 1) / n, rows);
+    const uint64_t last = std::min((range.end + n - 1) / n, rows);
+    constexpr uint64_t kRowsPerPoll = 4096;
+    for (uint64_t row = first; row < last;) {
+      const uint64_t batch_begin = row;
+      const uint64_t batch_end = std::min(last, row + kRowsPerPoll);
+      try {
+        for (; row < batch_end; ++row) job.Map(row, emit);
+      } catch (const std::exception& e) {
+        return Status::UserCode("map() threw on row " + std::to_string(row) + ": " + e.what());
+      }
+      counters.input_records += batch_end - batch_begin;
+      counters.input_bytes += (batch_end - batch_begin) * n;
+      SLUICE_RETURN_IF_ERROR(emit.status());
+      transport_->Poll();
+      if (stop()) break;
+    }
+    return Status::OK();
+  }
+
+  template <class Stop>
+  Status ReadKeyValues(FileSystem& fs, const InputFile& input, const FileRange& range, J& job,
+                       MapEmitter<J>& emit, TaskCounters& counters, Stop& stop) {
+    if constexpr (Input::kKind != InputKind::kKeyValue) {
+      return Status::Internal("not a key-value input");
+    } else {
+      using InK = typename Input::Key;
+      using InV = typename Input::Value;
+      SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<KvFileReader> reader, KvFileReader::Open(fs, input.path));
+      SLUICE_RETURN_IF_ERROR((CheckKvTypes<InK, InV>(*reader)));
+      counters.input_bytes += reader->BytesOwnedBy(range.begin, range.end);
+      const auto [first, last] = reader->BlocksStartingIn(range.begin, range.end);
+      std::string raw;
+      for (size_t b = first; b < last; ++b) {
+        SLUICE_RETURN_IF_ERROR(reader->ReadBlock(b, &raw));
+        ByteReader r{raw.data(), raw.data() + raw.size()};
+        const uint32_t records = reader->blocks()[b].records;
+        for (uint32_t i = 0; i < records; ++i) {
+          ViewOfT<InK> key;
+          ViewOfT<InV> value;
+          if (!Decode(r, &key) || !Decode(r, &value)) {
+            return Status::Corruption("malformed record " + std::to_string(i) + " in block " +
+                                      std::to_string(b) + " at offset " +
+                                      std::to_string(reader->blocks()[b].offset) +
+                                      " of key-value file '" + input.path + "'");
+          }
+          ++counters.input_records;
+          try {
+            job.Map(key, value, emit);
+          } catch (const std::exception& e) {
+            return MapThrew(e, "record " + std::to_string(i) + " of the block",
+                            reader->blocks()[b].offset, input.path);
+          }
+        }
+        SLUICE_RETURN_IF_ERROR(emit.status());
+        transport_->Poll();
+        if (stop()) break;
+      }
+      return Status::OK();
+    }
+  }
+
+  // ---- reduce side ----
+
+  // The partition fits in sort_bytes: decode it whole, in input order.
+  Status ReduceInMemory(uint32_t partition, Output& output) {
+    std::vector<std::string> frames = store_->TakeFrames(partition);
+    SLUICE_RETURN_IF_ERROR(store_->SortInInputOrder(partition, &frames));
+    std::vector<std::string> raws;
+    std::vector<Record> records;
+    if constexpr (kFoldsOnReduceSide) {
+      // Fold each key's values with Combine while decoding, in input order,
+      // so only distinct keys are sorted and reduce() gets one value per key.
+      CombineTable table(CombineWith<J>{&*job_});
+      SLUICE_RETURN_IF_ERROR(store_->DecodeBlocks(
+          partition, frames.data(), frames.data() + frames.size(), &raws, [&](Record&& rec) {
+            ++counters_.reduce_input_records;
+            table.Add(rec.key, CombineTable::Hash(rec.key), V(rec.value));
+          }));
+      table.Drain();
+      raws.clear();  // the table holds its own copies of the keys
+      records.reserve(table.size());
+      table.ForEach([&](std::string_view key, uint64_t, const V& value) {
+        records.push_back(Record{key, ViewOfT<V>(value), 0});
+      });
+      std::sort(records.begin(), records.end(),
+                [](const Record& a, const Record& b) { return a.key < b.key; });
+      return ReduceSorted(partition, records, output);  // while the table holds the keys
+    } else {
+      SLUICE_RETURN_IF_ERROR(store_->DecodeBlocks(
+          partition, frames.data(), frames.data() + frames.size(), &raws, [&](Record&& rec) {
+            ++counters_.reduce_input_records;
+            records.push_back(std::move(rec));
+          }));
+      ShuffleStore<K, V>::SortByKeyStable(&records);
+      return ReduceSorted(partition, records, output);
+    }
+  }
+
+  // Calls Reduce once per group of `records` (sorted).
+  Status ReduceSorted(uint32_t partition, const std::vector<Record>& records, Output& output) {
+    const Record* end = records.data() + records.size();
+    for (const Record* group = records.data(); group != end;) {
       const Record* next = group + 1;
-      while (next != end && !(group->key < next->key)) ++next;
+      while (next != end && SameGroup(group->key, next->key)) ++next;
       ++counters_.reduce_input_groups;
       typename J::Values values(group, next);
       try {
         job_->Reduce(group->key, values, output);
       } catch (const std::exception& e) {
-        return Status::UserCode("reduce() threw in partition " + std::to_string(partition) +
-                                ": " + e.what());
+        return ReduceThrew(partition, e);
       }
       group = next;
     }
-    counters_.output_records += output.records();
     return Status::OK();
   }
 
-  // Orders the partition's blocks by (split, seq), verifies and decodes them,
-  // and hands their records to sink(Record&&) in that order. String views in
-  // the records point into *raws.
-  template <class Sink>
-  Status DecodeInInputOrder(uint32_t partition, std::vector<std::string>* frames,
-                            std::vector<std::string>* raws, Sink&& sink) {
-    struct Ref {
-      BlockInfo info;
-      size_t index;
-    };
-    std::vector<Ref> refs;
-    refs.reserve(frames->size());
-    for (size_t i = 0; i < frames->size(); ++i) {
-      SLUICE_ASSIGN_OR_RETURN(BlockInfo info,
-                              BlockDecoder::PeekHeader((*frames)[i], ShuffleOrigin(partition)));
-      if (info.partition != partition) {
-        return Status::Corruption("block for partition " + std::to_string(info.partition) +
-                                  " delivered to partition " + std::to_string(partition));
-      }
-      refs.push_back({info, i});
+  // Some of the partition is in spill runs: merge them (in several passes if
+  // there are more than merge_factor) with what is still in memory.
+  Status ReduceMerged(uint32_t partition, Output& output) {
+    auto& part = store_->partition(partition);
+    std::vector<std::string> raws;
+    std::vector<Record> in_memory;
+    if (part.decoded_bytes > settings_.sort_bytes) {
+      SLUICE_RETURN_IF_ERROR(store_->Spill(partition));
+    } else if (!part.frames.empty()) {
+      std::vector<std::string> frames = store_->TakeFrames(partition);
+      SLUICE_RETURN_IF_ERROR(store_->SortInInputOrder(partition, &frames));
+      SLUICE_RETURN_IF_ERROR(store_->DecodeBlocks(
+          partition, frames.data(), frames.data() + frames.size(), &raws,
+          [&](Record&& rec) { in_memory.push_back(std::move(rec)); }));
+      ShuffleStore<K, V>::SortByKeyStable(&in_memory);
     }
-    std::sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) {
-      return a.info.split != b.info.split ? a.info.split < b.info.split : a.info.seq < b.info.seq;
-    });
-    for (size_t i = 1; i < refs.size(); ++i) {
-      if (refs[i].info.split == refs[i - 1].info.split && refs[i].info.seq == refs[i - 1].info.seq) {
-        return Status::Corruption("duplicate block (split " + std::to_string(refs[i].info.split) +
-                                  ", seq " + std::to_string(refs[i].info.seq) + ") in partition " +
-                                  std::to_string(partition));
+    const size_t file_slots = settings_.merge_factor - (in_memory.empty() ? 0 : 1);
+    SLUICE_RETURN_IF_ERROR(store_->MergeDown(partition, file_slots));
+    std::vector<std::unique_ptr<RunCursor<K, V>>> cursors;
+    for (const RunInfo& run : part.runs) {
+      SLUICE_ASSIGN_OR_RETURN(auto cursor, (RunCursor<K, V>::OpenFile(*fs_, run)));
+      cursors.push_back(std::move(cursor));
+    }
+    if (!in_memory.empty()) {
+      cursors.push_back(RunCursor<K, V>::OverArray(in_memory.data(), in_memory.data() + in_memory.size()));
+    }
+    RunMerger<K, V> merger(std::move(cursors));
+    SLUICE_RETURN_IF_ERROR(merger.Start());
+    SLUICE_RETURN_IF_ERROR(ReduceStream(partition, merger, output));
+    for (const RunInfo& run : part.runs) SLUICE_RETURN_IF_ERROR(fs_->RemoveFile(run.path));
+    part.runs.clear();
+    return Status::OK();
+  }
+
+  // One group of a merged stream, as ValueRange's refill source.
+  struct StreamGroup {
+    RunMerger<K, V>* merger;
+    TaskCounters* counters;
+    std::string key_bytes;  // owns the group's key: merging moves past its block
+    KeyView key{};
+    Status status;
+
+    void SetKey(const KeyView& k) {
+      if constexpr (std::is_same_v<K, std::string>) {
+        key_bytes.assign(k);
+        key = key_bytes;
+      } else {
+        key = k;
       }
     }
-    raws->resize(refs.size());
-    BlockDecoder decoder;
-    for (size_t i = 0; i < refs.size(); ++i) {
-      std::string& frame = (*frames)[refs[i].index];
-      BlockInfo info;
-      SLUICE_RETURN_IF_ERROR(decoder.Decode(frame, ShuffleOrigin(partition), &info, &(*raws)[i]));
-      std::string().swap(frame);  // the compressed copy is no longer needed
-      ByteReader r{(*raws)[i].data(), (*raws)[i].data() + (*raws)[i].size()};
-      for (uint32_t n = 0; n < info.records; ++n) {
-        Record rec;
-        if (!Decode(r, &rec.key) || !Decode(r, &rec.value)) {
-          return Status::Corruption("malformed record " + std::to_string(n) + " in block (split " +
-                                    std::to_string(info.split) + ", seq " +
-                                    std::to_string(info.seq) + ") of partition " +
-                                    std::to_string(partition));
+    static bool Refill(void* self, const Record** cur, const Record** end) {
+      auto* g = static_cast<StreamGroup*>(self);
+      Status s = g->merger->Advance();
+      if (!s.ok()) {
+        g->status = s;
+        return false;
+      }
+      const Record* r = g->merger->current();
+      if (r == nullptr || !SameGroup(g->key, r->key)) return false;
+      ++g->counters->reduce_input_records;
+      *cur = r;
+      *end = r + 1;
+      return true;
+    }
+  };
+
+  Status ReduceStream(uint32_t partition, RunMerger<K, V>& merger, Output& output) {
+    StreamGroup group{&merger, &counters_, {}, {}, Status::OK()};
+    while (const Record* first = merger.current()) {
+      ++counters_.reduce_input_records;
+      ++counters_.reduce_input_groups;
+      group.SetKey(first->key);
+      if constexpr (kFoldsOnReduceSide) {
+        V folded(first->value);
+        for (;;) {
+          SLUICE_RETURN_IF_ERROR(merger.Advance());
+          const Record* r = merger.current();
+          if (r == nullptr || !SameGroup(group.key, r->key)) break;
+          ++counters_.reduce_input_records;
+          folded = job_->Combine(folded, V(r->value));
         }
-        sink(std::move(rec));
+        Record one{group.key, ViewOfT<V>(folded), 0};
+        typename J::Values values(&one, &one + 1);
+        try {
+          job_->Reduce(group.key, values, output);
+        } catch (const std::exception& e) {
+          return ReduceThrew(partition, e);
+        }
+      } else {
+        typename J::Values values(first, first + 1, &StreamGroup::Refill, &group);
+        try {
+          job_->Reduce(group.key, values, output);
+        } catch (const std::exception& e) {
+          return ReduceThrew(partition, e);
+        }
+        values.SkipRest();
+        SLUICE_RETURN_IF_ERROR(group.status);
       }
-      if (r.p != r.end) {
-        return Status::Corruption("trailing bytes after the last record of a block of partition " +
-                                  std::to_string(partition));
-      }
-      counters_.reduce_input_records += info.records;
     }
-    frames->clear();
     return Status::OK();
   }
 
-  static std::string ShuffleOrigin(uint32_t partition) {
-    return "shuffle block of partition " + std::to_string(partition);
+  // b follows a in sorted order: same group unless a < b (on the group's
+  // fields, with secondary sort).
+  static bool SameGroup(const KeyView& a, const KeyView& b) {
+    if constexpr (GroupFields<J>() > 0) {
+      return !(GroupPrefix<GroupFields<J>()>(a) < GroupPrefix<GroupFields<J>()>(b));
+    } else {
+      return !(a < b);
+    }
+  }
+
+  static Status ReduceThrew(uint32_t partition, const std::exception& e) {
+    return Status::UserCode("reduce() threw in partition " + std::to_string(partition) + ": " +
+                            e.what());
   }
 
   JobSettings settings_;
   std::optional<J> job_;
   std::unique_ptr<MapEmitter<J>> emitter_;
   BlockTransport* transport_ = nullptr;
+  std::unique_ptr<ShuffleStore<K, V>> store_;
+  FileSystem* fs_ = nullptr;  // where spill runs live
   TaskCounters counters_;
 };
 

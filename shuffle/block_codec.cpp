@@ -109,6 +109,17 @@ BlockDecoder::BlockDecoder() : dctx_(ZSTD_createDCtx()) {
 BlockDecoder::~BlockDecoder() { ZSTD_freeDCtx(static_cast<ZSTD_DCtx*>(dctx_)); }
 
 Result<BlockInfo> BlockDecoder::PeekHeader(std::string_view frame, std::string_view origin) {
+  SLUICE_ASSIGN_OR_RETURN(BlockInfo info, ParseHeader(frame, origin));
+  if (info.packed_size != frame.size() - kBlockHeaderBytes) {
+    return Status::Corruption(Describe(
+        origin,
+        "block packed size " + std::to_string(info.packed_size) + " does not match the frame",
+        frame.size()));
+  }
+  return info;
+}
+
+Result<BlockInfo> BlockDecoder::ParseHeader(std::string_view frame, std::string_view origin) {
   if (frame.size() < kBlockHeaderBytes) {
     return Status::Corruption(std::string(origin) + ": truncated block header (" +
                               std::to_string(frame.size()) + " bytes)");
@@ -131,12 +142,6 @@ Result<BlockInfo> BlockDecoder::PeekHeader(std::string_view frame, std::string_v
   info.records = Load32(h + kOffRecords);
   info.raw_size = Load32(h + kOffRawSize);
   info.packed_size = Load32(h + kOffPackedSize);
-  if (info.packed_size != frame.size() - kBlockHeaderBytes) {
-    return Status::Corruption(Describe(
-        origin,
-        "block packed size " + std::to_string(info.packed_size) + " does not match the frame",
-        frame.size()));
-  }
   if (info.raw_size > kMaxBlockRawBytes) {
     return Status::Corruption(Describe(origin,
                                        "block raw size " + std::to_string(info.raw_size) +

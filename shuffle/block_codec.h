@@ -66,6 +66,9 @@ class BlockDecoder {
   // frame.size()). `origin` names where the bytes came from ("block from rank
   // 2", "spill /tmp/x at offset 4096") for the error message.
   static Result<BlockInfo> PeekHeader(std::string_view frame, std::string_view origin);
+  // The same checks on the first kBlockHeaderBytes of `bytes` alone, for a
+  // reader that learns the frame's size from its header (spill runs).
+  static Result<BlockInfo> ParseHeader(std::string_view bytes, std::string_view origin);
 
   // Verifies the whole frame and decompresses its payload into *raw
   // (replaced). Any mismatch is kCorruption naming `origin`; *info and *raw
