@@ -46,7 +46,12 @@ std::string ConfigJson(const JobConfig& c, const std::string& indent) {
   j += indent + "  \"block_bytes\": " + std::to_string(c.settings.block_bytes) + ",\n";
   j += indent + "  \"compression_level\": " + std::to_string(c.settings.compression_level) + ",\n";
   j += indent + "  \"combine_bytes\": " + std::to_string(c.settings.combine_bytes) + ",\n";
-  j += indent + "  \"max_inflight_bytes\": " + std::to_string(c.max_inflight_bytes) + "\n" + indent + "}";
+  j += indent + "  \"max_inflight_bytes\": " + std::to_string(c.max_inflight_bytes) + ",\n";
+  j += indent + "  \"memory_bytes\": " + std::to_string(c.memory_bytes) + ",\n";
+  j += indent + "  \"store_bytes\": " + std::to_string(c.settings.store_bytes) + ",\n";
+  j += indent + "  \"sort_bytes\": " + std::to_string(c.settings.sort_bytes) + ",\n";
+  j += indent + "  \"merge_factor\": " + std::to_string(c.settings.merge_factor) + ",\n";
+  j += indent + "  \"scratch\": " + Quote(c.scratch_root) + "\n" + indent + "}";
   return j;
 }
 

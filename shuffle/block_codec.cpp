@@ -86,6 +86,9 @@ Status BlockEncoder::Encode(BlockInfo info, std::string_view raw, std::string* f
     return Status::Internal(std::string("zstd compression failed: ") + ZSTD_getErrorName(packed));
   }
   frame->resize(kBlockHeaderBytes + packed);
+  // Frames are kept in memory until reduce and counted by size(): a frame
+  // that kept compressBound's capacity would hold several times that.
+  if (frame->capacity() > frame->size() + frame->size() / 4) frame->shrink_to_fit();
   out = frame->data();
 
   Store32(out + kOffMagic, kMagic);
