@@ -24,6 +24,7 @@
 #include "runtime/run_merge.h"
 #include "runtime/value_range.h"
 #include "shuffle/block_codec.h"
+#include "shuffle/key_prefix.h"
 #include "shuffle/run_file.h"
 #include "shuffle/serde.h"
 #include "shuffle/transport.h"
@@ -205,8 +206,30 @@ class ShuffleStore final : public BlockReceiver {
   // Records decoded in input order, sorted by key, equal keys kept in input
   // order: that is (key, origin) order.
   static void SortByKeyStable(std::vector<Record>* records) {
-    std::stable_sort(records->begin(), records->end(),
-                     [](const Record& a, const Record& b) { return a.key < b.key; });
+    if constexpr (std::is_same_v<K, std::string>) {
+      // Sort small (prefix, index) pairs rather than the records: the index
+      // breaks ties, which makes the sort stable, and a tie on the prefix
+      // looks at the whole keys.
+      struct Entry {
+        uint64_t prefix;
+        uint64_t index;
+      };
+      const std::vector<Record>& in = *records;
+      std::vector<Entry> order(in.size());
+      for (size_t i = 0; i < in.size(); ++i) order[i] = {KeyPrefix(in[i].key), i};
+      std::sort(order.begin(), order.end(), [&in](const Entry& a, const Entry& b) {
+        if (a.prefix != b.prefix) return a.prefix < b.prefix;
+        const int c = in[a.index].key.compare(in[b.index].key);
+        return c != 0 ? c < 0 : a.index < b.index;
+      });
+      std::vector<Record> sorted;
+      sorted.reserve(in.size());
+      for (const Entry& e : order) sorted.push_back(in[e.index]);
+      *records = std::move(sorted);
+    } else {
+      std::stable_sort(records->begin(), records->end(),
+                       [](const Record& a, const Record& b) { return a.key < b.key; });
+    }
   }
 
   // Removes this rank's scratch directory (idempotent).
