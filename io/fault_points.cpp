@@ -26,8 +26,8 @@ std::vector<ArmedFault>& Armed() {
   return armed;
 }
 
-const char* const kPoints[] = {"after_map_task", "mid_shuffle_send", "during_reduce",
-                               "after_task_commit", "before_job_commit"};
+const char* const kPoints[] = {"after_map_task", "mid_shuffle_send", "during_spill",
+                               "during_reduce", "after_task_commit", "before_job_commit"};
 
 }  // namespace
 

@@ -6,7 +6,8 @@
 // ACTION is `crash` (the process SIGKILLs itself: no cleanup, no goodbye) or
 // `throw` (an exception, as a bug would raise). #N fires on the Nth time the
 // point is reached on that rank (default 1). Points: after_map_task,
-// mid_shuffle_send, during_reduce, after_task_commit, before_job_commit.
+// mid_shuffle_send, during_spill (a spill run written but not closed),
+// during_reduce, after_task_commit, before_job_commit.
 //
 // Unarmed (the normal case) a point costs one load of a global flag.
 #pragma once

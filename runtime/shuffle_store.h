@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "io/fault_points.h"
 #include "io/file_system.h"
 #include "io/status.h"
 #include "runtime/counters.h"
@@ -272,6 +273,7 @@ class ShuffleStore final : public BlockReceiver {
       EncodeRunRecord(writer->buffer(), *r);
       SLUICE_RETURN_IF_ERROR(writer->RecordAdded());
     }
+    SLUICE_FAULT_POINT("during_spill");  // a run half-written on scratch
     SLUICE_ASSIGN_OR_RETURN(RunInfo run, writer->Finish());
     NoteRun(run);
     return run;

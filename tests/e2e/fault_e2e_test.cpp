@@ -76,5 +76,52 @@ TEST(FaultE2E, EveryFaultPointFailsCleanlyAndReRunsIdentically) {
   EXPECT_EQ(survived, injected);
 }
 
+// during_spill: a run half-written on scratch. TeraSort with a 4M budget
+// spills on both ranks. Besides the usual promises, scratch must be clean:
+// at once when the victim throws (it removes its own, SIGTERM handlers the
+// peers'), and after the re-run when it was SIGKILLed (nothing runs in a
+// killed process; the next run of the job removes what it left).
+TEST(FaultE2E, SpillFaultsFailCleanlyAndLeaveNoScratch) {
+  TempDir dir;
+  const std::string scratch = dir / "scratch";
+  ASSERT_EQ(RunCommand("mkdir -p '" + scratch + "'").exit_code, 0);
+  CommandResult gen = RunCommand(BinPath("sluice") + " run teragen 100000 '" + (dir / "in") +
+                                 "' --quiet --split-size 1M");
+  ASSERT_EQ(gen.exit_code, 0) << gen.output;
+  auto job = [&](const std::string& out, const std::string& fault) {
+    std::string env = fault.empty() ? "" : "SLUICE_FAULT=" + fault + " ";
+    return RunCommand(env + MpiLauncher(2) + BinPath("sluice") +
+                      " run terasort --quiet --memory 4M --split-size 1M --partitions 4 --scratch '" +
+                      scratch + "' '" + (dir / "in") + "' '" + out + "'");
+  };
+  auto scratch_entries = [&] {
+    return RunCommand("ls -A '" + scratch + "' | wc -l").output;
+  };
+  CommandResult clean = job(dir / "clean", "");
+  ASSERT_EQ(clean.exit_code, 0) << clean.output;
+  const auto reference = ReadParts(dir / "clean", 4);
+  EXPECT_EQ(scratch_entries(), "0\n");
+  for (const char* action : {"crash", "throw"}) {
+    for (int victim : {0, 1}) {
+      const std::string fault = std::string("during_spill@") + std::to_string(victim) + ":" + action;
+      const std::string out = dir / "out";
+      CommandResult r = job(out, fault);
+      EXPECT_EQ(r.exit_code, std::string(action) == "crash" ? 137 : 70) << fault << "\n" << r.output;
+      EXPECT_LT(r.seconds, 10.0) << fault;
+      EXPECT_FALSE(Exists(out)) << fault;
+      if (std::string(action) == "throw") {
+        EXPECT_EQ(scratch_entries(), "0\n") << fault;
+      }
+      CommandResult again = job(out, "");
+      EXPECT_EQ(again.exit_code, 0) << fault << "\n" << again.output;
+      EXPECT_EQ(ReadParts(out, 4), reference) << fault;
+      EXPECT_EQ(scratch_entries(), "0\n") << fault << ": scratch left after the re-run";
+      ASSERT_EQ(RunCommand("rm -rf '" + out + "'").exit_code, 0);
+      std::printf("| during_spill | %s | %d | %d | %.1f | none | byte-identical |\n", action, victim,
+                  r.exit_code, r.seconds);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sluice::e2e
