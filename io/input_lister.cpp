@@ -105,7 +105,8 @@ Result<std::vector<InputFile>> ListInputs(FileSystem& fs, const std::vector<std:
   std::vector<InputFile> result;
   std::unordered_set<std::string> seen;
   Lister lister(fs);
-  for (const std::string& spec : specs) {
+  for (uint32_t index = 0; index < specs.size(); ++index) {
+    const std::string& spec = specs[index];
     if (spec.empty()) return Status::Usage("empty input path");
     std::vector<std::string> roots;
     if (IsGlob(spec)) {
@@ -120,6 +121,7 @@ Result<std::vector<InputFile>> ListInputs(FileSystem& fs, const std::vector<std:
     std::sort(files.begin(), files.end(),
               [](const InputFile& a, const InputFile& b) { return a.path < b.path; });
     for (InputFile& f : files) {
+      f.input_index = index;
       if (seen.insert(f.path).second) result.push_back(std::move(f));
     }
   }

@@ -14,6 +14,9 @@ struct InputFile {
   std::string path;
   uint64_t size = 0;
   int64_t mtime_ns = 0;
+  // Which input spec (--input, or positional INPUT, 0-based) listed the
+  // file: a job reading several inputs tells them apart by it (a join).
+  uint32_t input_index = 0;
 };
 
 // Each spec is a file, a directory or a glob pattern (contains * ? or [).

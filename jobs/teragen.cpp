@@ -2,6 +2,7 @@
 // each map task makes one range of rows and writes it as one part file.
 //
 //   mpirun -np 2 sluice run teragen 10000000 tera-in     # 1 GB
+//   sluice run teragen --param seed=42 1000 small-in
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -17,13 +18,13 @@ class TeraGen : public sluice::Job<TeraGen, std::string, std::string> {
   using Output = sluice::RecordOutput;
 
   void Map(uint64_t row, Emitter& emit) {
-    tera::MakeRecord(kSeed, row, record_);
+    tera::MakeRecord(seed_, row, record_);
     emit(std::string_view(record_, tera::kKeyBytes),
          std::string_view(record_ + tera::kKeyBytes, tera::kRecordBytes - tera::kKeyBytes));
   }
 
  private:
-  static constexpr uint64_t kSeed = 0x5eed;
+  const uint64_t seed_ = param<uint64_t>("seed", 0x5eed, "random seed of the keys");
   char record_[tera::kRecordBytes];
 };
 

@@ -1,6 +1,7 @@
 #include "runtime/cli.h"
 
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "shuffle/partitioner.h"  // XXH3_64bits
 #include "runtime/job_config.h"
 #include "runtime/job_driver.h"
+#include "runtime/job_runner.h"
 #include "runtime/job_registry.h"
 #include "runtime/logging.h"
 #include "runtime/plugin_loader.h"
@@ -99,13 +101,19 @@ int RunWithArgs(int argc, char** argv, const std::vector<std::string>& args, con
     plugin = std::move(loaded).value();
     job = &plugin.entry;
   }
+  std::unique_ptr<JobRunner> runner(job->create());
   if (help) {
     if (speaker) {
-      std::printf("%s\n%s: %s\n\n%s", usage_line.c_str(), std::string(job->name).c_str(),
-                  std::string(job->description).c_str(), JobFlagsHelp().c_str());
+      std::string params = runner->ParamsHelp();
+      std::printf("%s\n%s: %s\n\n%s\nJob parameters:\n%s", usage_line.c_str(),
+                  std::string(job->name).c_str(), std::string(job->description).c_str(),
+                  JobFlagsHelp().c_str(), params.empty() ? "  (none)\n" : params.c_str());
     }
     return 0;
   }
+  // Every rank checks the same parameters the same way, so all agree.
+  if (Status p = runner->CheckParams(config.settings.params); !p.ok()) return usage_error(p);
+  runner.reset();
   // Positional form: INPUT... OUTPUT (when --output is not given).
   if (!positional.empty()) {
     if (config.output.empty()) {

@@ -53,6 +53,7 @@
 
 #include "runtime/counters.h"
 #include "runtime/input_formats.h"
+#include "runtime/job_params.h"
 #include "runtime/kv_output.h"
 #include "runtime/map_emitter.h"
 #include "runtime/record_output.h"
@@ -76,11 +77,37 @@ class Job {
   using Input = LineInput;
   using Output = TextOutput;
 
+  Job() : params_(JobParams::Pending()) {}
+
   Counter& counter(std::string_view name) { return user_counters_.Get(name); }
   const UserCounters& user_counters() const { return user_counters_; }
 
+  // A parameter from `--param name=value` (job_params.h); call it in the
+  // constructor or a member initializer. T: bool, integers, floating point,
+  // std::string.
+  template <class T>
+  T param(std::string_view name, T default_value, std::string_view help) {
+    return params_ ? params_->Get<T>(name, std::move(default_value), help) : default_value;
+  }
+
+  // In Map: which input the current record came from, as the index of the
+  // --input (or positional INPUT) that listed its file, and the file's path.
+  // A reduce-side join maps each input its own way by this.
+  uint32_t input_index() const { return input_index_; }
+  std::string_view input_path() const { return input_path_; }
+
  private:
+  template <class>
+  friend class TypedRunner;
+  void SetCurrentInput(uint32_t index, std::string_view path) {
+    input_index_ = index;
+    input_path_ = path;
+  }
+
+  JobParams* params_;  // valid only while the job is being constructed
   UserCounters user_counters_;
+  uint32_t input_index_ = 0;
+  std::string_view input_path_;
 };
 
 }  // namespace sluice

@@ -90,6 +90,14 @@ Status ParseJobFlags(const std::vector<std::string>& args, JobConfig* config,
       {"--combine-memory", size_flag(&config->settings.combine_bytes)},
       {"--max-inflight", size_flag(&config->max_inflight_bytes)},
       {"--memory", size_flag(&config->memory_bytes)},
+      {"--param", [&](const std::string& f, const std::string& v) {
+         const size_t eq = v.find('=');
+         if (eq == std::string::npos || eq == 0) {
+           return Status::Usage("flag " + f + ": '" + v + "' is not key=value");
+         }
+         config->settings.params.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+         return Status::OK();
+       }},
       {"--scratch", [&](const std::string& f, const std::string& v) {
          if (v.empty()) return Status::Usage("flag " + f + ": empty directory");
          config->scratch_root = v;
@@ -224,6 +232,7 @@ std::string JobFlagsHelp() {
                           beyond it, shuffle data spills to --scratch (min 4M)
   --scratch DIR           node-local directory for spill runs (default $TMPDIR or /tmp)
   --merge-factor N        most spill runs merged at once (default 64)
+  --param KEY=VALUE       a job parameter (repeatable; the job's own list is below)
   --report PATH           also write the JSON job report to PATH (always in DIR/_report.json)
   --log-level LEVEL       trace, debug, info, warn, error, off (default info)
   --quiet, -q             only errors on stderr

@@ -37,11 +37,24 @@ std::string Hex(uint64_t v) {
   return buf;
 }
 
-std::string ConfigJson(const JobConfig& c, const std::string& indent) {
+// The settings that decide the output's bytes, and with `resources` also
+// those that only decide speed and memory. The manifest leaves the latter
+// out: the default --memory depends on the ranks per node, and the manifest
+// must not (it is the same for any rank count).
+std::string ConfigJson(const JobConfig& c, const std::string& indent, bool resources) {
   std::string j = "{\n" + indent + "  \"inputs\": [";
   for (size_t i = 0; i < c.inputs.size(); ++i) j += (i ? ", " : "") + Quote(c.inputs[i]);
   j += "],\n";
+  j += indent + "  \"params\": {";
+  for (size_t i = 0; i < c.settings.params.size(); ++i) {
+    j += (i ? ", " : "") + Quote(c.settings.params[i].first) + ": " + Quote(c.settings.params[i].second);
+  }
+  j += "},\n";
   j += indent + "  \"partitions\": " + std::to_string(c.settings.partitions) + ",\n";
+  if (!resources) {
+    j += indent + "  \"split_size\": " + std::to_string(c.split_size) + "\n" + indent + "}";
+    return j;
+  }
   j += indent + "  \"split_size\": " + std::to_string(c.split_size) + ",\n";
   j += indent + "  \"block_bytes\": " + std::to_string(c.settings.block_bytes) + ",\n";
   j += indent + "  \"compression_level\": " + std::to_string(c.settings.compression_level) + ",\n";
@@ -121,7 +134,7 @@ std::string RenderReportJson(const JobReport& r) {
   j += "  \"job\": " + Quote(r.job) + ",\n";
   j += "  \"ranks\": " + std::to_string(r.ranks) + ",\n";
   j += "  \"output\": " + Quote(r.output_dir) + ",\n";
-  j += "  \"config\": " + ConfigJson(c, "  ") + ",\n";
+  j += "  \"config\": " + ConfigJson(c, "  ", /*resources=*/true) + ",\n";
   j += "  \"input\": {\"files\": " + std::to_string(r.input_files) +
        ", \"bytes\": " + std::to_string(r.input_bytes) + ", \"splits\": " + std::to_string(r.splits) +
        "},\n";
@@ -165,7 +178,7 @@ std::string RenderManifestJson(const JobReport& r) {
     j += ", \"plugin\": " + Quote(r.plugin_path) + ", \"plugin_xxh3\": " + Hex(r.plugin_xxh3);
   }
   j += "},\n";
-  j += "  \"config\": " + ConfigJson(*r.config, "  ") + ",\n";
+  j += "  \"config\": " + ConfigJson(*r.config, "  ", /*resources=*/false) + ",\n";
   j += "  \"inputs\": [\n";
   for (size_t i = 0; i < r.inputs.size(); ++i) {
     const InputFile& f = r.inputs[i];

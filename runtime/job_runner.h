@@ -41,6 +41,11 @@ class JobRunner {
   virtual ~JobRunner() = default;
 
   virtual JobTraits traits() const = 0;
+  // Constructs a throwaway job with `params`: kUsage naming the parameter when
+  // one does not parse or the job has no such parameter.
+  virtual Status CheckParams(const std::vector<std::pair<std::string, std::string>>& params) = 0;
+  // "  name (type, default D): help" lines, for --help.
+  virtual std::string ParamsHelp() = 0;
   // Once per rank before any task. `transport` must outlive the runner; the
   // runner receives this rank's blocks from it. `fs` holds scratch.
   virtual Status Setup(const JobSettings& settings, BlockTransport* transport, FileSystem* fs) = 0;

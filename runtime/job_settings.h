@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace sluice {
 
@@ -34,6 +36,8 @@ struct JobSettings {
   // Node-local directory for this rank's spill runs (created on first spill,
   // removed when the job ends, whether it succeeds or fails).
   std::string scratch_dir;
+  // --param key=value, in the order given (job_params.h).
+  std::vector<std::pair<std::string, std::string>> params;
 };
 
 }  // namespace sluice

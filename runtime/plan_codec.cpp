@@ -11,6 +11,7 @@ std::string EncodePlan(const JobPlan& plan) {
     Encode(&out, f.path);
     Encode(&out, f.size);
     Encode(&out, f.mtime_ns);
+    Encode(&out, f.input_index);
   }
   PutVarint(&out, plan.splits.size());
   for (const Split& s : plan.splits) {
@@ -34,7 +35,10 @@ Result<JobPlan> DecodePlan(const std::string& bytes) {
   if (!GetVarint(r, &n)) return bad();
   plan.files.resize(n);
   for (InputFile& f : plan.files) {
-    if (!Decode(r, &f.path) || !Decode(r, &f.size) || !Decode(r, &f.mtime_ns)) return bad();
+    if (!Decode(r, &f.path) || !Decode(r, &f.size) || !Decode(r, &f.mtime_ns) ||
+        !Decode(r, &f.input_index)) {
+      return bad();
+    }
   }
   if (!GetVarint(r, &n)) return bad();
   plan.splits.resize(n);

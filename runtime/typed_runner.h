@@ -12,6 +12,7 @@
 
 #include "io/fixed_record_reader.h"
 #include "io/line_reader.h"
+#include "runtime/job_params.h"
 #include "runtime/job_runner.h"
 #include "runtime/map_emitter.h"
 #include "runtime/run_merge.h"
@@ -46,13 +47,35 @@ class TypedRunner final : public JobRunner {
     return t;
   }
 
+  Status CheckParams(const JobParamList& given) override {
+    JobParams params(given);
+    std::optional<J> job;
+    SLUICE_RETURN_IF_ERROR(Construct(&job, &params));
+    if (std::string unknown = params.Undeclared(); !unknown.empty()) {
+      std::string known;
+      for (const auto& d : params.declared()) known += (known.empty() ? "" : ", ") + d.name;
+      return Status::Usage("unknown job parameter(s): " + unknown + " (this job takes: " +
+                           (known.empty() ? "none" : known) + ")");
+    }
+    return Status::OK();
+  }
+
+  std::string ParamsHelp() override {
+    JobParams params;
+    std::optional<J> job;
+    if (!Construct(&job, &params).ok()) return "";
+    std::string out;
+    for (const auto& d : params.declared()) {
+      out += "  --param " + d.name + "=" + d.type + "  (default " +
+             (d.default_text.empty() ? "\"\"" : d.default_text) + "): " + d.help + "\n";
+    }
+    return out;
+  }
+
   Status Setup(const JobSettings& settings, BlockTransport* transport, FileSystem* fs) override {
     settings_ = settings;
-    try {
-      job_.emplace();
-    } catch (const std::exception& e) {
-      return Status::UserCode(std::string("job constructor threw: ") + e.what());
-    }
+    params_ = JobParams(settings.params);
+    SLUICE_RETURN_IF_ERROR(Construct(&job_, &params_));
     emitter_ = std::make_unique<MapEmitter<J>>(&*job_, settings_, transport, &counters_);
     transport_ = transport;
     fs_ = fs;
@@ -65,11 +88,8 @@ class TypedRunner final : public JobRunner {
     // A job object of its own, so that sampling leaves no trace in the real
     // job's counters or state.
     std::optional<J> sampler;
-    try {
-      sampler.emplace();
-    } catch (const std::exception& e) {
-      return Status::UserCode(std::string("job constructor threw: ") + e.what());
-    }
+    JobParams params(settings_.params);
+    SLUICE_RETURN_IF_ERROR(Construct(&sampler, &params));
     TaskCounters ignored;
     MapEmitter<J> emit(&*sampler, settings_, transport_, &ignored);
     const size_t start = keys->size();
@@ -163,6 +183,21 @@ class TypedRunner final : public JobRunner {
   using KeyView = ViewOfT<K>;
   static constexpr bool kFoldsOnReduceSide = HasCombiner<J> && std::is_same_v<K, std::string>;
 
+  // Constructs J reading `params` (which must outlive it).
+  static Status Construct(std::optional<J>* job, JobParams* params) {
+    JobParams::Pending() = params;
+    Status s;
+    try {
+      job->emplace();
+    } catch (const JobParamError& e) {
+      s = Status::Usage(e.what());
+    } catch (const std::exception& e) {
+      s = Status::UserCode(std::string("job constructor threw: ") + e.what());
+    }
+    JobParams::Pending() = nullptr;
+    return s;
+  }
+
   // ---- map side ----
 
   // Reads the records of task's split (or, while stop() stays false, a
@@ -172,6 +207,7 @@ class TypedRunner final : public JobRunner {
                    Stop&& stop) {
     for (const FileRange& range : task.split->ranges) {
       const InputFile& input = (*task.files)[range.file_index];
+      job.SetCurrentInput(input.input_index, input.path);
       if constexpr (Input::kKind == InputKind::kGeneratedRows) {
         SLUICE_RETURN_IF_ERROR(ReadRows(range, input, job, emit, counters, stop));
       } else {
@@ -487,6 +523,7 @@ class TypedRunner final : public JobRunner {
   }
 
   JobSettings settings_;
+  JobParams params_;  // what job_ reads its parameters from
   std::optional<J> job_;
   std::unique_ptr<MapEmitter<J>> emitter_;
   BlockTransport* transport_ = nullptr;
