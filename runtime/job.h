@@ -95,6 +95,11 @@ class Job {
   // A reduce-side join maps each input its own way by this.
   uint32_t input_index() const { return input_index_; }
   std::string_view input_path() const { return input_path_; }
+  // In Map: the byte offset in input_path() where the current record starts
+  // (line or fixed record; a key-value record's block). Like Hadoop's
+  // TextInputFormat key: a position known without reading the file from
+  // its start, as a line number would need.
+  uint64_t record_offset() const { return record_offset_; }
 
  private:
   template <class>
@@ -106,6 +111,7 @@ class Job {
 
   JobParams* params_;  // valid only while the job is being constructed
   UserCounters user_counters_;
+  uint64_t record_offset_ = 0;
   uint32_t input_index_ = 0;
   std::string_view input_path_;
 };

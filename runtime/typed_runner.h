@@ -241,14 +241,16 @@ class TypedRunner final : public JobRunner {
       if (!more) break;
       counters.input_bytes += chunk.size();
       const char* line_start = chunk.data();
+      const uint64_t chunk_offset = range.begin + reader.bytes_read() - chunk.size();
       try {
         ForEachLine(chunk, [&](std::string_view line) {
           line_start = line.data();
+          job.record_offset_ = chunk_offset + static_cast<uint64_t>(line.data() - chunk.data());
           ++counters.input_records;
           job.Map(line, emit);
         });
       } catch (const std::exception& e) {
-        uint64_t offset = range.begin + reader.bytes_read() - chunk.size() + (line_start - chunk.data());
+        uint64_t offset = chunk_offset + static_cast<uint64_t>(line_start - chunk.data());
         return MapThrew(e, "line", offset, file.path());
       }
       SLUICE_RETURN_IF_ERROR(emit.status());
@@ -272,7 +274,10 @@ class TypedRunner final : public JobRunner {
       counters.input_records += chunk.size() / n;
       size_t at = 0;
       try {
-        for (; at < chunk.size(); at += n) job.Map(chunk.substr(at, n), emit);
+        for (; at < chunk.size(); at += n) {
+          job.record_offset_ = reader.chunk_offset() + at;
+          job.Map(chunk.substr(at, n), emit);
+        }
       } catch (const std::exception& e) {
         return MapThrew(e, "record", reader.chunk_offset() + at, file.path());
       }
@@ -335,6 +340,7 @@ class TypedRunner final : public JobRunner {
                                       " of key-value file '" + input.path + "'");
           }
           ++counters.input_records;
+          job.record_offset_ = reader->blocks()[b].offset;
           try {
             job.Map(key, value, emit);
           } catch (const std::exception& e) {
