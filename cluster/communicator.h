@@ -39,6 +39,9 @@ class Communicator : public BlockTransport {
   // faster rank maps more.
   virtual void StartSplits(uint32_t num_splits) = 0;
   virtual int64_t NextSplit() = 0;
+  // On rank 0 (which hands them out): how many splits have been handed out
+  // so far, i.e. splits 0..n-1 are done or in progress. For progress display.
+  virtual uint32_t SplitsHandedOut() const = 0;
 
   // Ends every rank of the job now with `exit_code`. Never returns.
   [[noreturn]] virtual void Abort(int exit_code) = 0;

@@ -23,6 +23,7 @@ class LocalCommunicator final : public Communicator {
     next_split_ = 0;
   }
   int64_t NextSplit() override { return next_split_ < num_splits_ ? int64_t{next_split_++} : -1; }
+  uint32_t SplitsHandedOut() const override { return next_split_; }
 
   void SetReceiver(BlockReceiver* receiver) override { receiver_ = receiver; }
   void SendBlock(int, std::string frame) override { receiver_->OnBlock(0, std::move(frame)); }

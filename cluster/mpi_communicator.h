@@ -30,6 +30,7 @@ class MpiCommunicator final : public Communicator {
 
   void StartSplits(uint32_t num_splits) override;
   int64_t NextSplit() override;
+  uint32_t SplitsHandedOut() const override { return next_split_; }
 
   void SetReceiver(BlockReceiver* receiver) override { receiver_ = receiver; }
   void SendBlock(int dest, std::string frame) override;

@@ -21,6 +21,7 @@
 #include "io/split_planner.h"
 #include "runtime/job_report.h"
 #include "runtime/plan_codec.h"
+#include "runtime/progress.h"
 #include "runtime/rank_agreement.h"
 #include "runtime/termination_cleanup.h"
 #include "shuffle/partitioner.h"
@@ -161,6 +162,25 @@ class Run {
 
     // --- map + shuffle ---
     const auto map_start = Clock::now();
+    ProgressReporter progress(comm_.rank() == 0 && !config_.quiet && config_.log_level != "warn" &&
+                                  config_.log_level != "error" && config_.log_level != "off",
+                              ProgressIntervalFromEnv());
+    std::vector<uint64_t> dispatched_bytes(plan_.splits.size() + 1, 0);  // prefix sums
+    for (size_t i = 0; i < plan_.splits.size(); ++i) {
+      dispatched_bytes[i + 1] = dispatched_bytes[i] + plan_.splits[i].bytes();
+    }
+    auto sample = [&](const char* phase) {
+      ProgressSample s;
+      s.phase = phase;
+      const uint32_t handed = std::min<uint32_t>(comm_.SplitsHandedOut(),
+                                                 static_cast<uint32_t>(plan_.splits.size()));
+      s.done_bytes = dispatched_bytes[handed];
+      s.total_bytes = plan_.total_bytes;
+      s.own_bytes = runner_->counters().input_bytes;
+      s.own_records = runner_->counters().input_records;
+      s.spills = runner_->counters().spill_runs;
+      return s;
+    };
     comm_.StartSplits(static_cast<uint32_t>(plan_.splits.size()));
     uint32_t my_splits = 0;
     std::vector<PartInfo> parts;
@@ -179,8 +199,10 @@ class Run {
       SLUICE_FAULT_POINT("after_map_task");
       Check("shuffle", runner_->ReceiveStatus());
       ++my_splits;
+      progress.Update(sample("map"));
     }
     comm_.FinishShuffle();
+    progress.Finish();
     Check("shuffle", runner_->ReceiveStatus());
     const double map_seconds = SecondsSince(map_start);
     spdlog::debug("map+shuffle done: {} split(s) in {:.2f}s", my_splits, map_seconds);
@@ -189,6 +211,8 @@ class Run {
     // --- reduce, writing task-private files ---
     const auto reduce_start = Clock::now();
     if (!traits.map_only) {
+      uint32_t mine = 0, done = 0;
+      for (uint32_t p = 0; p < config_.settings.partitions; ++p) mine += OwnerOf(p, comm_.size()) == comm_.rank();
       for (uint32_t p = 0; p < config_.settings.partitions; ++p) {
         if (OwnerOf(p, comm_.size()) != comm_.rank()) continue;
         SLUICE_FAULT_POINT("during_reduce");
@@ -196,7 +220,12 @@ class Run {
           return runner_->RunReduceTask(p, out);
         }));
         output_bytes += parts.back().bytes;
+        ProgressSample s = sample("reduce");
+        s.parts_done = ++done;
+        s.parts_total = mine;
+        progress.Update(s);
       }
+      progress.Finish();
     }
     runner_->RemoveScratch();
     const double reduce_seconds = SecondsSince(reduce_start);
