@@ -82,13 +82,15 @@ int RunWithArgs(int argc, char** argv, const std::vector<std::string>& args, con
   transport.max_inflight_bytes = parsed.ok() ? config.max_inflight_bytes : transport.max_inflight_bytes;
   std::unique_ptr<Communicator> comm = ConnectCluster(&argc, &argv, transport);
   const bool speaker = comm->rank() == 0;
-  SetupLogging(comm->rank(), config.quiet ? "error" : config.log_level);
+  Status logging =
+      SetupLogging(comm->rank(), config.log_level, config.quiet, parsed.ok() ? config.log_dir : "");
 
   auto usage_error = [&](const Status& s) {
     if (speaker) std::fprintf(stderr, "sluice: %s\n%s", s.ToString().c_str(), usage_line.c_str());
     return ExitCodeFor(s.code());
   };
   if (!parsed.ok()) return usage_error(parsed);
+  if (!logging.ok()) return usage_error(logging);
 
   LoadedPlugin plugin;
   uint64_t plugin_xxh3 = 0;

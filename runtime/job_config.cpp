@@ -69,6 +69,10 @@ Status ParseJobFlags(const std::vector<std::string>& args, JobConfig* config,
          config->output = v;
          return Status::OK();
        }},
+      {"--log-dir", [&](const std::string&, const std::string& v) {
+         config->log_dir = v;
+         return Status::OK();
+       }},
       {"--report", [&](const std::string&, const std::string& v) {
          config->report_path = v;
          return Status::OK();
@@ -235,6 +239,7 @@ std::string JobFlagsHelp() {
   --param KEY=VALUE       a job parameter (repeatable; the job's own list is below)
   --report PATH           also write the JSON job report to PATH (always in DIR/_report.json)
   --log-level LEVEL       trace, debug, info, warn, error, off (default info)
+  --log-dir DIR           also log each rank to DIR/rank-N.log (created if missing)
   --quiet, -q             only errors on stderr
   --help, -h              this help
 SIZE takes K, M, G suffixes (powers of 1024).

@@ -25,6 +25,7 @@ struct JobConfig {
   std::string scratch_root;
   JobSettings settings;
   std::string log_level = "info";
+  std::string log_dir;  // per-rank log files DIR/rank-N.log (--log-dir)
   bool quiet = false;  // only errors on stderr
   // Extra copy of the JSON report (one is always written as DIR/_report.json).
   std::string report_path;
