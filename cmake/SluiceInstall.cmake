@@ -1,0 +1,52 @@
+# `cmake --install BUILD --prefix PREFIX` lays out the SDK:
+#   PREFIX/bin/sluice                      the command, with the built-in jobs
+#   PREFIX/include/sluice/{io,shuffle,cluster,runtime}/*.h
+#   PREFIX/lib/libsluice_*.a, PREFIX/lib/sluice/  (libraries, main() of job binaries)
+#   PREFIX/lib/cmake/Sluice/               the package: find_package(Sluice)
+# so that a job outside this tree builds with
+#   find_package(Sluice REQUIRED)
+#   sluice_add_job(myjob myjob.cpp)
+# (docs/sdk.md; examples/myjob; checked by scripts/sdk-example).
+include(CMakePackageConfigHelpers)
+
+set(SLUICE_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/Sluice)
+
+# Headers keep their module folder, so `#include "runtime/job.h"` reads the
+# same in and out of the tree. Every header: the job engine is header-only
+# and reaches into each module, so a hand-kept list would drift from it.
+# mpi_communicator.h is the exception: it needs <mpi.h>, which Sluice keeps
+# private to cluster/.
+foreach(module io shuffle cluster runtime)
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/${module}/
+    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/sluice/${module}
+    FILES_MATCHING PATTERN "*.h"
+    PATTERN "mpi_communicator.h" EXCLUDE)
+endforeach()
+
+# sluice_main_job stays an OBJECT library: its object holds main(), and a
+# main() inside a static archive would be linked only by luck of order.
+install(TARGETS
+    sluice_io sluice_shuffle sluice_cluster sluice_runtime
+    sluice_job_api sluice_main_job sluice
+  EXPORT SluiceTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+  OBJECTS DESTINATION ${CMAKE_INSTALL_LIBDIR}/sluice)
+install(EXPORT SluiceTargets
+  NAMESPACE Sluice::
+  DESTINATION ${SLUICE_INSTALL_CMAKEDIR})
+
+configure_package_config_file(
+  ${PROJECT_SOURCE_DIR}/cmake/SluiceConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/SluiceConfig.cmake
+  INSTALL_DESTINATION ${SLUICE_INSTALL_CMAKEDIR})
+# 0.x: a minor version may change the plugin ABI (runtime/plugin_api.h).
+write_basic_package_version_file(
+  ${PROJECT_BINARY_DIR}/SluiceConfigVersion.cmake
+  VERSION ${PROJECT_VERSION}
+  COMPATIBILITY SameMinorVersion)
+install(FILES
+    ${PROJECT_BINARY_DIR}/SluiceConfig.cmake
+    ${PROJECT_BINARY_DIR}/SluiceConfigVersion.cmake
+    ${PROJECT_SOURCE_DIR}/cmake/SluiceJobInstalled.cmake
+  DESTINATION ${SLUICE_INSTALL_CMAKEDIR})
