@@ -6,9 +6,10 @@
 //     uint64_t limit_ = param<uint64_t>("limit", 10, "matches kept per file");
 //   };
 //
-// A value that does not parse as the declared type, a parameter the job does
-// not declare, or a missing required one (declared with required()) is a
-// usage error (exit 2) naming the parameter. `sluice run JOB --help` lists
+// A value that does not parse as the declared type, or a parameter the job
+// does not declare, is a usage error (exit 2) naming the parameter. A job
+// that needs a value (no sensible default) throws JobParamError from its
+// constructor when it is missing: also exit 2. `sluice run JOB --help` lists
 // the declarations.
 #pragma once
 

@@ -63,7 +63,9 @@ class TypedRunner final : public JobRunner {
   std::string ParamsHelp() override {
     JobParams params;
     std::optional<J> job;
-    if (!Construct(&job, &params).ok()) return "";
+    // A job may refuse to construct without a required parameter; what it
+    // declared before refusing is still its parameter list.
+    (void)Construct(&job, &params);
     std::string out;
     for (const auto& d : params.declared()) {
       out += "  --param " + d.name + "=" + d.type + "  (default " +

@@ -1,0 +1,127 @@
+// Sessionize: cuts web server logs into per-client sessions, step one of the
+// weblog pipeline (scripts/pipeline-weblog; step two is dailystats.cpp).
+//
+//   sluice run sessionize [--param gap_seconds=1800] LOGS SESSIONS
+//
+// Reads Common Log Format lines:
+//   host ident user [dd/Mon/yyyy:HH:MM:SS +zzzz] "GET /path HTTP/1.1" status bytes
+// A client is the host field. A client's hits, in time order, belong to one
+// session until a pause longer than gap_seconds; the next hit starts a new
+// one. Writes Sluice key-value files: key = the UTC day "YYYY-MM-DD" the
+// session started, value = Session below. Lines that do not parse are
+// skipped and counted in malformed_lines.
+//
+// Secondary sort orders each client's hits by time: the key is
+// (client, epoch seconds), grouped on the client.
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+
+#include "runtime/job.h"
+
+namespace {
+
+// client, start (epoch seconds), duration (last hit - first, seconds), hits,
+// bytes. dailystats.cpp reads this type back: change both together.
+using Session = std::tuple<std::string, int64_t, int64_t, uint64_t, uint64_t>;
+
+// All of `text` as a number.
+template <class T>
+bool ParseNumber(std::string_view text, T* value) {
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), *value);
+  return !text.empty() && error == std::errc() && end == text.data() + text.size();
+}
+
+// "dd/Mon/yyyy:HH:MM:SS +zzzz" as epoch seconds (UTC).
+bool ParseClfTime(std::string_view t, int64_t* epoch) {
+  constexpr std::string_view kMonths = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  unsigned day = 0, hour = 0, minute = 0, second = 0, zone = 0;
+  int year = 0;
+  if (t.size() != 26 || t[2] != '/' || t[6] != '/' || t[11] != ':' || t[14] != ':' ||
+      t[17] != ':' || t[20] != ' ' || (t[21] != '+' && t[21] != '-') ||
+      !ParseNumber(t.substr(0, 2), &day) || !ParseNumber(t.substr(7, 4), &year) ||
+      !ParseNumber(t.substr(12, 2), &hour) || !ParseNumber(t.substr(15, 2), &minute) ||
+      !ParseNumber(t.substr(18, 2), &second) || !ParseNumber(t.substr(22, 4), &zone)) {
+    return false;
+  }
+  const size_t month = kMonths.find(t.substr(3, 3));
+  if (month == std::string_view::npos || month % 3 != 0) return false;
+  const std::chrono::year_month_day date{std::chrono::year(year),
+                                         std::chrono::month(static_cast<unsigned>(month / 3 + 1)),
+                                         std::chrono::day(day)};
+  if (!date.ok() || hour > 23 || minute > 59 || second > 59 || zone % 100 > 59) return false;
+  const int64_t zone_seconds =
+      (t[21] == '-' ? -1 : 1) * int64_t(zone / 100 * 3600 + zone % 100 * 60);
+  *epoch = std::chrono::sys_days(date).time_since_epoch().count() * int64_t{86400} + hour * 3600 +
+           minute * 60 + second - zone_seconds;
+  return true;
+}
+
+std::string DayOf(int64_t epoch) {
+  using namespace std::chrono;
+  const year_month_day date{floor<days>(sys_seconds(seconds(epoch)))};
+  char text[48];
+  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+  return text;
+}
+
+class Sessionize : public sluice::Job<Sessionize, std::pair<std::string, int64_t>, uint64_t> {
+ public:
+  using Output = sluice::KeyValueOutput<std::string, Session>;
+  static constexpr size_t kGroupFields = 1;
+
+  // Emits (client, time) -> bytes sent ("-" counts as 0).
+  void Map(std::string_view line, Emitter& emit) {
+    const size_t space = line.find(' ');
+    const size_t open = line.find('[');
+    const size_t close = line.find(']');
+    const size_t last_space = line.rfind(' ');
+    uint64_t bytes = 0;
+    if (space == 0 || space == std::string_view::npos || open == std::string_view::npos ||
+        close == std::string_view::npos || open > close || last_space < close ||
+        !ParseClfTime(line.substr(open + 1, close - open - 1), &key_.second) ||
+        (line.substr(last_space + 1) != "-" && !ParseNumber(line.substr(last_space + 1), &bytes))) {
+      malformed_lines_.Add();
+      return;
+    }
+    key_.first.assign(line.substr(0, space));
+    emit(key_, bytes);
+  }
+
+  void Reduce(const Key& key, Values& hits, Output& out) {
+    int64_t start = 0;
+    int64_t last = 0;
+    uint64_t count = 0;
+    uint64_t bytes = 0;
+    auto write = [&] { out(DayOf(start), Session{key.first, start, last - start, count, bytes}); };
+    for (auto it = hits.begin(); it != hits.end(); ++it) {
+      const int64_t time = hits.key().second;
+      if (count > 0 && time - last > gap_seconds_) {
+        write();
+        count = bytes = 0;
+      }
+      if (count == 0) start = time;
+      last = time;
+      ++count;
+      bytes += *it;
+    }
+    write();
+  }
+
+ private:
+  const int64_t gap_seconds_ =
+      param<int64_t>("gap_seconds", 1800, "a pause longer than this many seconds ends a session");
+  Key key_;
+  sluice::Counter& malformed_lines_ = counter("malformed_lines");
+};
+
+}  // namespace
+
+SLUICE_JOB(Sessionize, "sessionize",
+           "Cuts Common Log Format hits into per-client sessions (key-value output by day)")
