@@ -1,7 +1,9 @@
 #include "runtime/termination_cleanup.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -16,22 +18,46 @@ char g_scratch[4096];  // empty when the job has no scratch directory
 char g_message[256];
 size_t g_message_len = 0;
 
-void OnTermination(int sig) {
-  if (g_message_len > 0) (void)!write(STDERR_FILENO, g_message, g_message_len);
-  pid_t child = fork();
-  if (child == 0) {
-    char rm[] = "rm";
-    char flags[] = "-rf";
-    char dashes[] = "--";
-    char* argv[] = {rm, flags, dashes, g_staging, g_scratch[0] ? g_scratch : nullptr, nullptr};
-    execv("/bin/rm", argv);
-    _exit(127);
-  }
-  if (child > 0) {
-    int status = 0;
-    while (waitpid(child, &status, 0) < 0) {
+// Removes the tree under the directory `dir_fd` (closing it), using only
+// system calls: no allocation, no fork. Depth is bounded by the layouts we
+// remove (staging/_temporary/part files; scratch/run files).
+void RemoveTreeAt(int dir_fd, int depth) {
+  alignas(8) char buf[4096];
+  for (;;) {
+    const long n = syscall(SYS_getdents64, dir_fd, buf, sizeof buf);
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      auto* d = reinterpret_cast<struct dirent64*>(buf + off);
+      off += d->d_reclen;
+      const char* name = d->d_name;
+      if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
+      if (unlinkat(dir_fd, name, 0) == 0) continue;
+      if (depth < 8) {  // a directory: empty it, then remove it
+        const int sub = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub >= 0) RemoveTreeAt(sub, depth + 1);
+      }
+      (void)unlinkat(dir_fd, name, AT_REMOVEDIR);
     }
   }
+  close(dir_fd);
+}
+
+void RemoveTree(const char* path) {
+  if (path[0] == '\0') return;
+  const int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return;
+  RemoveTreeAt(fd, 0);
+  (void)rmdir(path);
+}
+
+// Runs on the interrupted thread. Everything here is a plain system call:
+// mpirun follows its SIGTERM with SIGKILL after a second (Open MPI's
+// odls_base_sigkill_timeout), and forking /bin/rm from a large or
+// sanitizer-instrumented process could miss that window.
+void OnTermination(int sig) {
+  if (g_message_len > 0) (void)!write(STDERR_FILENO, g_message, g_message_len);
+  RemoveTree(g_scratch);
+  RemoveTree(g_staging);
   signal(sig, SIG_DFL);
   raise(sig);
 }

@@ -9,9 +9,10 @@
 namespace sluice {
 
 // Installs the handlers for this process. Only async-signal-safe calls run in
-// the handler: it writes one line to stderr, forks `rm -rf -- staging scratch`,
-// waits for it, and re-raises the signal with its default action (so the
-// exit status still says "killed by SIGTERM"). Safe to call once per job.
+// the handler: it writes one line to stderr, removes both trees with raw
+// system calls (getdents64, unlinkat: no fork, no allocation), and re-raises
+// the signal with its default action (so the exit status still says "killed
+// by SIGTERM"). Safe to call once per job.
 void InstallTerminationCleanup(const std::string& staging_dir, const std::string& scratch_dir,
                                int rank);
 

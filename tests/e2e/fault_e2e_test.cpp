@@ -77,10 +77,12 @@ TEST(FaultE2E, EveryFaultPointFailsCleanlyAndReRunsIdentically) {
 }
 
 // during_spill: a run half-written on scratch. TeraSort with a 4M budget
-// spills on both ranks. Besides the usual promises, scratch must be clean:
-// at once when the victim throws (it removes its own, SIGTERM handlers the
-// peers'), and after the re-run when it was SIGKILLed (nothing runs in a
-// killed process; the next run of the job removes what it left).
+// spills on both ranks. Besides the usual promises, scratch must be clean
+// after the re-run. Right after the failure it usually is already (the
+// victim removes its own when it throws, SIGTERM handlers the peers'), but
+// that is best effort: a SIGKILLed rank runs nothing, and mpirun follows its
+// SIGTERM with SIGKILL after a grace period that a loaded machine can miss.
+// The table shows which happened; the next run of the job removes leftovers.
 TEST(FaultE2E, SpillFaultsFailCleanlyAndLeaveNoScratch) {
   TempDir dir;
   const std::string scratch = dir / "scratch";
@@ -109,16 +111,15 @@ TEST(FaultE2E, SpillFaultsFailCleanlyAndLeaveNoScratch) {
       EXPECT_EQ(r.exit_code, std::string(action) == "crash" ? 137 : 70) << fault << "\n" << r.output;
       EXPECT_LT(r.seconds, 10.0) << fault;
       EXPECT_FALSE(Exists(out)) << fault;
-      if (std::string(action) == "throw") {
-        EXPECT_EQ(scratch_entries(), "0\n") << fault;
-      }
+      const bool scratch_left = scratch_entries() != "0\n";
       CommandResult again = job(out, "");
       EXPECT_EQ(again.exit_code, 0) << fault << "\n" << again.output;
       EXPECT_EQ(ReadParts(out, 4), reference) << fault;
       EXPECT_EQ(scratch_entries(), "0\n") << fault << ": scratch left after the re-run";
       ASSERT_EQ(RunCommand("rm -rf '" + out + "'").exit_code, 0);
-      std::printf("| during_spill | %s | %d | %d | %.1f | none | byte-identical |\n", action, victim,
-                  r.exit_code, r.seconds);
+      std::printf("| during_spill | %s | %d | %d | %.1f | %s | byte-identical |\n", action, victim,
+                  r.exit_code, r.seconds,
+                  scratch_left ? "none published; scratch left, next run cleaned it" : "none; scratch clean");
     }
   }
 }
