@@ -22,6 +22,7 @@
 #include <tuple>
 #include <utility>
 
+#include "jobs/clf.h"
 #include "runtime/job.h"
 
 namespace {
@@ -29,38 +30,6 @@ namespace {
 // client, start (epoch seconds), duration (last hit - first, seconds), hits,
 // bytes. dailystats.cpp reads this type back: change both together.
 using Session = std::tuple<std::string, int64_t, int64_t, uint64_t, uint64_t>;
-
-// All of `text` as a number.
-template <class T>
-bool ParseNumber(std::string_view text, T* value) {
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), *value);
-  return !text.empty() && error == std::errc() && end == text.data() + text.size();
-}
-
-// "dd/Mon/yyyy:HH:MM:SS +zzzz" as epoch seconds (UTC).
-bool ParseClfTime(std::string_view t, int64_t* epoch) {
-  constexpr std::string_view kMonths = "JanFebMarAprMayJunJulAugSepOctNovDec";
-  unsigned day = 0, hour = 0, minute = 0, second = 0, zone = 0;
-  int year = 0;
-  if (t.size() != 26 || t[2] != '/' || t[6] != '/' || t[11] != ':' || t[14] != ':' ||
-      t[17] != ':' || t[20] != ' ' || (t[21] != '+' && t[21] != '-') ||
-      !ParseNumber(t.substr(0, 2), &day) || !ParseNumber(t.substr(7, 4), &year) ||
-      !ParseNumber(t.substr(12, 2), &hour) || !ParseNumber(t.substr(15, 2), &minute) ||
-      !ParseNumber(t.substr(18, 2), &second) || !ParseNumber(t.substr(22, 4), &zone)) {
-    return false;
-  }
-  const size_t month = kMonths.find(t.substr(3, 3));
-  if (month == std::string_view::npos || month % 3 != 0) return false;
-  const std::chrono::year_month_day date{std::chrono::year(year),
-                                         std::chrono::month(static_cast<unsigned>(month / 3 + 1)),
-                                         std::chrono::day(day)};
-  if (!date.ok() || hour > 23 || minute > 59 || second > 59 || zone % 100 > 59) return false;
-  const int64_t zone_seconds =
-      (t[21] == '-' ? -1 : 1) * int64_t(zone / 100 * 3600 + zone % 100 * 60);
-  *epoch = std::chrono::sys_days(date).time_since_epoch().count() * int64_t{86400} + hour * 3600 +
-           minute * 60 + second - zone_seconds;
-  return true;
-}
 
 std::string DayOf(int64_t epoch) {
   using namespace std::chrono;
@@ -85,8 +54,9 @@ class Sessionize : public sluice::Job<Sessionize, std::pair<std::string, int64_t
     uint64_t bytes = 0;
     if (space == 0 || space == std::string_view::npos || open == std::string_view::npos ||
         close == std::string_view::npos || open > close || last_space < close ||
-        !ParseClfTime(line.substr(open + 1, close - open - 1), &key_.second) ||
-        (line.substr(last_space + 1) != "-" && !ParseNumber(line.substr(last_space + 1), &bytes))) {
+        !clf::ParseClfTime(line.substr(open + 1, close - open - 1), &key_.second) ||
+        (line.substr(last_space + 1) != "-" &&
+         !clf::ParseNumber(line.substr(last_space + 1), &bytes))) {
       malformed_lines_.Add();
       return;
     }

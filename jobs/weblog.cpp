@@ -19,40 +19,21 @@
 #include <string>
 #include <string_view>
 
+#include "jobs/clf.h"
 #include "runtime/job.h"
 
 namespace {
 
-// All of `text` as a number.
-template <class T>
-bool ParseNumber(std::string_view text, T* value) {
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), *value);
-  return !text.empty() && error == std::errc() && end == text.data() + text.size();
-}
-
-// "dd/Mon/yyyy:HH:MM:SS +zzzz" as the UTC hour "yyyy-mm-ddTHH".
+// The UTC hour "yyyy-mm-ddTHH" of a CLF timestamp.
 bool ParseHour(std::string_view t, char (&hour_text)[32]) {
-  constexpr std::string_view kMonths = "JanFebMarAprMayJunJulAugSepOctNovDec";
-  unsigned day = 0, year = 0, hour = 0, minute = 0, second = 0, zone = 0;
-  if (t.size() != 26 || t[2] != '/' || t[6] != '/' || t[11] != ':' || t[14] != ':' ||
-      t[17] != ':' || t[20] != ' ' || (t[21] != '+' && t[21] != '-') ||
-      !ParseNumber(t.substr(0, 2), &day) || !ParseNumber(t.substr(7, 4), &year) ||
-      !ParseNumber(t.substr(12, 2), &hour) || !ParseNumber(t.substr(15, 2), &minute) ||
-      !ParseNumber(t.substr(18, 2), &second) || !ParseNumber(t.substr(22, 4), &zone)) {
-    return false;
-  }
-  const size_t month = kMonths.find(t.substr(3, 3));
-  if (month == std::string_view::npos || month % 3 != 0) return false;
+  int64_t epoch = 0;
+  if (!clf::ParseClfTime(t, &epoch)) return false;
   using namespace std::chrono;
-  const year_month_day date{std::chrono::year(int(year)),
-                            std::chrono::month(unsigned(month / 3 + 1)), std::chrono::day(day)};
-  if (!date.ok() || hour > 23 || minute > 59 || second > 60 || zone % 100 > 59) return false;
-  const int zone_minutes = (t[21] == '-' ? -1 : 1) * int(zone / 100 * 60 + zone % 100);
-  const sys_seconds utc = sys_days(date) + hours(hour) + minutes(minute) - minutes(zone_minutes);
+  const sys_seconds utc{seconds(epoch)};
   const sys_days utc_day = floor<days>(utc);
-  const year_month_day utc_date{utc_day};
-  std::snprintf(hour_text, sizeof hour_text, "%04d-%02u-%02uT%02d", int(utc_date.year()),
-                unsigned(utc_date.month()), unsigned(utc_date.day()),
+  const year_month_day date{utc_day};
+  std::snprintf(hour_text, sizeof hour_text, "%04d-%02u-%02uT%02d", int(date.year()),
+                unsigned(date.month()), unsigned(date.day()),
                 int(duration_cast<hours>(utc - utc_day).count()));
   return true;
 }
@@ -90,12 +71,12 @@ bool ParseClf(std::string_view line, Hit* hit) {
   const std::string_view tail = line.substr(quote + 1);
   unsigned code = 0;
   if (tail.size() < 6 || tail[0] != ' ' || tail[4] != ' ' ||
-      !ParseNumber(tail.substr(1, 3), &code) || code < 100) {
+      !clf::ParseNumber(tail.substr(1, 3), &code) || code < 100) {
     return false;
   }
   hit->status = tail.substr(1, 3);
   const std::string_view bytes = tail.substr(5);
-  return !hit->path.empty() && (bytes == "-" || ParseNumber(bytes, &hit->bytes));
+  return !hit->path.empty() && (bytes == "-" || clf::ParseNumber(bytes, &hit->bytes));
 }
 
 class Weblog : public sluice::Job<Weblog, std::string, uint64_t> {

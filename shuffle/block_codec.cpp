@@ -1,4 +1,5 @@
 #include "shuffle/block_codec.h"
+#include "shuffle/little_endian.h"
 
 #include <zstd.h>
 
@@ -33,18 +34,6 @@ constexpr size_t kOffPayloadHash = 32;
 constexpr size_t kOffHeaderHash = 40;
 static_assert(kOffHeaderHash + 8 == kBlockHeaderBytes);
 
-uint32_t Load32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-uint64_t Load64(const char* p) {
-  uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-void Store32(char* p, uint32_t v) { std::memcpy(p, &v, sizeof v); }
-void Store64(char* p, uint64_t v) { std::memcpy(p, &v, sizeof v); }
 
 uint64_t HeaderHash(const char* header) { return XXH3_64bits(header, kOffHeaderHash); }
 

@@ -1,5 +1,7 @@
 #include "shuffle/kv_file.h"
 
+#include "shuffle/little_endian.h"
+
 #include <zstd.h>
 
 #include <algorithm>
@@ -33,22 +35,6 @@ constexpr uint64_t kMaxBlocks = (UINT32_MAX - kFooterFixedBytes) / kFooterEntryB
 // No writer makes a larger frame: bounds what one ReadBlock allocates.
 constexpr uint64_t kMaxFrameBytes = kBlockHeaderBytes + ZSTD_COMPRESSBOUND(kMaxBlockRawBytes);
 
-uint32_t Load32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-uint64_t Load64(const char* p) {
-  uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-void Put32(std::string* out, uint32_t v) {
-  out->append(reinterpret_cast<const char*>(&v), sizeof v);
-}
-void Put64(std::string* out, uint64_t v) {
-  out->append(reinterpret_cast<const char*>(&v), sizeof v);
-}
 void PutHash(std::string* out) { Put64(out, XXH3_64bits(out->data(), out->size())); }
 bool HashMatches(std::string_view bytes) {
   const size_t hashed = bytes.size() - kHashBytes;
