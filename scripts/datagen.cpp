@@ -32,6 +32,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "splitmix.h"
+
 namespace {
 
 constexpr int kExitUsage = 2;
@@ -52,32 +54,18 @@ struct Options {
   uint64_t seed = 42;
 };
 
-class Random {
+class Random : public SplitMix64 {
  public:
   // Stream `stream` of `seed`: files get independent streams.
-  Random(uint64_t seed, uint64_t stream) : state_(seed ^ (stream * 0xD1B54A32D192ED03ull)) {
+  Random(uint64_t seed, uint64_t stream) : SplitMix64(seed ^ (stream * 0xD1B54A32D192ED03ull)) {
     Next();
   }
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  uint64_t Below(uint64_t n) { return Next() % n; }  // the bias is immaterial here
   // In [0, n), rank r drawn with probability falling like r^(-2/3): the cube
   // of a uniform draw, in integers. Rank 0 is the most frequent.
   uint64_t Skewed(uint64_t n) {
     const uint64_t u = Next() >> 43;  // 21 bits: u^3 < 2^63
     return uint64_t((static_cast<unsigned __int128>(u * u * u) * n) >> 63);
   }
-  template <class T, size_t N>
-  const T& Pick(const T (&items)[N]) {
-    return items[Below(N)];
-  }
-
- private:
-  uint64_t state_;
 };
 
 [[noreturn]] void UsageError(const std::string& message) {

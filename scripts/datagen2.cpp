@@ -37,6 +37,8 @@
 #include <tuple>
 #include <vector>
 
+#include "splitmix.h"
+
 namespace {
 
 constexpr int kExitUsage = 2;
@@ -57,25 +59,7 @@ struct Options {
   uint64_t clients = 300;  // clf
 };
 
-class Random {
- public:
-  explicit Random(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  uint64_t Below(uint64_t n) { return Next() % n; }  // the bias is immaterial here
-  uint64_t Between(uint64_t lo, uint64_t hi) { return lo + Below(hi - lo + 1); }
-  template <class T, size_t N>
-  const T& Pick(const T (&items)[N]) {
-    return items[Below(N)];
-  }
-
- private:
-  uint64_t state_;
-};
+using Random = SplitMix64;
 
 [[noreturn]] void UsageError(const std::string& message) {
   std::fprintf(stderr, "%s: %s\n%s", kProgram, message.c_str(), kUsage);
