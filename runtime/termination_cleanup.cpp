@@ -17,6 +17,7 @@ char g_staging[4096];
 char g_scratch[4096];  // empty when the job has no scratch directory
 char g_message[256];
 size_t g_message_len = 0;
+pid_t g_main_thread = 0;  // the thread that maps, spills and reduces
 
 // Removes the tree under the directory `dir_fd` (closing it), using only
 // system calls: no allocation, no fork. Depth is bounded by the layouts we
@@ -54,7 +55,16 @@ void RemoveTree(const char* path) {
 // mpirun follows its SIGTERM with SIGKILL after a second (Open MPI's
 // odls_base_sigkill_timeout), and forking /bin/rm from a large or
 // sanitizer-instrumented process could miss that window.
+//
+// A process-directed signal may land on any thread, MPI's own included. The
+// cleanup must run on the job's thread: run elsewhere, that thread could
+// create a spill run after the removal and before the process dies. So
+// another thread passes the signal on and returns.
 void OnTermination(int sig) {
+  if (static_cast<pid_t>(syscall(SYS_gettid)) != g_main_thread) {
+    (void)syscall(SYS_tgkill, getpid(), g_main_thread, sig);
+    return;
+  }
   if (g_message_len > 0) (void)!write(STDERR_FILENO, g_message, g_message_len);
   RemoveTree(g_scratch);
   RemoveTree(g_staging);
@@ -74,6 +84,7 @@ void InstallTerminationCleanup(const std::string& staging_dir, const std::string
                     ": interrupted by a signal; removing staging and scratch, no output published\n";
   g_message_len = std::min(msg.size(), sizeof g_message);
   std::memcpy(g_message, msg.data(), g_message_len);
+  g_main_thread = static_cast<pid_t>(syscall(SYS_gettid));
   struct sigaction sa {};
   sa.sa_handler = OnTermination;
   sigemptyset(&sa.sa_mask);
