@@ -151,6 +151,16 @@ Status BlockDecoder::Decode(std::string_view frame, std::string_view origin, Blo
   if (Load64(frame.data() + kOffPayloadHash) != XXH3_64bits(payload, header.packed_size)) {
     return Status::Corruption(Describe(origin, "payload checksum mismatch", frame.size()));
   }
+  // Both checksums can be forged together; then the header's raw size is
+  // the claim of a stranger. The zstd frame names its own content size
+  // (the encoder always records it): a mismatch is caught here, before
+  // raw_size bytes are allocated for a payload that could never fill them.
+  const unsigned long long content = ZSTD_getFrameContentSize(payload, header.packed_size);
+  if (content == ZSTD_CONTENTSIZE_ERROR ||
+      (content != ZSTD_CONTENTSIZE_UNKNOWN && content != header.raw_size)) {
+    return Status::Corruption(Describe(origin, "zstd frame does not hold the block's raw size",
+                                       frame.size()));
+  }
   raw->resize(header.raw_size);
   const size_t got = ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(dctx_), raw->data(), raw->size(),
                                          payload, header.packed_size);

@@ -4,7 +4,7 @@
 // raw (little-endian), strings are a varint length and the bytes, pairs and
 // tuples are their members in order. Anything else goes through Cereal's
 // binary archive, framed by a varint length so that a decoder never reads
-// past it. Cereal is the slow path; it is there so users can shuffle their
+// past it (nor allocates more than it holds: bounded_binary_archive.h). Cereal is the slow path; it is there so users can shuffle their
 // own types by writing a `serialize(Archive&)` member.
 //
 // Decoding never trusts its input: every read is bounds-checked and a
@@ -13,7 +13,6 @@
 
 #include <cstdint>
 #include <cstring>
-#include <istream>
 #include <ostream>
 #include <streambuf>
 #include <string>
@@ -28,6 +27,8 @@
 #include <cereal/types/tuple.hpp>
 #include <cereal/types/utility.hpp>
 #include <cereal/types/vector.hpp>
+
+#include "shuffle/bounded_binary_archive.h"
 
 namespace sluice {
 
@@ -85,15 +86,6 @@ class StringAppendBuf : public std::streambuf {
 
  private:
   std::string* out_;
-};
-
-// Reads from a fixed byte range: Cereal cannot run past the framed object.
-class SpanReadBuf : public std::streambuf {
- public:
-  SpanReadBuf(const char* p, size_t n) {
-    char* b = const_cast<char*>(p);  // get area is never written through
-    setg(b, b, b + n);
-  }
 };
 
 }  // namespace serde_detail
@@ -177,12 +169,10 @@ bool Decode(ByteReader& r, T* v) {
     uint64_t n;
     if (!GetVarint(r, &n) || n > r.remaining()) return false;
     try {
-      SpanReadBuf buf(r.p, static_cast<size_t>(n));
-      std::istream is(&buf);
-      cereal::BinaryInputArchive ar(is);
+      BoundedBinaryInputArchive ar(r.p, static_cast<size_t>(n));
       ar(*v);
     } catch (const std::exception&) {
-      return false;  // Cereal throws on a short read: treat as malformed
+      return false;  // a short read or an oversized count: malformed
     }
     r.p += n;
     return true;

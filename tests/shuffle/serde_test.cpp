@@ -2,6 +2,8 @@
 // go through Cereal, and no malformed input is ever read past its end.
 #include "shuffle/serde.h"
 
+#include "shuffle/little_endian.h"
+
 #include <map>
 #include <vector>
 
@@ -89,6 +91,26 @@ TEST(Serde, HugeLengthPrefixIsRejected) {
   ByteReader r{buf.data(), buf.data() + buf.size()};
   std::string s;
   EXPECT_FALSE(Decode(r, &s));
+}
+
+// Inside a Cereal value, a container's element count must fit the bytes
+// left: 18 bytes may not claim a 3 GiB string (the fuzzer's first find,
+// tests/fuzz/crashes/kv_file_reader_fuzz-1). Under ASan the old decoder
+// failed this with an allocation-size error; without, it spent 3 GiB.
+TEST(Serde, CerealCountLargerThanTheBytesLeftIsRejected) {
+  std::string body;
+  Put32(&body, 1);                          // UserPoint::x
+  Put64(&body, uint64_t{3} << 30);          // label's size tag: 3 GiB
+  body += "abcdef";                         // ...but only 6 bytes follow
+  std::string buf;
+  PutVarint(&buf, body.size());
+  buf += body;
+  ByteReader r{buf.data(), buf.data() + buf.size()};
+  UserPoint out;
+  EXPECT_FALSE(Decode(r, &out));
+  // Counts that do fit still decode: the archive reads Cereal's own format.
+  EXPECT_EQ(RoundTrip(UserPoint{3, std::string(1000, 'z'), std::vector<double>(500, 0.25)}),
+            (UserPoint{3, std::string(1000, 'z'), std::vector<double>(500, 0.25)}));
 }
 
 TEST(Serde, KeyBytesOfStringsAreTheCharacters) {
