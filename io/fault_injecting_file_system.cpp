@@ -49,7 +49,7 @@ class FaultyWritable final : public WritableFile {
 }  // namespace
 
 int FaultInjectingFileSystem::Inject(FsOp op) {
-  if (countdown_ == 0 || op != op_) return 0;
+  if (countdown_ == 0 || (op_ != FsOp::kAny && op != op_)) return 0;
   if (--countdown_ > 0) return 0;
   fired_ = true;
   return err_;
@@ -70,6 +70,11 @@ Result<std::unique_ptr<WritableFile>> FaultInjectingFileSystem::Create(const std
 Status FaultInjectingFileSystem::Rename(const std::string& from, const std::string& to) {
   if (int err = Inject(FsOp::kRename)) return Status::FromErrno("rename", from, err);
   return base_->Rename(from, to);
+}
+
+Status FaultInjectingFileSystem::Link(const std::string& from, const std::string& to) {
+  if (int err = Inject(FsOp::kLink)) return Status::FromErrno("link", from, err);
+  return base_->Link(from, to);
 }
 
 Status FaultInjectingFileSystem::SyncDir(const std::string& path) {

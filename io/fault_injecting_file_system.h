@@ -12,7 +12,13 @@
 
 namespace sluice {
 
-enum class FsOp : uint8_t { kOpen, kCreate, kRead, kAppend, kSync, kClose, kRename, kSyncDir };
+// kAny: whichever call comes next (the `ioerror` fault action).
+enum class FsOp : uint8_t { kOpen, kCreate, kRead, kAppend, kSync, kClose, kRename, kSyncDir, kLink, kAny };
+
+class FaultInjectingFileSystem;
+// The injector inside FileSystem::Default(): unarmed it passes every call
+// through; SLUICE_FAULT=POINT@RANK:ioerror arms it (fault_points.h).
+FaultInjectingFileSystem& DefaultFileSystemFaults();
 
 class FaultInjectingFileSystem final : public FileSystem {
  public:
@@ -44,6 +50,7 @@ class FaultInjectingFileSystem final : public FileSystem {
   }
   Status CreateDirs(const std::string& path) override { return base_->CreateDirs(path); }
   Status Rename(const std::string& from, const std::string& to) override;
+  Status Link(const std::string& from, const std::string& to) override;
   Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
   Status RemoveAll(const std::string& path) override { return base_->RemoveAll(path); }
   bool Exists(const std::string& path) override { return base_->Exists(path); }

@@ -1,5 +1,8 @@
 #include "io/fault_points.h"
 
+#include "io/fault_injecting_file_system.h"
+
+#include <errno.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -17,6 +20,7 @@ namespace {
 struct ArmedFault {
   std::string point;
   bool crash = false;
+  bool ioerror = false;
   int fire_on_hit = 1;
   int hits = 0;
 };
@@ -26,8 +30,9 @@ std::vector<ArmedFault>& Armed() {
   return armed;
 }
 
-const char* const kPoints[] = {"after_map_task", "mid_shuffle_send", "during_spill",
-                               "during_reduce", "after_task_commit", "before_job_commit"};
+const char* const kPoints[] = {"after_map_task",    "mid_shuffle_send",  "during_spill",
+                               "during_reduce",     "after_task_commit", "before_job_commit",
+                               "between_commit_renames"};
 
 }  // namespace
 
@@ -56,10 +61,11 @@ std::string ArmFaultPointsFromEnv(int rank) {
       f.fire_on_hit = std::max(1, std::atoi(action.c_str() + hash + 1));
       action.resize(hash);
     }
-    if (action != "crash" && action != "throw") {
-      return "SLUICE_FAULT action '" + action + "' is not crash or throw";
+    if (action != "crash" && action != "throw" && action != "ioerror") {
+      return "SLUICE_FAULT action '" + action + "' is not crash, throw or ioerror";
     }
     f.crash = action == "crash";
+    f.ioerror = action == "ioerror";
     if (victim == rank) Armed().push_back(f);
   }
   g_fault_points_armed = !Armed().empty();
@@ -72,6 +78,10 @@ void HitFaultPoint(const char* point) {
     if (f.crash) {
       kill(getpid(), SIGKILL);
       pause();
+    }
+    if (f.ioerror) {  // the rank's next file operation fails with EIO
+      DefaultFileSystemFaults().FailNth(FsOp::kAny, 1, EIO);
+      return;
     }
     throw std::runtime_error(std::string("injected fault at ") + point);
   }

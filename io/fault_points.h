@@ -3,11 +3,15 @@
 //
 //   SLUICE_FAULT=POINT@RANK:ACTION[#N][,...]
 //
-// ACTION is `crash` (the process SIGKILLs itself: no cleanup, no goodbye) or
-// `throw` (an exception, as a bug would raise). #N fires on the Nth time the
-// point is reached on that rank (default 1). Points: after_map_task,
+// ACTION is `crash` (the process SIGKILLs itself: no cleanup, no goodbye),
+// `throw` (an exception, as a bug would raise) or `ioerror` (the rank's next
+// file operation through FileSystem::Default() fails with EIO, as a dying
+// disk would; if the rank does no more I/O, nothing fails). #N fires on the
+// Nth time the point is reached on that rank (default 1). Points: after_map_task,
 // mid_shuffle_send, during_spill (a spill run written but not closed),
-// during_reduce, after_task_commit, before_job_commit.
+// during_reduce, after_task_commit, before_job_commit, and
+// between_commit_renames (--overwrite: the old output moved aside, the new
+// one not yet in place).
 //
 // Unarmed (the normal case) a point costs one load of a global flag.
 #pragma once

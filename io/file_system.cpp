@@ -1,5 +1,7 @@
 #include "io/file_system.h"
 
+#include "io/fault_injecting_file_system.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -245,6 +247,13 @@ class PosixFileSystem final : public FileSystem {
     return Status::OK();
   }
 
+  Status Link(const std::string& from, const std::string& to) override {
+    if (::link(from.c_str(), to.c_str()) != 0) {
+      return Status::FromErrno("link", from + "' to '" + to, errno);
+    }
+    return Status::OK();
+  }
+
   Status RemoveFile(const std::string& path) override {
     if (::unlink(path.c_str()) != 0) return Status::FromErrno("unlink", path, errno);
     return Status::OK();
@@ -275,12 +284,17 @@ class PosixFileSystem final : public FileSystem {
 
 }  // namespace
 
-FileSystem* FileSystem::Default() {
-  // Leaked on purpose: it has no state to release, and a static destructor
-  // could run while another thread still uses the filesystem at exit.
-  static FileSystem* const fs = new PosixFileSystem;
-  return fs;
+// The POSIX filesystem behind an (unarmed) fault injector, so that fault
+// points can make "the next I/O call" fail in a real job. Unarmed, the
+// injector costs a branch per file operation, not per record. Leaked on
+// purpose: a static destructor could run while another thread still uses
+// the filesystem at exit.
+FaultInjectingFileSystem& DefaultFileSystemFaults() {
+  static FaultInjectingFileSystem* const fs = new FaultInjectingFileSystem(new PosixFileSystem);
+  return *fs;
 }
+
+FileSystem* FileSystem::Default() { return &DefaultFileSystemFaults(); }
 
 Result<std::string> ReadFileToString(FileSystem& fs, const std::string& path) {
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> file, fs.OpenForRead(path));

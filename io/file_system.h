@@ -71,6 +71,9 @@ class FileSystem {
   virtual Status CreateDirs(const std::string& path) = 0;
   // rename(2): atomic within one filesystem; replaces an existing file.
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  // link(2): a second name for an existing file, on the same filesystem;
+  // fails if `to` exists.
+  virtual Status Link(const std::string& from, const std::string& to) = 0;
   virtual Status RemoveFile(const std::string& path) = 0;
   // Removes a file or a directory tree; OK if `path` does not exist.
   virtual Status RemoveAll(const std::string& path) = 0;

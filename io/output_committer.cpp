@@ -43,6 +43,12 @@ OutputCommitter::OutputCommitter(FileSystem& fs, std::string output_dir)
   staging_dir_ = SiblingPath(output_dir_, ".sluice-staging");
 }
 
+std::string OutputCommitter::CommittedPartPath(int partition) const {
+  return JoinPath(staging_dir_, PartName(partition));
+}
+
+std::string OutputCommitter::work_root() const { return SiblingPath(output_dir_, ".sluice-work"); }
+
 Status OutputCommitter::Prepare(bool overwrite) {
   const std::string name = SplitParent(output_dir_).second;
   if (name.empty() || name == "." || name == "..") {
@@ -97,6 +103,7 @@ Status OutputCommitter::CommitJob(std::string_view success_contents) {
   const std::string old_dir = SiblingPath(output_dir_, ".sluice-old");
   SLUICE_RETURN_IF_ERROR(fs_.RemoveAll(old_dir));  // left by a run killed here
   SLUICE_RETURN_IF_ERROR(fs_.Rename(output_dir_, old_dir));
+  SLUICE_FAULT_POINT("between_commit_renames");
   Status s = fs_.Rename(staging_dir_, output_dir_);
   if (!s.ok()) {
     (void)fs_.Rename(old_dir, output_dir_);  // best effort: put the old output back

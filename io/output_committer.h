@@ -29,6 +29,8 @@ class OutputCommitter {
 
   // Name a task writes its part to, private to (partition, rank).
   std::string TaskTempPath(int partition, int rank) const;
+  // Where CommitTask puts partition's part: staging/part-NNNNN.
+  std::string CommittedPartPath(int partition) const;
   // Moves a finished task file into the staging directory as part-NNNNN.
   Status CommitTask(int partition, int rank);
 
@@ -43,6 +45,9 @@ class OutputCommitter {
 
   const std::string& output_dir() const { return output_dir_; }
   const std::string& staging_dir() const { return staging_dir_; }
+  // Hidden sibling /data/.out.sluice-work: completed map tasks kept for a
+  // re-run (runtime/map_task_store.h). Neither Prepare nor Abort touch it.
+  std::string work_root() const;
   static std::string PartName(int partition);  // "part-00003"
 
  private:

@@ -130,6 +130,10 @@ Status ParseJobFlags(const std::vector<std::string>& args, JobConfig* config,
       *help = true;
       continue;
     }
+    if (arg == "--force") {
+      config->force = true;
+      continue;
+    }
     if (arg == "--overwrite") {
       config->overwrite = true;
       continue;
@@ -226,6 +230,9 @@ std::string JobFlagsHelp() {
   --input PATH            input file, directory (recursive) or quoted glob; repeatable
   --output DIR            output directory (must not exist, see --overwrite)
   --overwrite             replace DIR if it exists (atomically, at commit)
+  --force                 run even if DIR already holds this job's result for the
+                          same inputs and configuration, and redo every map task
+                          instead of resuming a killed run's; replaces DIR
   --partitions N          reduce partitions = part files (default 16; independent of ranks)
   --split-size SIZE       input bytes per map task (default 64M)
   --compression-level N   zstd level for shuffle blocks, -7..22 (default 1)

@@ -14,6 +14,10 @@ struct JobConfig {
   std::vector<std::string> inputs;  // files, directories, globs
   std::string output;               // directory; must not exist unless overwrite
   bool overwrite = false;
+  // Run even if the output already holds this job's result, and map every
+  // split again instead of reusing a killed run's saved tasks; replaces
+  // the output.
+  bool force = false;
   // Bytes of input per map task. Larger: less scheduling, coarser balance.
   uint64_t split_size = uint64_t{64} << 20;
   // Cap on bytes of shuffle blocks in flight per rank.

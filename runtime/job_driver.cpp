@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <sys/resource.h>
 
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
@@ -19,10 +20,13 @@
 #include "io/input_lister.h"
 #include "io/output_committer.h"
 #include "io/split_planner.h"
+#include "runtime/job_fingerprint.h"
 #include "runtime/job_report.h"
+#include "runtime/map_task_store.h"
 #include "runtime/plan_codec.h"
 #include "runtime/progress.h"
 #include "runtime/rank_agreement.h"
+#include "runtime/task_recording_transport.h"
 #include "runtime/termination_cleanup.h"
 #include "shuffle/partitioner.h"
 #include "shuffle/serde.h"
@@ -86,7 +90,19 @@ Result<std::vector<InputFile>> GeneratedInput(const JobConfig& config, uint32_t 
   return std::vector<InputFile>{f};
 }
 
-PlanOutcome MakePlan(const JobConfig& config, const JobTraits& traits, OutputCommitter& committer) {
+// The line of _SUCCESS that records the job's fingerprint.
+std::string FingerprintLine(uint64_t fingerprint) {
+  return "fingerprint\t" + FingerprintHex(fingerprint) + "\n";
+}
+
+// Whether `output_dir` holds a committed result of this very fingerprint.
+bool AlreadyDone(FileSystem& fs, const std::string& output_dir, uint64_t fingerprint) {
+  auto success = ReadFileToString(fs, output_dir + "/_SUCCESS");
+  return success.ok() && success->find(FingerprintLine(fingerprint)) != std::string::npos;
+}
+
+PlanOutcome MakePlan(std::string_view job_name, const JobConfig& config, const JobTraits& traits,
+                     OutputCommitter& committer) {
   PlanOutcome out;
   FileSystem& fs = *FileSystem::Default();
   auto files = traits.input == InputKind::kGeneratedRows ? GeneratedInput(config, traits.record_bytes)
@@ -98,7 +114,16 @@ PlanOutcome MakePlan(const JobConfig& config, const JobTraits& traits, OutputCom
   out.plan.files = std::move(files).value();
   out.plan.splits = PlanSplits(out.plan.files, config.split_size);
   for (const InputFile& f : out.plan.files) out.plan.total_bytes += f.size;
-  out.status = committer.Prepare(config.overwrite);
+  const uint64_t build = config.plugin_path.empty() ? ExecutableXxh3() : config.plugin_xxh3;
+  out.plan.fingerprint = JobFingerprint(job_name, build, config, out.plan.files);
+  if (!config.force && AlreadyDone(fs, committer.output_dir(), out.plan.fingerprint)) {
+    out.plan.already_done = true;
+    return out;
+  }
+  out.status = committer.Prepare(config.overwrite || config.force);
+  if (out.status.ok()) {
+    out.status = MapTaskStore(fs, committer.work_root(), out.plan.fingerprint, 0).Prepare();
+  }
   return out;
 }
 
@@ -129,25 +154,37 @@ class Run {
     map_only_ = traits.map_only;
     // --- plan (rank 0), agreed by all ---
     PlanOutcome planned;
-    if (comm_.rank() == 0) planned = MakePlan(config_, traits, committer_);
+    if (comm_.rank() == 0) planned = MakePlan(job_.name, config_, traits, committer_);
     // Only rank 0 planned; the others contribute OK.
     Status agreed = AgreeAcrossRanks(comm_, planned.status);
     if (!agreed.ok()) {
       if (comm_.rank() == 0) spdlog::error("{}", agreed.ToString());
       return ExitCodeFor(agreed.code());
     }
-    // From here on a staging directory exists (and, once a run spills,
-    // scratch): an interrupted job removes them.
-    JobSettings settings = config_.settings;
-    settings.scratch_dir = ScratchDir();
-    (void)FileSystem::Default()->RemoveAll(settings.scratch_dir);  // a killed run's leftovers
-    InstallTerminationCleanup(committer_.staging_dir(), settings.scratch_dir, comm_.rank());
     std::string plan_bytes;
     if (comm_.rank() == 0) plan_bytes = EncodePlan(planned.plan);
     comm_.Broadcast(&plan_bytes, 0);
     auto decoded = DecodePlan(plan_bytes);
     if (!decoded.ok()) Fail("plan", decoded.status());
     plan_ = std::move(decoded).value();
+    if (plan_.already_done) {
+      if (comm_.rank() == 0) {
+        spdlog::info("nothing to do: {} already holds this job's result for the same inputs, "
+                     "job build and configuration (fingerprint {}); --force runs it again",
+                     committer_.output_dir(), FingerprintHex(plan_.fingerprint));
+      }
+      return 0;
+    }
+    // From here on a staging directory exists (and, once a run spills,
+    // scratch): an interrupted job removes them. Saved map tasks stay for
+    // the next run.
+    JobSettings settings = config_.settings;
+    settings.scratch_dir = ScratchDir();
+    (void)FileSystem::Default()->RemoveAll(settings.scratch_dir);  // a killed run's leftovers
+    InstallTerminationCleanup(committer_.staging_dir(), settings.scratch_dir, comm_.rank());
+    store_ = std::make_unique<MapTaskStore>(*FileSystem::Default(), committer_.work_root(),
+                                            plan_.fingerprint, comm_.rank());
+    recording_ = std::make_unique<TaskRecordingTransport>(&comm_, store_.get());
     if (comm_.rank() == 0) {
       spdlog::info("job {}: {} input file(s), {}, {} split(s), {} {}, {} rank(s), memory {} per rank",
                    job_.name, plan_.files.size(), Mib(plan_.total_bytes), plan_.splits.size(),
@@ -156,7 +193,7 @@ class Run {
                    Mib(config_.memory_bytes));
     }
 
-    Check("setup", runner_->Setup(settings, &comm_, FileSystem::Default()));
+    Check("setup", runner_->Setup(settings, recording_.get(), FileSystem::Default()));
     if (traits.range_partitioned) Check("sample", SampleRangeCuts());
     const double plan_seconds = SecondsSince(start);
 
@@ -182,20 +219,17 @@ class Run {
       return s;
     };
     comm_.StartSplits(static_cast<uint32_t>(plan_.splits.size()));
-    uint32_t my_splits = 0;
+    uint32_t my_splits = 0, reused_splits = 0;
     std::vector<PartInfo> parts;
     uint64_t output_bytes = 0;
     for (int64_t s; (s = comm_.NextSplit()) >= 0;) {
-      MapTask task{&plan_.splits[s], &plan_.files, FileSystem::Default(), nullptr};
-      if (traits.map_only) {
-        parts.push_back(WriteTask(static_cast<uint32_t>(s), "map", [&](BufferedWriter* out) {
-          task.output = out;
-          return runner_->RunMapTask(task);
-        }));
-        output_bytes += parts.back().bytes;
+      const uint32_t split = static_cast<uint32_t>(s);
+      if (ReuseSavedTask(split, &parts)) {
+        ++reused_splits;
       } else {
-        Check("map", runner_->RunMapTask(task));
+        RunAndSaveMapTask(split, &parts);
       }
+      if (traits.map_only) output_bytes += parts.back().bytes;
       SLUICE_FAULT_POINT("after_map_task");
       Check("shuffle", runner_->ReceiveStatus());
       ++my_splits;
@@ -205,7 +239,8 @@ class Run {
     progress.Finish();
     Check("shuffle", runner_->ReceiveStatus());
     const double map_seconds = SecondsSince(map_start);
-    spdlog::debug("map+shuffle done: {} split(s) in {:.2f}s", my_splits, map_seconds);
+    spdlog::debug("map+shuffle done: {} split(s) in {:.2f}s, {} reused", my_splits, map_seconds,
+                  reused_splits);
     if (comm_.rank() == 0) spdlog::info("map+shuffle: {:.2f}s", map_seconds);
 
     // --- reduce, writing task-private files ---
@@ -238,6 +273,7 @@ class Run {
     stats.map_seconds = map_seconds;
     stats.reduce_seconds = reduce_seconds;
     stats.splits = my_splits;
+    stats.reused_splits = reused_splits;
     stats.peak_rss_bytes = PeakRssBytes();
     stats.parts = std::move(parts);
     auto arr = stats.counters.ToArray();
@@ -276,6 +312,7 @@ class Run {
       report.inputs = plan_.files;
       report.plugin_path = config_.plugin_path;
       report.plugin_xxh3 = config_.plugin_xxh3;
+      report.fingerprint = plan_.fingerprint;
       const auto commit_start = Clock::now();
       // Written into staging: the report is published with the output, atomically.
       report.total_seconds = SecondsSince(start);
@@ -286,6 +323,12 @@ class Run {
                                         committer_.staging_dir() + "/_manifest.json",
                                         RenderManifestJson(report)));
       Check("commit", committer_.CommitJob(SuccessContents(totals, user)));
+      // The output is in place; saved map tasks are no longer needed. A
+      // failure here loses nothing, so it is reported, not fatal.
+      if (Status removed = store_->RemoveAll(); !removed.ok()) {
+        spdlog::warn("output committed, but the saved map tasks were not removed: {}",
+                     removed.ToString());
+      }
       report.commit_seconds = SecondsSince(commit_start);
       report.total_seconds = SecondsSince(start);
       if (!config_.report_path.empty()) {
@@ -312,6 +355,64 @@ class Run {
     Check(phase, writer.Close());
     Check("commit", committer_.CommitTask(static_cast<int>(part), comm_.rank()));
     return PartInfo{part, writer.bytes_written(), writer.checksum()};
+  }
+
+  // Resume: when an earlier run of this fingerprint saved split's map
+  // task, sends its blocks (a map-only job: restores its part file) and
+  // adds its counters, instead of mapping the split again.
+  bool ReuseSavedTask(uint32_t split, std::vector<PartInfo>* parts) {
+    if (config_.force) return false;
+    SavedTaskStats saved;
+    std::string why;
+    if (!store_->Check(split, &saved, &why)) {
+      if (why != "not saved") spdlog::warn("rank {}: mapping split {} again: {}", comm_.rank(), split, why);
+      return false;
+    }
+    if (map_only_) {
+      Check("map", store_->RestorePart(split, committer_.CommittedPartPath(static_cast<int>(split))));
+      parts->push_back(PartInfo{split, saved.part_bytes, saved.part_xxh3});
+    } else {
+      Check("shuffle", store_->Replay(split, [&](const BlockInfo& info, std::string frame) {
+        comm_.SendBlock(OwnerOf(info.partition, comm_.size()), std::move(frame));
+      }));
+    }
+    runner_->AddSavedCounters(saved.counters, saved.user);
+    return true;
+  }
+
+  // Maps split, saving what it sends (or, map-only, its part) and what it
+  // adds to the counters, so that a re-run after a failure can reuse it.
+  void RunAndSaveMapTask(uint32_t split, std::vector<PartInfo>* parts) {
+    Check("map", store_->BeginTask(split));
+    const TaskCounters before = runner_->counters();
+    const auto user_before = runner_->user_counters();
+    MapTask task{&plan_.splits[split], &plan_.files, FileSystem::Default(), nullptr};
+    SavedTaskStats saved;
+    if (map_only_) {
+      parts->push_back(WriteTask(split, "map", [&](BufferedWriter* out) {
+        task.output = out;
+        return runner_->RunMapTask(task);
+      }));
+      Check("map", store_->KeepPart(split, committer_.CommittedPartPath(static_cast<int>(split))));
+      saved.part_bytes = parts->back().bytes;
+      saved.part_xxh3 = parts->back().xxh3;
+    } else {
+      Check("map", runner_->RunMapTask(task));
+    }
+    const auto after = runner_->counters().ToArray();
+    const auto was = before.ToArray();
+    std::array<uint64_t, TaskCounters::kCount> delta{};
+    for (size_t i = 0; i < delta.size(); ++i) delta[i] = after[i] - was[i];
+    saved.counters = TaskCounters::FromArray(delta);
+    // Both lists are sorted by name (UserCounters is a std::map), and names
+    // are never removed.
+    size_t j = 0;
+    for (const auto& [name, value] : runner_->user_counters()) {
+      uint64_t old = 0;
+      if (j < user_before.size() && user_before[j].first == name) old = user_before[j++].second;
+      if (value != old) saved.user.emplace_back(name, value - old);
+    }
+    Check("map", store_->CommitTask(split, saved));
   }
 
   // Node-local and private to (output, rank): a re-run of the same job finds
@@ -423,7 +524,7 @@ class Run {
 
   std::string SuccessContents(const TaskCounters& totals,
                               const std::map<std::string, uint64_t>& user) const {
-    std::string s = "job\t" + std::string(job_.name) + "\n";
+    std::string s = "job\t" + std::string(job_.name) + "\n" + FingerprintLine(plan_.fingerprint);
     s += "ranks\t" + std::to_string(comm_.size()) + "\n";
     s += "partitions\t" + std::to_string(config_.settings.partitions) + "\n";
     const auto values = totals.ToArray();
@@ -486,6 +587,8 @@ class Run {
   Communicator& comm_;
   OutputCommitter committer_;
   JobPlan plan_;
+  std::unique_ptr<MapTaskStore> store_;
+  std::unique_ptr<TaskRecordingTransport> recording_;
   std::unique_ptr<JobRunner> runner_;
   bool map_only_ = false;
 };

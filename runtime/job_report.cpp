@@ -100,6 +100,7 @@ std::string RankStats::Encode() const {
   sluice::Encode(&out, map_seconds);
   sluice::Encode(&out, reduce_seconds);
   sluice::Encode(&out, splits);
+  sluice::Encode(&out, reused_splits);
   sluice::Encode(&out, peak_rss_bytes);
   for (uint64_t v : counters.ToArray()) sluice::Encode(&out, v);
   PutVarint(&out, parts.size());
@@ -115,7 +116,8 @@ bool RankStats::Decode(const std::string& bytes, RankStats* out) {
   ByteReader r{bytes.data(), bytes.data() + bytes.size()};
   std::array<uint64_t, TaskCounters::kCount> c{};
   bool ok = sluice::Decode(r, &out->map_seconds) && sluice::Decode(r, &out->reduce_seconds) &&
-            sluice::Decode(r, &out->splits) && sluice::Decode(r, &out->peak_rss_bytes);
+            sluice::Decode(r, &out->splits) && sluice::Decode(r, &out->reused_splits) &&
+            sluice::Decode(r, &out->peak_rss_bytes);
   for (uint64_t& v : c) ok = ok && sluice::Decode(r, &v);
   uint64_t nparts = 0;
   ok = ok && GetVarint(r, &nparts) && nparts <= r.remaining();
@@ -138,6 +140,10 @@ std::string RenderReportJson(const JobReport& r) {
   j += "  \"input\": {\"files\": " + std::to_string(r.input_files) +
        ", \"bytes\": " + std::to_string(r.input_bytes) + ", \"splits\": " + std::to_string(r.splits) +
        "},\n";
+  uint64_t reused = 0;
+  for (const RankStats& s : r.per_rank) reused += s.reused_splits;
+  j += "  \"resume\": {\"fingerprint\": " + Hex(r.fingerprint) +
+       ", \"map_tasks_reused\": " + std::to_string(reused) + "},\n";
   j += "  \"seconds\": {\"plan\": " + Num(r.plan_seconds) + ", \"commit\": " + Num(r.commit_seconds) +
        ", \"total\": " + Num(r.total_seconds) + "},\n";
   j += "  \"throughput_mb_per_s\": " +
@@ -155,6 +161,7 @@ std::string RenderReportJson(const JobReport& r) {
     const RankStats& s = r.per_rank[i];
     j += "    {\"rank\": " + std::to_string(i) + ", \"map_seconds\": " + Num(s.map_seconds) +
          ", \"reduce_seconds\": " + Num(s.reduce_seconds) + ", \"splits\": " + std::to_string(s.splits) +
+         ", \"reused_splits\": " + std::to_string(s.reused_splits) +
          ", \"peak_rss_bytes\": " + std::to_string(s.peak_rss_bytes) +
          ", \"shuffle_packed_bytes\": " + std::to_string(s.counters.shuffle_packed_bytes) +
          ", \"reduce_input_records\": " + std::to_string(s.counters.reduce_input_records) + "}" +
@@ -178,6 +185,9 @@ std::string RenderManifestJson(const JobReport& r) {
     j += ", \"plugin\": " + Quote(r.plugin_path) + ", \"plugin_xxh3\": " + Hex(r.plugin_xxh3);
   }
   j += "},\n";
+  // Same inputs, job build and configuration: same fingerprint (a re-run
+  // with it is a no-op).
+  j += "  \"fingerprint\": " + Hex(r.fingerprint) + ",\n";
   j += "  \"config\": " + ConfigJson(*r.config, "  ", /*resources=*/false) + ",\n";
   j += "  \"inputs\": [\n";
   for (size_t i = 0; i < r.inputs.size(); ++i) {

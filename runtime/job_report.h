@@ -23,7 +23,8 @@ struct PartInfo {
 struct RankStats {
   double map_seconds = 0;     // map + shuffle, until this rank's last block is in
   double reduce_seconds = 0;  // reduce + task commit
-  uint64_t splits = 0;        // map tasks this rank ran
+  uint64_t splits = 0;        // map tasks this rank ran (reused ones included)
+  uint64_t reused_splits = 0; // of those, taken from a killed run's saved work
   uint64_t peak_rss_bytes = 0;
   TaskCounters counters;
   std::vector<PartInfo> parts;  // the part files this rank committed
@@ -49,6 +50,7 @@ struct JobReport {
   std::vector<InputFile> inputs;
   std::string plugin_path;    // empty for a built-in job
   uint64_t plugin_xxh3 = 0;
+  uint64_t fingerprint = 0;  // job_fingerprint.h
 };
 
 // Pretty-printed JSON, stable key order (a report diffs cleanly).

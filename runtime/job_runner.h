@@ -70,6 +70,11 @@ class JobRunner {
   // Deletes this rank's spill runs; also done when the runner is destroyed.
   virtual void RemoveScratch() = 0;
 
+  // Resume: adds what a map task saved by an earlier run had added to its
+  // rank's counters (built-in and the job's own), as if it had run here.
+  virtual void AddSavedCounters(const TaskCounters& counters,
+                                const std::vector<std::pair<std::string, uint64_t>>& user) = 0;
+
   virtual const TaskCounters& counters() const = 0;
   virtual std::vector<std::pair<std::string, uint64_t>> user_counters() const = 0;
 };

@@ -24,6 +24,8 @@ std::string EncodePlan(const JobPlan& plan) {
     }
   }
   Encode(&out, plan.total_bytes);
+  Encode(&out, plan.fingerprint);
+  Encode(&out, static_cast<uint8_t>(plan.already_done));
   return out;
 }
 
@@ -50,7 +52,12 @@ Result<JobPlan> DecodePlan(const std::string& bytes) {
       if (!Decode(r, &fr.file_index) || !Decode(r, &fr.begin) || !Decode(r, &fr.end)) return bad();
     }
   }
-  if (!Decode(r, &plan.total_bytes) || r.p != r.end) return bad();
+  uint8_t done = 0;
+  if (!Decode(r, &plan.total_bytes) || !Decode(r, &plan.fingerprint) || !Decode(r, &done) ||
+      done > 1 || r.p != r.end) {
+    return bad();
+  }
+  plan.already_done = done == 1;
   return plan;
 }
 

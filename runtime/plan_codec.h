@@ -13,6 +13,9 @@ struct JobPlan {
   std::vector<InputFile> files;
   std::vector<Split> splits;
   uint64_t total_bytes = 0;
+  uint64_t fingerprint = 0;  // job_fingerprint.h
+  // The output already holds this fingerprint's result: nothing to do.
+  bool already_done = false;
 };
 
 std::string EncodePlan(const JobPlan& plan);

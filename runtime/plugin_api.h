@@ -13,7 +13,8 @@ namespace sluice {
 class JobRunner;
 // Bump on any change to JobRunner, JobSettings, TaskCounters, MapTask, or the
 // io/ types they reference.
-inline constexpr uint32_t kSluiceAbiVersion = 3;  // 3: spill store, input kinds, range cuts
+// 3: spill store, input kinds, range cuts; 4: resume (AddSavedCounters)
+inline constexpr uint32_t kSluiceAbiVersion = 4;
 }  // namespace sluice
 
 extern "C" {

@@ -173,6 +173,12 @@ class TypedRunner final : public JobRunner {
     if (store_) store_->RemoveScratch();
   }
 
+  void AddSavedCounters(const TaskCounters& saved,
+                        const std::vector<std::pair<std::string, uint64_t>>& user) override {
+    for (auto field : TaskCounters::kFields) counters_.*field += saved.*field;
+    for (const auto& [name, value] : user) job_->user_counters_.Get(name).Add(value);
+  }
+
   const TaskCounters& counters() const override { return counters_; }
   std::vector<std::pair<std::string, uint64_t>> user_counters() const override {
     std::vector<std::pair<std::string, uint64_t>> out;

@@ -1,0 +1,210 @@
+#include "runtime/map_task_store.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <new>
+
+#include "shuffle/block_codec.h"
+#include "shuffle/little_endian.h"
+#include "shuffle/serde.h"
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+namespace sluice {
+namespace {
+
+// The last 24 bytes of a saved task: u64 trailer size (the encoded stats
+// before these 24 bytes), u64 xxh3 of every byte before this field, magic.
+constexpr size_t kTailBytes = 24;
+constexpr char kMagic[9] = "SLMTASK1";
+
+XXH3_state_t* State(void* p) { return static_cast<XXH3_state_t*>(p); }
+
+std::string EncodeStats(const SavedTaskStats& stats) {
+  std::string out;
+  for (uint64_t v : stats.counters.ToArray()) Encode(&out, v);
+  PutVarint(&out, stats.user.size());
+  for (const auto& [name, value] : stats.user) {
+    Encode(&out, name);
+    Encode(&out, value);
+  }
+  Encode(&out, stats.part_bytes);
+  Encode(&out, stats.part_xxh3);
+  return out;
+}
+
+bool DecodeStats(std::string_view bytes, SavedTaskStats* stats) {
+  ByteReader r{bytes.data(), bytes.data() + bytes.size()};
+  std::array<uint64_t, TaskCounters::kCount> values{};
+  for (uint64_t& v : values) {
+    if (!Decode(r, &v)) return false;
+  }
+  stats->counters = TaskCounters::FromArray(values);
+  uint64_t n = 0;
+  if (!GetVarint(r, &n) || n > bytes.size()) return false;
+  stats->user.resize(n);
+  for (auto& [name, value] : stats->user) {
+    if (!Decode(r, &name) || !Decode(r, &value)) return false;
+  }
+  return Decode(r, &stats->part_bytes) && Decode(r, &stats->part_xxh3) && r.p == r.end;
+}
+
+bool EndsWith(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+MapTaskStore::MapTaskStore(FileSystem& fs, std::string work_root, uint64_t fingerprint, int rank)
+    : fs_(fs), root_(std::move(work_root)), rank_(rank), hash_state_(XXH3_createState()) {
+  char name[24];
+  std::snprintf(name, sizeof name, "/%016llx", static_cast<unsigned long long>(fingerprint));
+  dir_ = root_ + name;
+  if (hash_state_ == nullptr) throw std::bad_alloc();
+}
+
+MapTaskStore::~MapTaskStore() { XXH3_freeState(State(hash_state_)); }
+
+std::string MapTaskStore::TaskPath(uint32_t split) const {
+  char name[32];
+  std::snprintf(name, sizeof name, "/map-%08u", split);
+  return dir_ + name;
+}
+
+Status MapTaskStore::Prepare() {
+  if (fs_.Exists(root_)) {
+    SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> entries, fs_.ListDir(root_));
+    for (const std::string& entry : entries) {
+      const std::string path = root_ + "/" + entry;
+      if (path != dir_) SLUICE_RETURN_IF_ERROR(fs_.RemoveAll(path));
+    }
+  }
+  if (fs_.Exists(dir_)) {
+    SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> entries, fs_.ListDir(dir_));
+    for (const std::string& entry : entries) {
+      if (EndsWith(entry, ".tmp")) SLUICE_RETURN_IF_ERROR(fs_.RemoveFile(dir_ + "/" + entry));
+    }
+  }
+  return fs_.CreateDirs(dir_);
+}
+
+Status MapTaskStore::RemoveAll() { return fs_.RemoveAll(root_); }
+
+Status MapTaskStore::BeginTask(uint32_t split) {
+  temp_path_ = TaskPath(split) + ".r" + std::to_string(rank_) + ".tmp";
+  SLUICE_ASSIGN_OR_RETURN(file_, fs_.Create(temp_path_));
+  XXH3_64bits_reset(State(hash_state_));
+  write_status_ = Status::OK();
+  return Status::OK();
+}
+
+void MapTaskStore::Append(std::string_view frame) {
+  if (!write_status_.ok()) return;
+  XXH3_64bits_update(State(hash_state_), frame.data(), frame.size());
+  write_status_ = file_->Append(frame);
+}
+
+Status MapTaskStore::KeepPart(uint32_t split, const std::string& committed_part) {
+  const std::string kept = TaskPath(split) + ".part";
+  (void)fs_.RemoveFile(kept);  // a killed run's link: link(2) will not replace it
+  return fs_.Link(committed_part, kept);
+}
+
+Status MapTaskStore::CommitTask(uint32_t split, const SavedTaskStats& stats) {
+  std::unique_ptr<WritableFile> file = std::move(file_);
+  SLUICE_RETURN_IF_ERROR(write_status_);
+  std::string tail = EncodeStats(stats);
+  const uint64_t trailer_size = tail.size();
+  Put64(&tail, trailer_size);
+  XXH3_64bits_update(State(hash_state_), tail.data(), tail.size());
+  Put64(&tail, XXH3_64bits_digest(State(hash_state_)));
+  tail.append(kMagic, 8);
+  SLUICE_RETURN_IF_ERROR(file->Append(tail));
+  // No fsync: a task lost with its node is mapped again, and a torn file
+  // fails the check in Check() rather than being used.
+  SLUICE_RETURN_IF_ERROR(file->Close());
+  return fs_.Rename(temp_path_, TaskPath(split));
+}
+
+bool MapTaskStore::Check(uint32_t split, SavedTaskStats* stats, std::string* why) {
+  const std::string path = TaskPath(split);
+  if (!fs_.Exists(path)) {
+    *why = "not saved";
+    return false;
+  }
+  auto fail = [&](std::string reason) {
+    *why = "saved task '" + path + "' " + reason;
+    return false;
+  };
+  auto opened = fs_.OpenForRead(path);
+  if (!opened.ok()) return fail("cannot be read: " + opened.status().ToString());
+  ReadableFile& file = **opened;
+  const uint64_t size = file.size();
+  if (size < kTailBytes) return fail("is truncated");
+  char tail[kTailBytes];
+  size_t got = 0;
+  Status s = file.ReadAt(size - kTailBytes, kTailBytes, tail, &got);
+  if (!s.ok() || got != kTailBytes) return fail("cannot be read: " + s.ToString());
+  if (std::memcmp(tail + 16, kMagic, 8) != 0) return fail("has no trailer");
+  const uint64_t trailer_size = Load64(tail);
+  if (trailer_size > size - kTailBytes) return fail("has a bad trailer size");
+  // One pass over every byte before the checksum field.
+  XXH3_state_t* state = State(hash_state_);
+  XXH3_64bits_reset(state);
+  std::string buf(std::min<uint64_t>(size, 1 << 20), '\0');
+  const uint64_t hashed_end = size - 16;
+  std::string trailer;
+  for (uint64_t at = 0; at < hashed_end;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), hashed_end - at));
+    s = file.ReadAt(at, n, buf.data(), &got);
+    if (!s.ok() || got != n) return fail("cannot be read: " + s.ToString());
+    XXH3_64bits_update(state, buf.data(), n);
+    at += n;
+  }
+  if (XXH3_64bits_digest(state) != Load64(tail + 8)) return fail("fails its checksum");
+  const uint64_t trailer_begin = size - kTailBytes - trailer_size;
+  trailer.resize(trailer_size);
+  s = file.ReadAt(trailer_begin, trailer_size, trailer.data(), &got);
+  if (!s.ok() || got != trailer_size || !DecodeStats(trailer, stats)) {
+    return fail("has a malformed trailer");
+  }
+  replay_frames_end_ = trailer_begin;
+  return true;
+}
+
+Status MapTaskStore::OpenForReplay(uint32_t split) {
+  SLUICE_ASSIGN_OR_RETURN(replay_, fs_.OpenForRead(TaskPath(split)));
+  replay_offset_ = 0;
+  return Status::OK();
+}
+
+Result<bool> MapTaskStore::NextFrame(BlockInfo* info_out, std::string* frame) {
+  if (replay_offset_ >= replay_frames_end_) return false;
+  const std::string origin = "saved task '" + replay_->path() + "' at offset " +
+                             std::to_string(replay_offset_);
+  char header[kBlockHeaderBytes];
+  size_t got = 0;
+  SLUICE_RETURN_IF_ERROR(replay_->ReadAt(replay_offset_, sizeof header, header, &got));
+  if (got != sizeof header) return Status::Corruption(origin + ": truncated block header");
+  SLUICE_ASSIGN_OR_RETURN(BlockInfo info, BlockDecoder::ParseHeader({header, sizeof header}, origin));
+  const uint64_t frame_bytes = kBlockHeaderBytes + info.packed_size;
+  if (frame_bytes > replay_frames_end_ - replay_offset_) {
+    return Status::Corruption(origin + ": block runs past the saved frames");
+  }
+  frame->resize(frame_bytes);
+  SLUICE_RETURN_IF_ERROR(replay_->ReadAt(replay_offset_, frame_bytes, frame->data(), &got));
+  if (got != frame_bytes) return Status::Corruption(origin + ": truncated block");
+  replay_offset_ += frame_bytes;
+  *info_out = info;
+  return true;
+}
+
+Status MapTaskStore::RestorePart(uint32_t split, const std::string& part_path) {
+  (void)fs_.RemoveFile(part_path);
+  return fs_.Link(TaskPath(split) + ".part", part_path);
+}
+
+}  // namespace sluice

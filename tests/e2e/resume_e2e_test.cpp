@@ -1,0 +1,213 @@
+// Resume (DESIGN.md invariant 6): a job killed midway, run again, reuses
+// the map tasks its first run completed and still writes the bytes of a run
+// that was never killed; a finished job run again is a no-op; a change of
+// input or configuration never reuses stale work; a damaged saved task is
+// mapped again, not trusted.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/e2e/e2e_util.h"
+
+namespace sluice::e2e {
+namespace {
+
+constexpr int kPartitions = 4;
+
+std::string Quoted(const std::string& path) { return "'" + path + "'"; }
+
+// 8 files of ~160 KB; with --split-size 32K, about 40 map tasks.
+void WriteCorpus(const std::string& dir) {
+  ASSERT_EQ(RunCommand("mkdir -p " + Quoted(dir)).exit_code, 0);
+  for (int f = 0; f < 8; ++f) {
+    std::string text;
+    for (int i = 0; i < 20000; ++i) text += "w" + std::to_string((i * 13 + f) % 7000) + " y\n";
+    WriteFile(dir + "/f" + std::to_string(f) + ".txt", text);
+  }
+}
+
+CommandResult WordCount(int ranks, const std::string& in, const std::string& out,
+                        const std::string& fault = "", const std::string& extra = "") {
+  const std::string env = fault.empty() ? "" : "SLUICE_FAULT=" + fault + " ";
+  return RunCommand(env + MpiLauncher(ranks) + BinPath("sluice") +
+                    " run wordcount --split-size 32K --partitions " + std::to_string(kPartitions) +
+                    " " + extra + " --input " + Quoted(in) + " --output " + Quoted(out));
+}
+
+// "map_tasks_reused": N from a job report.
+int ReusedTasks(const std::string& out) {
+  const std::string report = ReadFile(out + "/_report.json");
+  const size_t at = report.find("\"map_tasks_reused\": ");
+  if (at == std::string::npos) return -1;
+  return std::atoi(report.c_str() + at + 20);
+}
+
+std::string WorkRoot(const std::string& parent, const std::string& name) {
+  return parent + "/." + name + ".sluice-work";
+}
+
+// Saved task files (map-NNNNNNNN) of every fingerprint under a work root.
+int SavedTasks(const std::string& work_root) {
+  return std::atoi(
+      RunCommand("find " + Quoted(work_root) + " -name 'map-*' ! -name '*.tmp' | wc -l").output.c_str());
+}
+
+class ResumeE2E : public ::testing::TestWithParam<int> {};
+
+TEST_P(ResumeE2E, KilledJobResumesAndMatchesAnUninterruptedRun) {
+  const int ranks = GetParam();
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(WriteCorpus(dir / "in"));
+  CommandResult clean = WordCount(ranks, dir / "in", dir / "clean");
+  ASSERT_EQ(clean.exit_code, 0) << clean.output;
+  EXPECT_EQ(ReusedTasks(dir / "clean"), 0);
+  EXPECT_FALSE(Exists(WorkRoot(dir.path(), "clean"))) << "saved tasks outlived a committed job";
+
+  // Killed (SIGKILL, no cleanup) after its 3rd map task on the last rank.
+  const std::string victim = std::to_string(ranks - 1);
+  CommandResult killed = WordCount(ranks, dir / "in", dir / "out", "after_map_task@" + victim + ":crash#3");
+  ASSERT_NE(killed.exit_code, 0) << killed.output;
+  ASSERT_FALSE(Exists(dir / "out"));
+  const int saved = SavedTasks(WorkRoot(dir.path(), "out"));
+  EXPECT_GE(saved, 3) << killed.output;
+
+  CommandResult resumed = WordCount(ranks, dir / "in", dir / "out");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_EQ(ReusedTasks(dir / "out"), saved);
+  EXPECT_EQ(ReadParts(dir / "out", kPartitions), ReadParts(dir / "clean", kPartitions));
+  // Counters too: reused tasks count exactly as if they had run.
+  EXPECT_EQ(ReadFile(dir / "out/_SUCCESS"), ReadFile(dir / "clean/_SUCCESS"));
+  EXPECT_EQ(ReadFile(dir / "out/_manifest.json"), ReadFile(dir / "clean/_manifest.json"));
+  EXPECT_FALSE(Exists(WorkRoot(dir.path(), "out")));
+  std::printf("ranks %d: killed run saved %d map task(s); the re-run reused %d and matched byte for byte\n",
+              ranks, saved, ReusedTasks(dir / "out"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Ranks, ResumeE2E, ::testing::Values(1, 2, 4));
+
+// Saved work names partitions, not ranks: killed at 4 ranks, resumed at 1.
+TEST(ResumeE2EAcrossRanks, KilledAtFourRanksResumesAtOne) {
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(WriteCorpus(dir / "in"));
+  ASSERT_EQ(WordCount(1, dir / "in", dir / "clean").exit_code, 0);
+  CommandResult killed = WordCount(4, dir / "in", dir / "out", "after_map_task@2:throw#3");
+  ASSERT_NE(killed.exit_code, 0) << killed.output;
+  CommandResult resumed = WordCount(1, dir / "in", dir / "out");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_GE(ReusedTasks(dir / "out"), 3);
+  EXPECT_EQ(ReadParts(dir / "out", kPartitions), ReadParts(dir / "clean", kPartitions));
+}
+
+TEST(ResumeE2EFinished, ReRunOfAFinishedJobIsANoOpUnlessForced) {
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(WriteCorpus(dir / "in"));
+  ASSERT_EQ(WordCount(2, dir / "in", dir / "out").exit_code, 0);
+  const std::string report = ReadFile(dir / "out/_report.json");  // holds timings: any re-run changes it
+  const auto parts = ReadParts(dir / "out", kPartitions);
+
+  CommandResult again = WordCount(2, dir / "in", dir / "out");
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("nothing to do"), std::string::npos) << again.output;
+  EXPECT_EQ(ReadFile(dir / "out/_report.json"), report) << "the no-op re-run rewrote the output";
+
+  CommandResult forced = WordCount(2, dir / "in", dir / "out", "", "--force");
+  EXPECT_EQ(forced.exit_code, 0) << forced.output;
+  EXPECT_EQ(forced.output.find("nothing to do"), std::string::npos) << forced.output;
+  EXPECT_NE(ReadFile(dir / "out/_report.json"), report);
+  EXPECT_EQ(ReadParts(dir / "out", kPartitions), parts);
+
+  // A different configuration is a different job: not a no-op, and the
+  // existing output is refused as for any other job.
+  CommandResult other = RunCommand(BinPath("sluice") + " run wordcount --split-size 64K --partitions 8 --input " +
+                                   Quoted(dir / "in") + " --output " + Quoted(dir / "out"));
+  EXPECT_EQ(other.exit_code, 2) << other.output;
+  EXPECT_NE(other.output.find("already exists"), std::string::npos) << other.output;
+}
+
+TEST(ResumeE2EStale, ChangedInputOrConfigNeverReusesSavedWork) {
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(WriteCorpus(dir / "in"));
+  CommandResult killed = WordCount(2, dir / "in", dir / "out", "after_map_task@0:crash#4");
+  ASSERT_NE(killed.exit_code, 0) << killed.output;
+  ASSERT_GE(SavedTasks(WorkRoot(dir.path(), "out")), 4) << killed.output;
+
+  // Another setting that shapes map output: nothing may be reused.
+  CommandResult config_changed =
+      WordCount(2, dir / "in", dir / "out", "after_map_task@0:crash#4", "--block-size 64K");
+  ASSERT_NE(config_changed.exit_code, 0);
+  // The first fingerprint's work was removed when the second began.
+  EXPECT_EQ(RunCommand("ls " + Quoted(WorkRoot(dir.path(), "out")) + " | wc -l").output, "1\n");
+
+  // An input changes (one more line): its fingerprint differs, so the
+  // re-run maps every split again and counts the new line.
+  WriteFile(dir / "in/f3.txt", ReadFile(dir / "in/f3.txt") + "brandnewword y\n");
+  CommandResult rerun = WordCount(2, dir / "in", dir / "out");
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.output;
+  EXPECT_EQ(ReusedTasks(dir / "out"), 0);
+  ASSERT_EQ(WordCount(1, dir / "in", dir / "fresh").exit_code, 0);
+  EXPECT_EQ(ReadParts(dir / "out", kPartitions), ReadParts(dir / "fresh", kPartitions));
+  std::string all;
+  for (const std::string& part : ReadParts(dir / "out", kPartitions)) all += part;
+  EXPECT_NE(all.find("brandnewword\t1\n"), std::string::npos);
+}
+
+TEST(ResumeE2EDamaged, CorruptOrTornSavedTaskIsMappedAgain) {
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(WriteCorpus(dir / "in"));
+  ASSERT_EQ(WordCount(2, dir / "in", dir / "clean").exit_code, 0);
+  CommandResult killed = WordCount(2, dir / "in", dir / "out", "after_map_task@1:crash#4");
+  ASSERT_NE(killed.exit_code, 0) << killed.output;
+  const std::string work = WorkRoot(dir.path(), "out");
+  const int saved = SavedTasks(work);
+  ASSERT_GE(saved, 4) << killed.output;
+  // One saved task gets a flipped byte in its middle, another loses its tail.
+  const std::vector<std::string> files = {
+      RunCommand("find " + Quoted(work) + " -name 'map-*' | sort | sed -n 1p").output,
+      RunCommand("find " + Quoted(work) + " -name 'map-*' | sort | sed -n 2p").output};
+  for (const std::string& f : files) ASSERT_FALSE(f.empty());
+  const std::string flip = files[0].substr(0, files[0].size() - 1);
+  const std::string tear = files[1].substr(0, files[1].size() - 1);
+  ASSERT_EQ(RunCommand("size=$(stat -c %s " + Quoted(flip) + "); off=$((size / 2)); "
+                       "b=$(od -An -tu1 -j $off -N1 " + Quoted(flip) + " | tr -d ' '); "
+                       "printf \"\\\\$(printf %o $(( (b + 1) % 256 )))\" | "
+                       "dd of=" + Quoted(flip) + " bs=1 seek=$off conv=notrunc status=none")
+                .exit_code,
+            0);
+  ASSERT_EQ(RunCommand("truncate -s -9 " + Quoted(tear)).exit_code, 0);
+
+  CommandResult resumed = WordCount(2, dir / "in", dir / "out");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("fails its checksum"), std::string::npos) << resumed.output;
+  EXPECT_NE(resumed.output.find("has no trailer"), std::string::npos) << resumed.output;
+  EXPECT_EQ(ReusedTasks(dir / "out"), saved - 2);
+  EXPECT_EQ(ReadParts(dir / "out", kPartitions), ReadParts(dir / "clean", kPartitions));
+}
+
+// A map-only job (teragen) keeps its committed part files for resume.
+TEST(ResumeE2EMapOnly, KilledGeneratorResumesWithTheSameParts) {
+  TempDir dir;
+  auto teragen = [&](const std::string& out, const std::string& fault) {
+    const std::string env = fault.empty() ? "" : "SLUICE_FAULT=" + fault + " ";
+    return RunCommand(env + MpiLauncher(2) + BinPath("sluice") + " run teragen 60000 " + Quoted(out) +
+                      " --quiet --split-size 512K");
+  };
+  ASSERT_EQ(teragen(dir / "clean", "").exit_code, 0);
+  CommandResult killed = teragen(dir / "out", "after_map_task@1:crash#3");
+  ASSERT_NE(killed.exit_code, 0) << killed.output;
+  CommandResult resumed = teragen(dir / "out", "");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_GE(ReusedTasks(dir / "out"), 3);
+  EXPECT_EQ(ListDir(dir / "out"), ListDir(dir / "clean"));
+  for (const std::string& name : ListDir(dir / "clean")) {
+    if (name.rfind("part-", 0) == 0) {
+      EXPECT_EQ(ReadFile(dir / ("out/" + name)), ReadFile(dir / ("clean/" + name))) << name;
+    }
+  }
+  EXPECT_EQ(ReadFile(dir / "out/_manifest.json"), ReadFile(dir / "clean/_manifest.json"));
+}
+
+}  // namespace
+}  // namespace sluice::e2e
