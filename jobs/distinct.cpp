@@ -4,8 +4,8 @@
 //   sluice run distinct --input pairs/ --output counts/
 //
 // Input lines: "key\tvalue", value the rest of the line after the first tab.
-// Output: one "key\tcount" line per key. Lines without a tab are skipped and
-// counted in the user counter malformed_lines.
+// Output: one "key\tcount" line per key. A line without a tab is a bad
+// record (skipped up to --max-bad-records, listed in OUTPUT/_bad_records).
 //
 // No set of values is held in memory, so a key may have more distinct values
 // than fit: secondary sort delivers each key's values sorted (the key is
@@ -28,8 +28,7 @@ class Distinct : public sluice::Job<Distinct, std::pair<std::string, std::string
   void Map(std::string_view line, Emitter& emit) {
     const size_t tab = line.find('\t');
     if (tab == std::string_view::npos) {
-      malformed_lines_.Add();
-      return;
+      throw sluice::BadRecord("no tab: not a \"key<TAB>value\" line");
     }
     pair_.first.assign(line.substr(0, tab));
     pair_.second.assign(line.substr(tab + 1));
@@ -51,7 +50,6 @@ class Distinct : public sluice::Job<Distinct, std::pair<std::string, std::string
  private:
   Key pair_;              // reused: no allocation per line once warm
   std::string previous_;  // the last value seen, copied: views die as reduce reads on
-  sluice::Counter& malformed_lines_ = counter("malformed_lines");
 };
 
 }  // namespace

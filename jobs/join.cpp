@@ -7,7 +7,8 @@
 // by input_index(). Output: one `user_id\tname\tcountry\ttimestamp\taction`
 // line per event whose user exists, events of a user in input order.
 // Counters: events_without_user (dropped: no such user), duplicate_users
-// (user records after the first of an id, ignored), malformed_lines (no tab).
+// (user records after the first of an id, ignored). A line without a tab is
+// a bad record (skipped up to --max-bad-records, listed in OUTPUT/_bad_records).
 //
 // Secondary sort does the join without buffering: the key is (user_id, tag)
 // and groups on user_id alone, so in each group the user record (tag 0)
@@ -32,8 +33,7 @@ class Join : public sluice::Job<Join, std::pair<std::string, int>, std::string> 
   void Map(std::string_view line, Emitter& emit) {
     const size_t tab = line.find('\t');
     if (tab == std::string_view::npos) {
-      malformed_lines_.Add();
-      return;
+      throw sluice::BadRecord("no tab after the user id");
     }
     key_.first.assign(line.substr(0, tab));  // reused: no allocation per record
     key_.second = input_index() == 0 ? kUser : kEvent;
@@ -59,7 +59,6 @@ class Join : public sluice::Job<Join, std::pair<std::string, int>, std::string> 
  private:
   Key key_;
   std::string user_;
-  sluice::Counter& malformed_lines_ = counter("malformed_lines");
   sluice::Counter& events_without_user_ = counter("events_without_user");
   sluice::Counter& duplicate_users_ = counter("duplicate_users");
 };

@@ -8,8 +8,8 @@
 // A client is the host field. A client's hits, in time order, belong to one
 // session until a pause longer than gap_seconds; the next hit starts a new
 // one. Writes Sluice key-value files: key = the UTC day "YYYY-MM-DD" the
-// session started, value = Session below. Lines that do not parse are
-// skipped and counted in malformed_lines.
+// session started, value = Session below. A line that does not parse is a
+// bad record (skipped up to --max-bad-records, listed in OUTPUT/_bad_records).
 //
 // Secondary sort orders each client's hits by time: the key is
 // (client, epoch seconds), grouped on the client.
@@ -57,8 +57,7 @@ class Sessionize : public sluice::Job<Sessionize, std::pair<std::string, int64_t
         !clf::ParseClfTime(line.substr(open + 1, close - open - 1), &key_.second) ||
         (line.substr(last_space + 1) != "-" &&
          !clf::ParseNumber(line.substr(last_space + 1), &bytes))) {
-      malformed_lines_.Add();
-      return;
+      throw sluice::BadRecord("not a Common Log Format line");
     }
     key_.first.assign(line.substr(0, space));
     emit(key_, bytes);
@@ -88,7 +87,6 @@ class Sessionize : public sluice::Job<Sessionize, std::pair<std::string, int64_t
   const int64_t gap_seconds_ =
       param<int64_t>("gap_seconds", 1800, "a pause longer than this many seconds ends a session");
   Key key_;
-  sluice::Counter& malformed_lines_ = counter("malformed_lines");
 };
 
 }  // namespace

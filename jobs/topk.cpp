@@ -6,8 +6,8 @@
 // rest of the line. Output: for each key, up to k lines
 // "key\trank\tscore\titem", rank 1 the best: higher score first, on equal
 // scores the byte-wise smaller item. An item listed twice counts twice.
-// Lines without two tabs or with a score that is not an integer are skipped
-// and counted in the user counter malformed_lines.
+// A line without two tabs or with a score that is not an integer is a bad
+// record (skipped up to --max-bad-records, listed in OUTPUT/_bad_records).
 //
 // The combiner keeps only the best k per key and split, so the shuffle
 // carries at most k items per key and split, however many lines there are.
@@ -51,15 +51,11 @@ class TopK : public sluice::Job<TopK, std::string, TopItems> {
     const size_t tab1 = line.find('\t');
     const size_t tab2 = tab1 == std::string_view::npos ? tab1 : line.find('\t', tab1 + 1);
     int64_t score = 0;
-    if (tab2 == std::string_view::npos) {
-      malformed_lines_.Add();
-      return;
-    }
+    if (tab2 == std::string_view::npos) throw sluice::BadRecord("fewer than two tabs");
     const std::string_view text = line.substr(tab1 + 1, tab2 - tab1 - 1);
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), score);
     if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
-      malformed_lines_.Add();
-      return;
+      throw sluice::BadRecord("score is not an integer");
     }
     emit(line.substr(0, tab1), TopItems{{{score, std::string(line.substr(tab2 + 1))}}});
   }
@@ -86,7 +82,6 @@ class TopK : public sluice::Job<TopK, std::string, TopItems> {
 
  private:
   const uint64_t k_ = param<uint64_t>("k", 10, "items kept per key");
-  sluice::Counter& malformed_lines_ = counter("malformed_lines");
 };
 
 }  // namespace

@@ -10,8 +10,9 @@
 //   hour\t2026-11-22T13\tN hits per hour, in UTC
 //   client\t10.0.0.7\tN  hits per client (the host field)
 //   bytes\ttotal\tN      bytes sent, all hits ("-" counts as 0)
-// User counters: unique_clients (distinct hosts) and malformed_lines (lines
-// that do not parse; skipped).
+// User counter: unique_clients (distinct hosts). A line that does not parse
+// is a bad record (skipped up to --max-bad-records, listed in
+// OUTPUT/_bad_records).
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -83,10 +84,7 @@ class Weblog : public sluice::Job<Weblog, std::string, uint64_t> {
  public:
   void Map(std::string_view line, Emitter& emit) {
     Hit hit;
-    if (!ParseClf(line, &hit)) {
-      malformed_lines_.Add();
-      return;
-    }
+    if (!ParseClf(line, &hit)) throw sluice::BadRecord("not a Common Log Format line");
     Emit(emit, "status\t", hit.status, 1);
     Emit(emit, "path\t", hit.path, 1);
     Emit(emit, "hour\t", hit.hour, 1);
@@ -113,7 +111,6 @@ class Weblog : public sluice::Job<Weblog, std::string, uint64_t> {
   }
 
   std::string key_;
-  sluice::Counter& malformed_lines_ = counter("malformed_lines");
   sluice::Counter& unique_clients_ = counter("unique_clients");
 };
 

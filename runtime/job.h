@@ -40,7 +40,10 @@
 //
 // The job object is created once per rank; Map and Reduce run on one thread.
 // An exception thrown by Map or Reduce fails the whole job with a message
-// naming the rank and the record. Counters: counter("name").Add(n); look the
+// naming the rank and the record. The exception: Map throws
+// sluice::BadRecord("why") for a record it cannot parse, before emitting
+// anything for it; such records are skipped up to --max-bad-records, counted
+// (bad_records) and listed in OUTPUT/_bad_records (bad_record.h). Counters: counter("name").Add(n); look the
 // Counter& up once and keep it, the lookup is by name.
 //
 // End the file with SLUICE_JOB(Class, "name", "one-line description"): the
@@ -51,6 +54,7 @@
 #include <string>
 #include <string_view>
 
+#include "runtime/bad_record.h"
 #include "runtime/counters.h"
 #include "runtime/input_formats.h"
 #include "runtime/job_params.h"

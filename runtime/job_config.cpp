@@ -113,6 +113,12 @@ Status ParseJobFlags(const std::vector<std::string>& args, JobConfig* config,
          config->settings.merge_factor = static_cast<uint32_t>(n);
          return Status::OK();
        }},
+      {"--max-bad-records", [&](const std::string& f, const std::string& v) {
+         SLUICE_ASSIGN_OR_RETURN(int64_t n, ParseInt(f, v));
+         if (n < 0) return Status::Usage("flag " + f + ": must be >= 0, got " + v);
+         config->settings.max_bad_records = static_cast<uint64_t>(n);
+         return Status::OK();
+       }},
       {"--log-level", [&](const std::string& f, const std::string& v) {
          static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
          for (const char* l : kLevels) {
@@ -243,6 +249,8 @@ std::string JobFlagsHelp() {
                           beyond it, shuffle data spills to --scratch (min 4M)
   --scratch DIR           node-local directory for spill runs (default $TMPDIR or /tmp)
   --merge-factor N        most spill runs merged at once (default 64)
+  --max-bad-records N     skip up to N records the job rejects as unparsable (listed in
+                          DIR/_bad_records); fail past N (default 0: fail on the first)
   --param KEY=VALUE       a job parameter (repeatable; the job's own list is below)
   --report PATH           also write the JSON job report to PATH (always in DIR/_report.json)
   --log-level LEVEL       trace, debug, info, warn, error, off (default info)

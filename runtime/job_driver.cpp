@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -291,6 +293,20 @@ class Run {
       }
       return ExitCodeFor(reconciled.code());
     }
+    // Skipped records: each rank checked its own count; the job's limit is
+    // on the sum, which every rank holds.
+    std::vector<BadRecordInfo> bad_records;
+    if (totals.bad_records > 0) bad_records = GatherBadRecords();
+    if (totals.bad_records > config_.settings.max_bad_records) {
+      if (comm_.rank() == 0) {
+        committer_.Abort();
+        spdlog::error("job failed: {} bad records in all, more than --max-bad-records {} allows "
+                      "(the first: {}); output discarded",
+                      totals.bad_records, config_.settings.max_bad_records,
+                      BadRecordLog::Describe(bad_records.front()));
+      }
+      return ExitCodeFor(StatusCode::kBadInput);
+    }
     if (comm_.rank() == 0) {
       JobReport report;
       report.job = std::string(job_.name);
@@ -322,6 +338,13 @@ class Run {
       Check("commit", WriteStringToFile(*FileSystem::Default(),
                                         committer_.staging_dir() + "/_manifest.json",
                                         RenderManifestJson(report)));
+      if (!bad_records.empty()) {
+        Check("commit", WriteStringToFile(*FileSystem::Default(),
+                                          committer_.staging_dir() + "/_bad_records",
+                                          BadRecordsTsv(bad_records)));
+        spdlog::warn("skipped {} bad record(s) (--max-bad-records {}); each is listed in {}/_bad_records",
+                     bad_records.size(), config_.settings.max_bad_records, committer_.output_dir());
+      }
       Check("commit", committer_.CommitJob(SuccessContents(totals, user)));
       // The output is in place; saved map tasks are no longer needed. A
       // failure here loses nothing, so it is reported, not fatal.
@@ -376,7 +399,8 @@ class Run {
         comm_.SendBlock(OwnerOf(info.partition, comm_.size()), std::move(frame));
       }));
     }
-    runner_->AddSavedCounters(saved.counters, saved.user);
+    runner_->AddSavedCounters(saved.counters, saved.user, saved.bad_records);
+    Check("map", runner_->BadRecordStatus());
     return true;
   }
 
@@ -386,6 +410,7 @@ class Run {
     Check("map", store_->BeginTask(split));
     const TaskCounters before = runner_->counters();
     const auto user_before = runner_->user_counters();
+    const size_t bad_before = runner_->bad_records().size();
     MapTask task{&plan_.splits[split], &plan_.files, FileSystem::Default(), nullptr};
     SavedTaskStats saved;
     if (map_only_) {
@@ -412,6 +437,8 @@ class Run {
       if (j < user_before.size() && user_before[j].first == name) old = user_before[j++].second;
       if (value != old) saved.user.emplace_back(name, value - old);
     }
+    const auto& bad = runner_->bad_records();
+    saved.bad_records.assign(bad.begin() + static_cast<std::ptrdiff_t>(bad_before), bad.end());
     Check("map", store_->CommitTask(split, saved));
   }
 
@@ -504,6 +531,45 @@ class Run {
                       t.reduce_input_records);
     }
     return Status::OK();
+  }
+
+  // Every rank's skipped records at rank 0, sorted by (file, offset): the
+  // same list whatever the rank count or scheduling. Empty elsewhere.
+  std::vector<BadRecordInfo> GatherBadRecords() {
+    std::string mine;
+    for (const BadRecordInfo& r : runner_->bad_records()) {
+      Encode(&mine, r.file);
+      Encode(&mine, r.offset);
+      Encode(&mine, r.reason);
+    }
+    std::vector<BadRecordInfo> all;
+    for (const std::string& bytes : comm_.Gather(mine, 0)) {
+      ByteReader r{bytes.data(), bytes.data() + bytes.size()};
+      BadRecordInfo b;
+      while (r.p != r.end && Decode(r, &b.file) && Decode(r, &b.offset) && Decode(r, &b.reason)) {
+        all.push_back(b);
+      }
+    }
+    std::sort(all.begin(), all.end(), [](const BadRecordInfo& a, const BadRecordInfo& b) {
+      return std::tie(a.file, a.offset, a.reason) < std::tie(b.file, b.offset, b.reason);
+    });
+    return all;
+  }
+
+  // OUTPUT/_bad_records: "file<TAB>offset<TAB>reason" lines; tabs and line
+  // breaks inside a field become spaces, so each record stays one line.
+  static std::string BadRecordsTsv(const std::vector<BadRecordInfo>& records) {
+    auto field = [](std::string s) {
+      for (char& c : s) {
+        if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+      }
+      return s;
+    };
+    std::string out;
+    for (const BadRecordInfo& r : records) {
+      out += field(r.file) + "\t" + std::to_string(r.offset) + "\t" + field(r.reason) + "\n";
+    }
+    return out;
   }
 
   std::map<std::string, uint64_t> GatherUserCounters() {

@@ -14,6 +14,7 @@
 #include "io/file_system.h"
 #include "io/split_planner.h"
 #include "io/status.h"
+#include "runtime/bad_record.h"
 #include "runtime/counters.h"
 #include "runtime/input_formats.h"
 #include "runtime/job_settings.h"
@@ -71,9 +72,15 @@ class JobRunner {
   virtual void RemoveScratch() = 0;
 
   // Resume: adds what a map task saved by an earlier run had added to its
-  // rank's counters (built-in and the job's own), as if it had run here.
+  // rank's counters (built-in and the job's own) and bad records, as if it
+  // had run here.
   virtual void AddSavedCounters(const TaskCounters& counters,
-                                const std::vector<std::pair<std::string, uint64_t>>& user) = 0;
+                                const std::vector<std::pair<std::string, uint64_t>>& user,
+                                const std::vector<BadRecordInfo>& bad) = 0;
+  // Records skipped so far on this rank (bad_record.h), in the order met.
+  virtual const std::vector<BadRecordInfo>& bad_records() const = 0;
+  // kBadInput once this rank alone is past --max-bad-records.
+  virtual Status BadRecordStatus() const = 0;
 
   virtual const TaskCounters& counters() const = 0;
   virtual std::vector<std::pair<std::string, uint64_t>> user_counters() const = 0;

@@ -36,6 +36,9 @@ struct JobSettings {
   // Node-local directory for this rank's spill runs (created on first spill,
   // removed when the job ends, whether it succeeds or fails).
   std::string scratch_dir;
+  // Records map() may reject with BadRecord in the whole job before it
+  // fails (--max-bad-records; bad_record.h).
+  uint64_t max_bad_records = 0;
   // --param key=value, in the order given (job_params.h).
   std::vector<std::pair<std::string, std::string>> params;
 };

@@ -33,6 +33,12 @@ std::string EncodeStats(const SavedTaskStats& stats) {
   }
   Encode(&out, stats.part_bytes);
   Encode(&out, stats.part_xxh3);
+  PutVarint(&out, stats.bad_records.size());
+  for (const BadRecordInfo& r : stats.bad_records) {
+    Encode(&out, r.file);
+    Encode(&out, r.offset);
+    Encode(&out, r.reason);
+  }
   return out;
 }
 
@@ -49,7 +55,13 @@ bool DecodeStats(std::string_view bytes, SavedTaskStats* stats) {
   for (auto& [name, value] : stats->user) {
     if (!Decode(r, &name) || !Decode(r, &value)) return false;
   }
-  return Decode(r, &stats->part_bytes) && Decode(r, &stats->part_xxh3) && r.p == r.end;
+  if (!Decode(r, &stats->part_bytes) || !Decode(r, &stats->part_xxh3)) return false;
+  if (!GetVarint(r, &n) || n > bytes.size()) return false;
+  stats->bad_records.resize(n);
+  for (BadRecordInfo& b : stats->bad_records) {
+    if (!Decode(r, &b.file) || !Decode(r, &b.offset) || !Decode(r, &b.reason)) return false;
+  }
+  return r.p == r.end;
 }
 
 bool EndsWith(const std::string& s, std::string_view suffix) {

@@ -8,7 +8,7 @@
 // A completed task is published by rename, so it is whole or absent. Its
 // bytes are the block frames the task sent, in order, then a trailer: the
 // counters the task added (TaskCounters, user counters, a map-only task's
-// part size and xxh3), the trailer's size, an xxh3 of every byte before it,
+// part size and xxh3, the records it skipped), the trailer's size, an xxh3 of every byte before it,
 // and a magic. A saved task is checked end to end before any of it is used;
 // one that fails the check is mapped again (a warning says why).
 //
@@ -28,6 +28,7 @@
 
 #include "io/file_system.h"
 #include "io/status.h"
+#include "runtime/bad_record.h"
 #include "runtime/counters.h"
 #include "shuffle/block_codec.h"
 
@@ -39,6 +40,7 @@ struct SavedTaskStats {
   std::vector<std::pair<std::string, uint64_t>> user;
   uint64_t part_bytes = 0;  // map-only jobs: the task's part file
   uint64_t part_xxh3 = 0;
+  std::vector<BadRecordInfo> bad_records;  // records the task skipped
 };
 
 // One per rank. Not thread-safe.

@@ -12,6 +12,7 @@
 
 #include "io/fixed_record_reader.h"
 #include "io/line_reader.h"
+#include "runtime/bad_record.h"
 #include "runtime/job_params.h"
 #include "runtime/job_runner.h"
 #include "runtime/map_emitter.h"
@@ -82,6 +83,7 @@ class TypedRunner final : public JobRunner {
     transport_ = transport;
     fs_ = fs;
     store_ = std::make_unique<ShuffleStore<K, V>>(settings_, fs, &counters_);
+    bad_ = std::make_unique<BadRecordLog>(settings_.max_bad_records);
     transport->SetReceiver(store_.get());
     return Status::OK();
   }
@@ -96,7 +98,9 @@ class TypedRunner final : public JobRunner {
     MapEmitter<J> emit(&*sampler, settings_, transport_, &ignored);
     const size_t start = keys->size();
     emit.SampleInto(keys);
-    Status s = ReadSplit(task, *sampler, emit, ignored, [&] { return keys->size() - start >= max_keys; });
+    BadRecordLog unlimited(UINT64_MAX);  // the real map task will meet them
+    Status s = ReadSplit(task, *sampler, emit, ignored, unlimited,
+                         [&] { return keys->size() - start >= max_keys; });
     if (keys->size() - start > max_keys) keys->resize(start + max_keys);
     return s;
   }
@@ -138,14 +142,14 @@ class TypedRunner final : public JobRunner {
     if constexpr (!HasReduce<J>) {
       Output out(task.output);
       emitter_->WriteTo(&out);
-      Status s = ReadSplit(task, *job_, *emitter_, counters_, [] { return false; });
+      Status s = ReadSplit(task, *job_, *emitter_, counters_, *bad_, [] { return false; });
       emitter_->WriteTo(nullptr);
       SLUICE_RETURN_IF_ERROR(s);
       SLUICE_RETURN_IF_ERROR(out.Finish());
       counters_.output_records += out.records();
       return Status::OK();
     } else {
-      SLUICE_RETURN_IF_ERROR(ReadSplit(task, *job_, *emitter_, counters_, [] { return false; }));
+      SLUICE_RETURN_IF_ERROR(ReadSplit(task, *job_, *emitter_, counters_, *bad_, [] { return false; }));
       return emitter_->EndSplit();
     }
   }
@@ -174,10 +178,14 @@ class TypedRunner final : public JobRunner {
   }
 
   void AddSavedCounters(const TaskCounters& saved,
-                        const std::vector<std::pair<std::string, uint64_t>>& user) override {
+                        const std::vector<std::pair<std::string, uint64_t>>& user,
+                        const std::vector<BadRecordInfo>& bad) override {
     for (auto field : TaskCounters::kFields) counters_.*field += saved.*field;
     for (const auto& [name, value] : user) job_->user_counters_.Get(name).Add(value);
+    for (const BadRecordInfo& r : bad) bad_->Add(r.file, r.offset, r.reason.c_str());
   }
+  const std::vector<BadRecordInfo>& bad_records() const override { return bad_->entries(); }
+  Status BadRecordStatus() const override { return bad_->status(); }
 
   const TaskCounters& counters() const override { return counters_; }
   std::vector<std::pair<std::string, uint64_t>> user_counters() const override {
@@ -212,20 +220,21 @@ class TypedRunner final : public JobRunner {
   // prefix of them: sampling) and calls job.Map on each.
   template <class Stop>
   Status ReadSplit(const MapTask& task, J& job, MapEmitter<J>& emit, TaskCounters& counters,
+                   BadRecordLog& bad,
                    Stop&& stop) {
     for (const FileRange& range : task.split->ranges) {
       const InputFile& input = (*task.files)[range.file_index];
       job.SetCurrentInput(input.input_index, input.path);
       if constexpr (Input::kKind == InputKind::kGeneratedRows) {
-        SLUICE_RETURN_IF_ERROR(ReadRows(range, input, job, emit, counters, stop));
+        SLUICE_RETURN_IF_ERROR(ReadRows(range, input, job, emit, counters, bad, stop));
       } else {
         SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> file, task.fs->OpenForRead(input.path));
         if constexpr (Input::kKind == InputKind::kLines) {
-          SLUICE_RETURN_IF_ERROR(ReadLines(*file, range, job, emit, counters, stop));
+          SLUICE_RETURN_IF_ERROR(ReadLines(*file, range, job, emit, counters, bad, stop));
         } else if constexpr (Input::kKind == InputKind::kFixedRecords) {
-          SLUICE_RETURN_IF_ERROR(ReadFixed(*file, range, job, emit, counters, stop));
+          SLUICE_RETURN_IF_ERROR(ReadFixed(*file, range, job, emit, counters, bad, stop));
         } else {
-          SLUICE_RETURN_IF_ERROR(ReadKeyValues(*task.fs, input, range, job, emit, counters, stop));
+          SLUICE_RETURN_IF_ERROR(ReadKeyValues(*task.fs, input, range, job, emit, counters, bad, stop));
         }
       }
       if (stop()) break;
@@ -241,7 +250,7 @@ class TypedRunner final : public JobRunner {
 
   template <class Stop>
   Status ReadLines(ReadableFile& file, const FileRange& range, J& job, MapEmitter<J>& emit,
-                   TaskCounters& counters, Stop& stop) {
+                   TaskCounters& counters, BadRecordLog& bad, Stop& stop) {
     LineReader reader(file, range.begin, range.end, settings_.read_buffer_bytes);
     std::string_view chunk;
     for (;;) {
@@ -255,12 +264,18 @@ class TypedRunner final : public JobRunner {
           line_start = line.data();
           job.record_offset_ = chunk_offset + static_cast<uint64_t>(line.data() - chunk.data());
           ++counters.input_records;
-          job.Map(line, emit);
+          try {
+            job.Map(line, emit);
+          } catch (const BadRecord& e) {
+            ++counters.bad_records;
+            bad.Add(file.path(), job.record_offset_, e.what());
+          }
         });
       } catch (const std::exception& e) {
         uint64_t offset = chunk_offset + static_cast<uint64_t>(line_start - chunk.data());
         return MapThrew(e, "line", offset, file.path());
       }
+      SLUICE_RETURN_IF_ERROR(bad.status());
       SLUICE_RETURN_IF_ERROR(emit.status());
       transport_->Poll();
       if (stop()) break;
@@ -270,7 +285,7 @@ class TypedRunner final : public JobRunner {
 
   template <class Stop>
   Status ReadFixed(ReadableFile& file, const FileRange& range, J& job, MapEmitter<J>& emit,
-                   TaskCounters& counters, Stop& stop) {
+                   TaskCounters& counters, BadRecordLog& bad, Stop& stop) {
     constexpr uint32_t n = Input::kRecordBytes;
     SLUICE_RETURN_IF_ERROR(FixedRecordReader::CheckFile(file, n));
     FixedRecordReader reader(file, range.begin, range.end, n, settings_.read_buffer_bytes);
@@ -284,11 +299,17 @@ class TypedRunner final : public JobRunner {
       try {
         for (; at < chunk.size(); at += n) {
           job.record_offset_ = reader.chunk_offset() + at;
-          job.Map(chunk.substr(at, n), emit);
+          try {
+            job.Map(chunk.substr(at, n), emit);
+          } catch (const BadRecord& e) {
+            ++counters.bad_records;
+            bad.Add(file.path(), job.record_offset_, e.what());
+          }
         }
       } catch (const std::exception& e) {
         return MapThrew(e, "record", reader.chunk_offset() + at, file.path());
       }
+      SLUICE_RETURN_IF_ERROR(bad.status());
       SLUICE_RETURN_IF_ERROR(emit.status());
       transport_->Poll();
       if (stop()) break;
@@ -298,7 +319,7 @@ class TypedRunner final : public JobRunner {
 
   template <class Stop>
   Status ReadRows(const FileRange& range, const InputFile& input, J& job, MapEmitter<J>& emit,
-                  TaskCounters& counters, Stop& stop) {
+                  TaskCounters& counters, BadRecordLog& bad, Stop& stop) {
     constexpr uint64_t n = Input::kRecordBytes;
     const uint64_t rows = input.size / n;
     const uint64_t first = std::min((range.begin + n - 1) / n, rows);
@@ -308,12 +329,20 @@ class TypedRunner final : public JobRunner {
       const uint64_t batch_begin = row;
       const uint64_t batch_end = std::min(last, row + kRowsPerPoll);
       try {
-        for (; row < batch_end; ++row) job.Map(row, emit);
+        for (; row < batch_end; ++row) {
+          try {
+            job.Map(row, emit);
+          } catch (const BadRecord& e) {
+            ++counters.bad_records;
+            bad.Add(input.path, row * n, e.what());
+          }
+        }
       } catch (const std::exception& e) {
         return Status::UserCode("map() threw on row " + std::to_string(row) + ": " + e.what());
       }
       counters.input_records += batch_end - batch_begin;
       counters.input_bytes += (batch_end - batch_begin) * n;
+      SLUICE_RETURN_IF_ERROR(bad.status());
       SLUICE_RETURN_IF_ERROR(emit.status());
       transport_->Poll();
       if (stop()) break;
@@ -323,7 +352,7 @@ class TypedRunner final : public JobRunner {
 
   template <class Stop>
   Status ReadKeyValues(FileSystem& fs, const InputFile& input, const FileRange& range, J& job,
-                       MapEmitter<J>& emit, TaskCounters& counters, Stop& stop) {
+                       MapEmitter<J>& emit, TaskCounters& counters, BadRecordLog& bad, Stop& stop) {
     if constexpr (Input::kKind != InputKind::kKeyValue) {
       return Status::Internal("not a key-value input");
     } else {
@@ -351,11 +380,15 @@ class TypedRunner final : public JobRunner {
           job.record_offset_ = reader->blocks()[b].offset;
           try {
             job.Map(key, value, emit);
+          } catch (const BadRecord& e) {
+            ++counters.bad_records;
+            bad.Add(input.path, reader->blocks()[b].offset, e.what());
           } catch (const std::exception& e) {
             return MapThrew(e, "record " + std::to_string(i) + " of the block",
                             reader->blocks()[b].offset, input.path);
           }
         }
+        SLUICE_RETURN_IF_ERROR(bad.status());
         SLUICE_RETURN_IF_ERROR(emit.status());
         transport_->Poll();
         if (stop()) break;
@@ -544,6 +577,7 @@ class TypedRunner final : public JobRunner {
   std::unique_ptr<ShuffleStore<K, V>> store_;
   FileSystem* fs_ = nullptr;  // where spill runs live
   TaskCounters counters_;
+  std::unique_ptr<BadRecordLog> bad_;  // records map() threw BadRecord for
 };
 
 }  // namespace sluice

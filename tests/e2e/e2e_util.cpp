@@ -98,6 +98,8 @@ std::vector<std::string> ReadParts(const std::string& output_dir, int partitions
     expected_names.push_back(name);
     parts.push_back(ReadFile(output_dir + "/" + name));
   }
+  // Present exactly when the job skipped records (--max-bad-records).
+  if (Exists(output_dir + "/_bad_records")) expected_names.push_back("_bad_records");
   std::sort(expected_names.begin(), expected_names.end());
   EXPECT_EQ(ListDir(output_dir), expected_names) << "unexpected files in " << output_dir;
   return parts;

@@ -51,7 +51,8 @@ bool Exists(const std::string& path);
 std::vector<std::string> ListDir(const std::string& path);
 
 // Contents of part-00000 .. part-{n-1}, in order; fails the test if a part is
-// missing or there are others.
+// missing or there are other files (beside _SUCCESS, the manifest, the report
+// and _bad_records).
 std::vector<std::string> ReadParts(const std::string& output_dir, int partitions);
 
 // Word counts computed independently of Sluice: the reference.
