@@ -28,6 +28,11 @@ class FaultyWritable final : public WritableFile {
       : base_(std::move(base)), fs_(fs) {}
   Status Append(std::string_view data) override {
     if (int err = fs_->Inject(FsOp::kAppend)) return Status::FromErrno("write", path(), err);
+    if (!data.empty() && fs_->TakeCorruptAppend()) {
+      std::string flipped(data);
+      flipped[flipped.size() / 2] ^= 0x20;
+      return base_->Append(flipped);
+    }
     return base_->Append(data);
   }
   Status Sync() override {

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "io/file_system.h"
 
@@ -35,6 +36,11 @@ class FaultInjectingFileSystem final : public FileSystem {
   // Every ReadAt returns at most `bytes` (0: no limit): a legal short read
   // that the caller must loop over, not mistake for end of file.
   void LimitReads(size_t bytes) { read_limit_ = bytes; }
+  // The next Append (through any file) writes its data with one byte
+  // flipped and reports success: silent corruption, as a failing disk or
+  // controller gives, which only a checksum can catch.
+  void CorruptNextAppend() { corrupt_next_append_ = true; }
+  bool TakeCorruptAppend() { return std::exchange(corrupt_next_append_, false); }
   // Whether the armed fault has fired.
   bool fired() const { return fired_; }
 
@@ -64,6 +70,7 @@ class FaultInjectingFileSystem final : public FileSystem {
   int countdown_ = 0;  // 0: nothing armed
   bool fired_ = false;
   size_t read_limit_ = 0;
+  bool corrupt_next_append_ = false;
 };
 
 }  // namespace sluice

@@ -21,6 +21,7 @@ struct ArmedFault {
   std::string point;
   bool crash = false;
   bool ioerror = false;
+  bool corrupt = false;
   int fire_on_hit = 1;
   int hits = 0;
 };
@@ -61,11 +62,12 @@ std::string ArmFaultPointsFromEnv(int rank) {
       f.fire_on_hit = std::max(1, std::atoi(action.c_str() + hash + 1));
       action.resize(hash);
     }
-    if (action != "crash" && action != "throw" && action != "ioerror") {
-      return "SLUICE_FAULT action '" + action + "' is not crash, throw or ioerror";
+    if (action != "crash" && action != "throw" && action != "ioerror" && action != "corrupt") {
+      return "SLUICE_FAULT action '" + action + "' is not crash, throw, ioerror or corrupt";
     }
     f.crash = action == "crash";
     f.ioerror = action == "ioerror";
+    f.corrupt = action == "corrupt";
     if (victim == rank) Armed().push_back(f);
   }
   g_fault_points_armed = !Armed().empty();
@@ -81,6 +83,10 @@ void HitFaultPoint(const char* point) {
     }
     if (f.ioerror) {  // the rank's next file operation fails with EIO
       DefaultFileSystemFaults().FailNth(FsOp::kAny, 1, EIO);
+      return;
+    }
+    if (f.corrupt) {  // the rank's next write lands with a flipped byte
+      DefaultFileSystemFaults().CorruptNextAppend();
       return;
     }
     throw std::runtime_error(std::string("injected fault at ") + point);

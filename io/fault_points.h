@@ -3,15 +3,20 @@
 //
 //   SLUICE_FAULT=POINT@RANK:ACTION[#N][,...]
 //
-// ACTION is `crash` (the process SIGKILLs itself: no cleanup, no goodbye),
-// `throw` (an exception, as a bug would raise) or `ioerror` (the rank's next
-// file operation through FileSystem::Default() fails with EIO, as a dying
-// disk would; if the rank does no more I/O, nothing fails). #N fires on the
-// Nth time the point is reached on that rank (default 1). Points: after_map_task,
-// mid_shuffle_send, during_spill (a spill run written but not closed),
-// during_reduce, after_task_commit, before_job_commit, and
-// between_commit_renames (--overwrite: the old output moved aside, the new
-// one not yet in place).
+// ACTION is one of
+//   crash    the process SIGKILLs itself: no cleanup, no goodbye;
+//   throw    an exception, as a bug would raise;
+//   ioerror  the rank's next file operation through FileSystem::Default()
+//            fails with EIO, as a dying disk would (if the rank does no more
+//            I/O, nothing fails);
+//   corrupt  the rank's next write lands with one byte flipped and reports
+//            success, as a failing disk or controller would: only a checksum
+//            can catch it.
+// #N fires on the Nth time the point is reached on that rank (default 1).
+// Points: after_map_task, mid_shuffle_send, during_spill (a spill run
+// written but not closed), during_reduce, after_task_commit,
+// before_job_commit, and between_commit_renames (--overwrite: the old output
+// moved aside, the new one not yet in place).
 //
 // Unarmed (the normal case) a point costs one load of a global flag.
 #pragma once
