@@ -3,6 +3,7 @@
 #include <glob.h>
 
 #include <algorithm>
+#include <set>
 #include <unordered_set>
 #include <utility>
 
@@ -42,7 +43,13 @@ class Lister {
         if (!fs_.IsReadable(path)) {
           return Status::BadInput("input file '" + path + "' is not readable");
         }
-        out->push_back(InputFile{path, info->size, info->mtime_ns});
+        // A file reached again under another name (a symlinked directory
+        // beside its target, a hard link) is one input: reading it twice
+        // would count its records twice. The first name in walk order
+        // (sorted) stands for it.
+        if (files_seen_.insert({info->device, info->inode}).second) {
+          out->push_back(InputFile{path, info->size, info->mtime_ns});
+        }
         return Status::OK();
       case FileType::kDirectory:
         return AddDirectory(path, *info, out);
@@ -77,6 +84,7 @@ class Lister {
 
   FileSystem& fs_;
   std::vector<DirId> stack_;
+  std::set<std::pair<uint64_t, uint64_t>> files_seen_;  // (device, inode)
 };
 
 Status ExpandGlob(const std::string& pattern, std::vector<std::string>* paths) {

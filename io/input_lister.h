@@ -28,7 +28,9 @@ struct InputFile {
 //   error (kBadInput) naming the spec or the file, so mistakes surface before
 //   any work starts.
 // Files within one spec are sorted by path; specs keep the user's order; a
-// file named twice is listed once (first occurrence). Zero-byte files are
+// file named twice, or reached twice under other names (a symlinked
+// directory beside its target, a hard link), is listed once (first
+// occurrence): its records must not count twice. Zero-byte files are
 // kept (they are valid and produce no records).
 Result<std::vector<InputFile>> ListInputs(FileSystem& fs, const std::vector<std::string>& specs);
 

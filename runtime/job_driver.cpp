@@ -504,7 +504,8 @@ class Run {
                                 " vs " + std::to_string(b) + "); output discarded");
     };
     if (t.input_bytes != plan_.total_bytes) {
-      return mismatch("input bytes read != input bytes planned", t.input_bytes, plan_.total_bytes);
+      return mismatch("input bytes read != input bytes planned (did an input change while the job ran?)",
+                      t.input_bytes, plan_.total_bytes);
     }
     if (map_only_) {
       if (t.map_output_records != t.output_records) {

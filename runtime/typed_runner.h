@@ -228,7 +228,7 @@ class TypedRunner final : public JobRunner {
       if constexpr (Input::kKind == InputKind::kGeneratedRows) {
         SLUICE_RETURN_IF_ERROR(ReadRows(range, input, job, emit, counters, bad, stop));
       } else {
-        SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> file, task.fs->OpenForRead(input.path));
+        SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> file, OpenInput(*task.fs, input));
         if constexpr (Input::kKind == InputKind::kLines) {
           SLUICE_RETURN_IF_ERROR(ReadLines(*file, range, job, emit, counters, bad, stop));
         } else if constexpr (Input::kKind == InputKind::kFixedRecords) {
@@ -240,6 +240,25 @@ class TypedRunner final : public JobRunner {
       if (stop()) break;
     }
     return Status::OK();
+  }
+
+  // Opens an input as planned, or says how it changed since: a file that
+  // vanished or changed size under a running job would otherwise surface
+  // as a bare "No such file" or as counters that fail to reconcile.
+  static Result<std::unique_ptr<ReadableFile>> OpenInput(FileSystem& fs, const InputFile& input) {
+    auto file = fs.OpenForRead(input.path);
+    if (!file.ok()) {
+      if (!fs.Exists(input.path)) {
+        return Status::BadInput("input file '" + input.path + "' was removed while the job ran");
+      }
+      return file.status();
+    }
+    if ((*file)->size() != input.size) {
+      return Status::BadInput("input file '" + input.path + "' changed while the job ran: " +
+                              std::to_string(input.size) + " bytes when planned, " +
+                              std::to_string((*file)->size()) + " now");
+    }
+    return file;
   }
 
   static Status MapThrew(const std::exception& e, std::string_view what, uint64_t offset,
