@@ -111,7 +111,7 @@ class MapEmitter {
     } else if constexpr (HasCombiner<J> && kStringKey) {
       ++counters_->combine_input_records;
       table_.Add(key, Table::Hash(key), V(value));
-      if (table_.memory_bytes() >= settings_.combine_bytes) FlushTable();
+      if (table_.full()) FlushTable();
     } else if constexpr (HasCombiner<J>) {
       ++counters_->combine_input_records;
       auto it = table_.find(key);
@@ -247,11 +247,7 @@ class MapEmitter {
                                    std::unordered_map<K, V, KeyHash, std::equal_to<>>>;
   static Table MakeTable(J* job, uint64_t budget) {
     if constexpr (kStringKey) {
-      // Start well inside the budget, or an empty table would already be
-      // "full" and flush after every record.
-      size_t slots = 16;
-      while (slots < 4096 && slots * 2 * Table::kSlotBytes * 4 <= budget) slots *= 2;
-      return Table(CombineWith<J>{job}, slots);
+      return Table(CombineWith<J>{job}, 4096, budget);
     } else {
       return Table();
     }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "io/fixed_record_reader.h"
@@ -427,7 +428,11 @@ class TypedRunner final : public JobRunner {
     if constexpr (kFoldsOnReduceSide) {
       // Fold each key's values with Combine while decoding, in input order,
       // so only distinct keys are sorted and reduce() gets one value per key.
-      CombineTable table(CombineWith<J>{&*job_});
+      // One table for every partition: cleared, it keeps its grown slots,
+      // so later partitions fold without regrowing (and re-zeroing) it.
+      if (!fold_table_) fold_table_.emplace(CombineWith<J>{&*job_});
+      CombineTable& table = *fold_table_;
+      table.Clear();
       SLUICE_RETURN_IF_ERROR(store_->DecodeBlocks(
           partition, frames.data(), frames.data() + frames.size(), &raws, [&](Record&& rec) {
             ++counters_.reduce_input_records;
@@ -439,8 +444,7 @@ class TypedRunner final : public JobRunner {
       table.ForEach([&](std::string_view key, uint64_t, const V& value) {
         records.push_back(Record{key, ViewOfT<V>(value), 0});
       });
-      std::sort(records.begin(), records.end(),
-                [](const Record& a, const Record& b) { return a.key < b.key; });
+      ShuffleStore<K, V>::SortByKeyStable(&records);  // keys are distinct: stable costs nothing
       return ReduceSorted(partition, records, output);  // while the table holds the keys
     } else {
       SLUICE_RETURN_IF_ERROR(store_->DecodeBlocks(
@@ -597,6 +601,8 @@ class TypedRunner final : public JobRunner {
   FileSystem* fs_ = nullptr;  // where spill runs live
   TaskCounters counters_;
   std::unique_ptr<BadRecordLog> bad_;  // records map() threw BadRecord for
+  // Reduce-side folding; only jobs that fold instantiate a table type.
+  std::conditional_t<kFoldsOnReduceSide, std::optional<CombineTable>, std::monostate> fold_table_;
 };
 
 }  // namespace sluice

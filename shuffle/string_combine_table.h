@@ -8,11 +8,20 @@
 // applied kRing adds later, when its slot is likely in cache. The queue
 // copies the key, so callers may pass views of temporaries. Records reach
 // the table in Add order, so `combine` need only be associative.
+//
+// Memory: given a byte budget, the slot array grows to at most half of it
+// and the key arena to the other half; past that the table reports full()
+// and the owner drains it (ForEach, Clear). Clear keeps the grown slot array
+// and arena: a combiner that flushes many times per split would otherwise
+// re-grow from a few slots each time, zeroing fresh pages at every doubling
+// (a quarter of map time on a 7M-word vocabulary).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -25,9 +34,15 @@ namespace sluice {
 template <class V, class Combine>
 class StringCombineTable {
  public:
-  explicit StringCombineTable(Combine combine, size_t initial_slots = 1 << 12)
-      : combine_(std::move(combine)) {
-    Reset(initial_slots);
+  // `budget_bytes`: see above (the default: unbounded, for a table whose
+  // size its caller bounds otherwise).
+  explicit StringCombineTable(Combine combine, size_t initial_slots = 1 << 12,
+                              size_t budget_bytes = SIZE_MAX)
+      : combine_(std::move(combine)),
+        max_slots_(MaxSlots(budget_bytes)),
+        max_arena_(budget_bytes / 2) {
+    slots_.assign(std::min(initial_slots, max_slots_), Slot());
+    mask_ = slots_.size() - 1;
   }
 
   static uint64_t Hash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
@@ -78,16 +93,23 @@ class StringCombineTable {
 
   // Distinct keys applied so far (queued records not included).
   size_t size() const { return used_; }
-  // Heap bytes held: what the combiner's memory budget is checked against.
+  // Heap bytes held (at most the budget, plus a slot array's last doubling).
   size_t memory_bytes() const { return slots_.size() * sizeof(Slot) + arena_.capacity(); }
+  // The budget is reached: drain the table before the next Add.
+  bool full() const { return full_ || arena_.size() >= max_arena_; }
 
-  // Empties the table (queued records included). Keeps the arena's capacity;
-  // the slot array shrinks back to its initial size so that one huge split
-  // cannot pin memory.
+  // Empties the table (queued records included), keeping its capacity.
   void Clear() {
     pending_ = 0;
     head_ = 0;
-    Reset(initial_slots_);
+    if constexpr (std::is_trivially_copyable_v<V>) {
+      std::memset(static_cast<void*>(slots_.data()), 0, slots_.size() * sizeof(Slot));
+    } else {
+      std::fill(slots_.begin(), slots_.end(), Slot());
+    }
+    used_ = 0;
+    full_ = false;
+    arena_.clear();
   }
 
  private:
@@ -147,7 +169,15 @@ class StringCombineTable {
           arena_.insert(arena_.end(), key.begin(), key.end());
         }
         s.value = value;
-        if (++used_ * 2 > slots_.size()) Grow();
+        if (++used_ * 2 > slots_.size()) {
+          // At the cap the table runs past half load until its owner sees
+          // full(), at most a few adds later: probing stays short.
+          if (slots_.size() < max_slots_) {
+            Grow();
+          } else {
+            full_ = true;
+          }
+        }
         return;
       }
       if (s.hash == hash && SameKey(s, key, key.data())) {
@@ -158,12 +188,11 @@ class StringCombineTable {
     }
   }
 
-  void Reset(size_t slots) {
-    initial_slots_ = slots;
-    slots_.assign(slots, Slot());
-    mask_ = slots - 1;
-    used_ = 0;
-    arena_.clear();
+  // The largest power of two whose slots fit half of budget_bytes.
+  static size_t MaxSlots(size_t budget_bytes) {
+    size_t slots = 16;
+    while (slots <= SIZE_MAX / 4 / sizeof(Slot) && slots * 2 * sizeof(Slot) <= budget_bytes / 2) slots *= 2;
+    return slots;
   }
 
   void Grow() {
@@ -184,7 +213,9 @@ class StringCombineTable {
   std::vector<char> arena_;
   size_t mask_ = 0;
   size_t used_ = 0;
-  size_t initial_slots_ = 0;
+  size_t max_slots_;
+  size_t max_arena_;
+  bool full_ = false;
   Pending ring_[kRing];
   size_t head_ = 0;
   size_t pending_ = 0;

@@ -48,22 +48,50 @@ TEST(StringCombineTable, KeepsAddOrderPerKey) {
   EXPECT_EQ(got, ref);
 }
 
-TEST(StringCombineTable, ClearEmptiesAndReleasesSlots) {
+TEST(StringCombineTable, ClearEmptiesAndKeepsCapacity) {
   auto concat = [](const std::string& a, const std::string& b) { return a + b; };
   StringCombineTable<std::string, decltype(concat)> table(concat, 8);
   for (int i = 0; i < 1000; ++i) {
-    std::string k = std::to_string(i % 10);
+    std::string k = std::to_string(i % 100);
     table.Add(k, table.Hash(k), "x");
   }
   table.Drain();
-  EXPECT_EQ(table.size(), 10u);
+  EXPECT_EQ(table.size(), 100u);
   size_t before = table.memory_bytes();
   table.Clear();
   EXPECT_EQ(table.size(), 0u);
-  EXPECT_LE(table.memory_bytes(), before);
+  EXPECT_EQ(table.memory_bytes(), before) << "a flush must not make the next one regrow";
   int n = 0;
   table.ForEach([&](std::string_view, uint64_t, const std::string&) { ++n; });
   EXPECT_EQ(n, 0);
+  table.Add("7", table.Hash("7"), "y");
+  table.ForEach([&](std::string_view k, uint64_t, const std::string& v) {
+    EXPECT_EQ(k, "7");
+    EXPECT_EQ(v, "y");
+  });
+}
+
+// With a budget the table says full() instead of growing past it, and what
+// it held before then is all there, combined.
+TEST(StringCombineTable, StaysWithinItsBudgetAndSaysWhenFull) {
+  auto add = [](uint64_t a, uint64_t b) { return a + b; };
+  const size_t budget = 64 << 10;
+  StringCombineTable<uint64_t, decltype(add)> table(add, 16, budget);
+  std::map<std::string, uint64_t> ref;
+  int i = 0;
+  for (; !table.full(); ++i) {
+    ASSERT_LT(i, 1000000) << "never full";
+    std::string k = "key-" + std::to_string(i);  // longer than a slot: uses the arena too
+    table.Add(k, table.Hash(k), 1);
+    table.Add(k, table.Hash(k), 2);
+    ref[k] += 3;
+  }
+  EXPECT_LE(table.memory_bytes(), budget + budget / 2) << "slots at most half, arena about half";
+  std::map<std::string, uint64_t> got;
+  table.ForEach([&](std::string_view k, uint64_t, uint64_t v) { got[std::string(k)] += v; });
+  EXPECT_EQ(got, ref);
+  table.Clear();
+  EXPECT_FALSE(table.full());
 }
 
 TEST(StringCombineTable, KeysThatShareAHashPrefixStayDistinct) {
