@@ -167,11 +167,19 @@ TEST_F(InputListerTest, SelfLinkLoopIsDetected) {
   EXPECT_EQ(Error({dir_.Sub("in")}).code(), StatusCode::kBadInput);
 }
 
-TEST_F(InputListerTest, SymlinkToASiblingDirectoryIsFollowed) {
-  // Two paths to one directory are not a loop: both are listed.
+TEST_F(InputListerTest, SymlinkToASiblingDirectoryIsFollowedButItsFilesListedOnce) {
+  // Two paths to one directory are not a loop, but its files are one input
+  // each: listed once, under the first name the sorted walk meets.
   WriteFile(dir_.Sub("in/real/f"), "x");
+  WriteFile(dir_.Sub("in/real/g"), "y");
   ASSERT_EQ(::symlink("real", dir_.Sub("in/alias").c_str()), 0);
-  EXPECT_EQ(Paths({dir_.Sub("in")}), (Strings{"in/alias/f", "in/real/f"}));
+  EXPECT_EQ(Paths({dir_.Sub("in")}), (Strings{"in/alias/f", "in/alias/g"}));
+}
+
+TEST_F(InputListerTest, HardLinkedFileIsListedOnce) {
+  WriteFile(dir_.Sub("in/a"), "x");
+  ASSERT_EQ(::link(dir_.Sub("in/a").c_str(), dir_.Sub("in/b").c_str()), 0);
+  EXPECT_EQ(Paths({dir_.Sub("in")}), (Strings{"in/a"}));
 }
 
 TEST_F(InputListerTest, FileNamedTwiceIsListedOnceAtItsFirstOccurrence) {
