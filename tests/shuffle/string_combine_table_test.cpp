@@ -1,5 +1,6 @@
 #include "shuffle/string_combine_table.h"
 
+#include <cstring>
 #include <map>
 #include <random>
 #include <string>
@@ -104,6 +105,27 @@ TEST(StringCombineTable, KeysThatShareAHashPrefixStayDistinct) {
   std::map<std::string, int> got;
   table.ForEach([&](std::string_view k, uint64_t, const int& v) { got[std::string(k)] = v; });
   EXPECT_EQ(got, (std::map<std::string, int>{{"ab", 2}, {"abc", 1}}));
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// PadShortKey against the obvious copy, for every length and alignment.
+TEST(PadShortKey, EqualsAZeroPaddedCopy) {
+  const std::string text = "abcdefghijklmnopqrstuvwxyz0123456789\xff\x80";
+  for (size_t at = 0; at + 16 <= text.size(); ++at) {
+    for (size_t len = 0; len <= 16; ++len) {
+      char expected[16] = {};
+      std::memcpy(expected, text.data() + at, len);
+      char got[16];
+      std::memset(got, 0x5a, sizeof got);
+      PadShortKey(text.data() + at, len, got);
+      EXPECT_EQ(std::memcmp(got, expected, 16), 0) << "at " << at << " len " << len;
+    }
+  }
 }
 
 }  // namespace
