@@ -20,14 +20,15 @@ Status FixedRecordReader::CheckFile(const ReadableFile& file, uint32_t record_by
 }
 
 FixedRecordReader::FixedRecordReader(ReadableFile& file, uint64_t begin, uint64_t end,
-                                     uint32_t record_bytes, size_t buffer_bytes)
+                                     uint32_t record_bytes, size_t buffer_bytes, std::string* storage)
     : file_(file),
       record_bytes_(record_bytes),
       pos_(RoundUp(begin, record_bytes)),
-      stop_(std::min(RoundUp(end, record_bytes), file.size() / record_bytes * record_bytes)) {
-  // Whole records per read, at least one.
-  const size_t per_read = std::max<size_t>(buffer_bytes / record_bytes, 1);
-  buf_.resize(per_read * record_bytes);
+      stop_(std::min(RoundUp(end, record_bytes), file.size() / record_bytes * record_bytes)),
+      buf_(storage != nullptr ? *storage : own_),
+      // Whole records per read, at least one.
+      read_bytes_(std::max<size_t>(buffer_bytes / record_bytes, 1) * record_bytes) {
+  if (buf_.size() < read_bytes_) buf_.resize(read_bytes_);
 }
 
 Result<bool> FixedRecordReader::NextChunk(std::string_view* chunk) {
@@ -35,7 +36,7 @@ Result<bool> FixedRecordReader::NextChunk(std::string_view* chunk) {
     *chunk = {};
     return false;
   }
-  const size_t want = static_cast<size_t>(std::min<uint64_t>(buf_.size(), stop_ - pos_));
+  const size_t want = static_cast<size_t>(std::min<uint64_t>(read_bytes_, stop_ - pos_));
   size_t got = 0;
   SLUICE_RETURN_IF_ERROR(file_.ReadAt(pos_, want, buf_.data(), &got));
   if (got != want) {

@@ -19,9 +19,10 @@ class FixedRecordReader {
   // number of records: a truncated or foreign file, never silently cut.
   static Status CheckFile(const ReadableFile& file, uint32_t record_bytes);
 
-  // `file` must outlive the reader.
+  // `file` must outlive the reader. `storage`: as for LineReader, a buffer
+  // the caller reuses across readers (it must outlive this one).
   FixedRecordReader(ReadableFile& file, uint64_t begin, uint64_t end, uint32_t record_bytes,
-                    size_t buffer_bytes = size_t{4} << 20);
+                    size_t buffer_bytes = size_t{4} << 20, std::string* storage = nullptr);
 
   // Sets *chunk to the next run of whole records; false at the end.
   Result<bool> NextChunk(std::string_view* chunk);
@@ -34,7 +35,9 @@ class FixedRecordReader {
   uint64_t pos_;
   uint64_t stop_;
   uint64_t chunk_offset_ = 0;
-  std::string buf_;
+  std::string own_;
+  std::string& buf_;  // own_ or the caller's storage
+  size_t read_bytes_;  // whole records per read
 };
 
 }  // namespace sluice

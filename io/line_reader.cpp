@@ -24,14 +24,25 @@ const char* FindLast(const char* p, size_t n) {
 
 }  // namespace
 
-LineReader::LineReader(ReadableFile& file, uint64_t begin, uint64_t end, size_t buffer_bytes)
-    : file_(file), begin_(begin), end_(end) {
+LineReader::LineReader(ReadableFile& file, uint64_t begin, uint64_t end, size_t buffer_bytes,
+                       std::string* storage)
+    : file_(file),
+      begin_(begin),
+      end_(end),
+      buf_(storage != nullptr ? *storage : own_),
+      buffer_bytes_(buffer_bytes) {
   // No bigger than the range (plus a look past its end) needs: a split of
   // 10,000 tiny files would otherwise zero a whole buffer per file (40 GB
   // of memset at 4 MiB). Fill() doubles it for a line that does not fit.
+  // A lent buffer keeps whatever size it has grown to; only growth costs.
   const uint64_t range = end > begin ? end - begin : 0;
-  buf_.resize(static_cast<size_t>(
-      std::clamp<uint64_t>(range + kLookaheadBytes, 1, std::max<size_t>(buffer_bytes, 1))));
+  const size_t wanted = static_cast<size_t>(
+      std::clamp<uint64_t>(range + kLookaheadBytes, 1, std::max<size_t>(buffer_bytes, 1)));
+  if (buf_.size() < wanted) buf_.resize(wanted);
+}
+
+LineReader::~LineReader() {
+  if (&buf_ != &own_ && buf_.size() > 2 * std::max<size_t>(buffer_bytes_, 1)) std::string().swap(buf_);
 }
 
 // Moves unread data to the front of the buffer, grows the buffer when unread

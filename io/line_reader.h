@@ -19,15 +19,21 @@ namespace sluice {
 // - a line longer than the buffer grows the buffer; no line is ever cut.
 class LineReader {
  public:
-  // `file` must outlive the reader.
+  // `file` must outlive the reader. `storage`, if given, is where the
+  // reader buffers (and must outlive it): a caller that reads many ranges
+  // passes the same string each time, so its capacity is allocated and
+  // zeroed once rather than per range.
   LineReader(ReadableFile& file, uint64_t begin, uint64_t end,
-             size_t buffer_bytes = size_t{4} << 20);
+             size_t buffer_bytes = size_t{4} << 20, std::string* storage = nullptr);
 
   // Sets *chunk to the next run of whole lines: each line ends with '\n',
   // except the file's last line when the file has no trailing newline.
   // Returns false (with *chunk empty) when the range is exhausted. The view is
   // valid until the next call.
   Result<bool> NextChunk(std::string_view* chunk);
+
+  // Gives back to the system what a very long line grew a lent buffer to.
+  ~LineReader();
 
   // Bytes of the file consumed so far (lines yielded plus skipped prefix).
   uint64_t bytes_read() const { return bytes_read_; }
@@ -37,7 +43,9 @@ class LineReader {
   ReadableFile& file_;
   uint64_t begin_;
   uint64_t end_;
-  std::string buf_;
+  std::string own_;   // the buffer, unless the caller lent one
+  std::string& buf_;  // own_ or the caller's storage
+  size_t buffer_bytes_;
   size_t data_begin_ = 0;   // unread data is buf_[data_begin_, data_end_)
   size_t data_end_ = 0;
   uint64_t file_pos_ = 0;   // file offset of buf_[data_end_]

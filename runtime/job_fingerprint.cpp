@@ -1,6 +1,7 @@
 #include "runtime/job_fingerprint.h"
 
 #include <cstdio>
+#include <memory>
 
 #include "io/file_system.h"
 #include "shuffle/serde.h"
@@ -11,9 +12,25 @@
 namespace sluice {
 
 uint64_t ExecutableXxh3() {
-  static const uint64_t hash = [] {
-    auto bytes = ReadFileToString(*FileSystem::Default(), "/proc/self/exe");
-    return bytes.ok() ? XXH3_64bits(bytes->data(), bytes->size()) : uint64_t{0};
+  // Streamed in 1 MiB reads: the binary may be large, and zeroing a string
+  // its size first showed in profiles.
+  static const uint64_t hash = []() -> uint64_t {
+    auto file = FileSystem::Default()->OpenForRead("/proc/self/exe");
+    if (!file.ok()) return 0;
+    XXH3_state_t* state = XXH3_createState();
+    if (state == nullptr) return 0;
+    XXH3_64bits_reset(state);
+    std::unique_ptr<char[]> buf(new char[1 << 20]);
+    uint64_t at = 0;
+    size_t got = 0;
+    bool ok = true;
+    while ((ok = (*file)->ReadAt(at, 1 << 20, buf.get(), &got).ok()) && got > 0) {
+      XXH3_64bits_update(state, buf.get(), got);
+      at += got;
+    }
+    const uint64_t digest = ok ? XXH3_64bits_digest(state) : 0;
+    XXH3_freeState(state);
+    return digest;
   }();
   return hash;
 }

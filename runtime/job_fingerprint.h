@@ -20,7 +20,8 @@
 namespace sluice {
 
 // xxh3 of this process's executable: the build of a job compiled into it.
-// Read once per process; 0 if the file cannot be read.
+// Read once per process; 0 if the file cannot be read (then only the
+// other fields tell builds apart).
 uint64_t ExecutableXxh3();
 
 // `build_xxh3`: the plugin's hash for a plugin job, else ExecutableXxh3().

@@ -271,7 +271,7 @@ class TypedRunner final : public JobRunner {
   template <class Stop>
   Status ReadLines(ReadableFile& file, const FileRange& range, J& job, MapEmitter<J>& emit,
                    TaskCounters& counters, BadRecordLog& bad, Stop& stop) {
-    LineReader reader(file, range.begin, range.end, settings_.read_buffer_bytes);
+    LineReader reader(file, range.begin, range.end, settings_.read_buffer_bytes, &read_buffer_);
     std::string_view chunk;
     for (;;) {
       SLUICE_ASSIGN_OR_RETURN(bool more, reader.NextChunk(&chunk));
@@ -308,7 +308,8 @@ class TypedRunner final : public JobRunner {
                    TaskCounters& counters, BadRecordLog& bad, Stop& stop) {
     constexpr uint32_t n = Input::kRecordBytes;
     SLUICE_RETURN_IF_ERROR(FixedRecordReader::CheckFile(file, n));
-    FixedRecordReader reader(file, range.begin, range.end, n, settings_.read_buffer_bytes);
+    FixedRecordReader reader(file, range.begin, range.end, n, settings_.read_buffer_bytes,
+                             &read_buffer_);
     std::string_view chunk;
     for (;;) {
       SLUICE_ASSIGN_OR_RETURN(bool more, reader.NextChunk(&chunk));
@@ -601,6 +602,9 @@ class TypedRunner final : public JobRunner {
   FileSystem* fs_ = nullptr;  // where spill runs live
   TaskCounters counters_;
   std::unique_ptr<BadRecordLog> bad_;  // records map() threw BadRecord for
+  // Input buffer of every map task: allocated (and its pages faulted in)
+  // once per rank, not once per split.
+  std::string read_buffer_;
   // Reduce-side folding; only jobs that fold instantiate a table type.
   std::conditional_t<kFoldsOnReduceSide, std::optional<CombineTable>, std::monostate> fold_table_;
 };
