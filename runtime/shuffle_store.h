@@ -32,6 +32,31 @@
 
 namespace sluice {
 
+// Where decoded blocks live while their records are sorted and reduced: one
+// uninitialized buffer, kept from one partition (or spill) to the next, so
+// decoding neither zero-fills each block nor faults fresh pages in for it.
+// In a 1 GB TeraSort those two cost a quarter of the reduce phase.
+class DecodeArena {
+ public:
+  // Room for `bytes`; what was decoded before is gone.
+  void Reset(size_t bytes) {
+    if (bytes > capacity_) {
+      buf_.reset();  // free first: never hold both
+      buf_.reset(new char[bytes]);
+      capacity_ = bytes;
+    }
+    used_ = 0;
+  }
+  char* cursor() { return buf_.get() + used_; }
+  size_t left() const { return capacity_ - used_; }
+  void Advance(size_t bytes) { used_ += bytes; }
+
+ private:
+  std::unique_ptr<char[]> buf_;
+  size_t capacity_ = 0;
+  size_t used_ = 0;
+};
+
 template <class K, class V>
 class ShuffleStore final : public BlockReceiver {
  public:
@@ -92,9 +117,9 @@ class ShuffleStore final : public BlockReceiver {
         chunk_bytes += DecodedBytes(info);
         ++j;
       } while (j < frames.size() && chunk_bytes + PeekDecodedBytes(frames[j]) <= settings_.sort_bytes);
-      std::vector<std::string> raws;
-      std::vector<Record> records;
-      SLUICE_RETURN_IF_ERROR(DecodeBlocks(p, frames.data() + i, frames.data() + j, &raws,
+      std::vector<Record>& records = spill_records_;
+      records.clear();
+      SLUICE_RETURN_IF_ERROR(DecodeBlocks(p, frames.data() + i, frames.data() + j,
                                           [&](Record&& r) { records.push_back(std::move(r)); }));
       SortByKeyStable(&records);
       SLUICE_ASSIGN_OR_RETURN(RunInfo run, WriteRun(p, records.data(), records.data() + records.size()));
@@ -172,18 +197,24 @@ class ShuffleStore final : public BlockReceiver {
   }
 
   // Verifies and decodes frames [begin, end) (in input order) and hands each
-  // record, origin set, to sink(Record&&). Views point into *raws; each
-  // frame's compressed copy is freed once decoded.
+  // record, origin set, to sink(Record&&). Views point into this store's
+  // decode arena: valid until the next DecodeBlocks. Each frame's compressed
+  // copy is freed once decoded.
   template <class Sink>
-  Status DecodeBlocks(uint32_t p, std::string* begin, std::string* end,
-                      std::vector<std::string>* raws, Sink&& sink) {
-    raws->resize(static_cast<size_t>(end - begin));
+  Status DecodeBlocks(uint32_t p, std::string* begin, std::string* end, Sink&& sink) {
+    uint64_t total = 0;
     for (std::string* frame = begin; frame != end; ++frame) {
-      std::string& raw = (*raws)[static_cast<size_t>(frame - begin)];
+      SLUICE_ASSIGN_OR_RETURN(BlockInfo info, BlockDecoder::PeekHeader(*frame, Origin(p)));
+      total += info.raw_size;
+    }
+    arena_.Reset(static_cast<size_t>(total));
+    for (std::string* frame = begin; frame != end; ++frame) {
       BlockInfo info;
-      SLUICE_RETURN_IF_ERROR(decoder_.Decode(*frame, Origin(p), &info, &raw));
+      char* raw = arena_.cursor();
+      SLUICE_RETURN_IF_ERROR(decoder_.DecodeTo(*frame, Origin(p), &info, raw, arena_.left()));
+      arena_.Advance(info.raw_size);
       std::string().swap(*frame);
-      ByteReader r{raw.data(), raw.data() + raw.size()};
+      ByteReader r{raw, raw + info.raw_size};
       const uint64_t origin = OriginOf(info);
       for (uint32_t n = 0; n < info.records; ++n) {
         Record rec;
@@ -205,28 +236,27 @@ class ShuffleStore final : public BlockReceiver {
   }
 
   // Records decoded in input order, sorted by key, equal keys kept in input
-  // order: that is (key, origin) order.
-  static void SortByKeyStable(std::vector<Record>* records) {
+  // order: that is (key, origin) order. Its scratch is kept for the next
+  // sort, as *records' capacity is.
+  void SortByKeyStable(std::vector<Record>* records) {
     if constexpr (std::is_same_v<K, std::string>) {
       // Sort small (prefix, index) pairs rather than the records: the index
       // breaks ties, which makes the sort stable, and a tie on the prefix
       // looks at the whole keys.
-      struct Entry {
-        uint64_t prefix;
-        uint64_t index;
-      };
       const std::vector<Record>& in = *records;
-      std::vector<Entry> order(in.size());
+      std::vector<SortEntry>& order = sort_order_;
+      order.resize(in.size());
       for (size_t i = 0; i < in.size(); ++i) order[i] = {KeyPrefix(in[i].key), i};
-      std::sort(order.begin(), order.end(), [&in](const Entry& a, const Entry& b) {
+      std::sort(order.begin(), order.end(), [&in](const SortEntry& a, const SortEntry& b) {
         if (a.prefix != b.prefix) return a.prefix < b.prefix;
         const int c = in[a.index].key.compare(in[b.index].key);
         return c != 0 ? c < 0 : a.index < b.index;
       });
-      std::vector<Record> sorted;
+      std::vector<Record>& sorted = sort_out_;
+      sorted.clear();
       sorted.reserve(in.size());
-      for (const Entry& e : order) sorted.push_back(in[e.index]);
-      *records = std::move(sorted);
+      for (const SortEntry& e : order) sorted.push_back(in[e.index]);
+      records->swap(sorted);
     } else {
       std::stable_sort(records->begin(), records->end(),
                        [](const Record& a, const Record& b) { return a.key < b.key; });
@@ -290,6 +320,14 @@ class ShuffleStore final : public BlockReceiver {
   TaskCounters* counters_;
   std::vector<Partition> parts_;
   uint64_t kept_bytes_ = 0;
+  struct SortEntry {
+    uint64_t prefix;
+    uint64_t index;
+  };
+  DecodeArena arena_;                  // DecodeBlocks' output
+  std::vector<Record> spill_records_;  // Spill's, kept between spills
+  std::vector<SortEntry> sort_order_;  // SortByKeyStable's scratch
+  std::vector<Record> sort_out_;
   BlockDecoder decoder_;
   bool scratch_made_ = false;
   uint64_t next_run_ = 0;

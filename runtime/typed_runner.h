@@ -424,8 +424,8 @@ class TypedRunner final : public JobRunner {
   Status ReduceInMemory(uint32_t partition, Output& output) {
     std::vector<std::string> frames = store_->TakeFrames(partition);
     SLUICE_RETURN_IF_ERROR(store_->SortInInputOrder(partition, &frames));
-    std::vector<std::string> raws;
-    std::vector<Record> records;
+    std::vector<Record>& records = records_;  // its capacity outlives the partition
+    records.clear();
     if constexpr (kFoldsOnReduceSide) {
       // Fold each key's values with Combine while decoding, in input order,
       // so only distinct keys are sorted and reduce() gets one value per key.
@@ -435,25 +435,24 @@ class TypedRunner final : public JobRunner {
       CombineTable& table = *fold_table_;
       table.Clear();
       SLUICE_RETURN_IF_ERROR(store_->DecodeBlocks(
-          partition, frames.data(), frames.data() + frames.size(), &raws, [&](Record&& rec) {
+          partition, frames.data(), frames.data() + frames.size(), [&](Record&& rec) {
             ++counters_.reduce_input_records;
             table.Add(rec.key, CombineTable::Hash(rec.key), V(rec.value));
           }));
-      table.Drain();
-      raws.clear();  // the table holds its own copies of the keys
+      table.Drain();  // the table holds its own copies of the keys
       records.reserve(table.size());
       table.ForEach([&](std::string_view key, uint64_t, const V& value) {
         records.push_back(Record{key, ViewOfT<V>(value), 0});
       });
-      ShuffleStore<K, V>::SortByKeyStable(&records);  // keys are distinct: stable costs nothing
+      store_->SortByKeyStable(&records);  // keys are distinct: stable costs nothing
       return ReduceSorted(partition, records, output);  // while the table holds the keys
     } else {
       SLUICE_RETURN_IF_ERROR(store_->DecodeBlocks(
-          partition, frames.data(), frames.data() + frames.size(), &raws, [&](Record&& rec) {
+          partition, frames.data(), frames.data() + frames.size(), [&](Record&& rec) {
             ++counters_.reduce_input_records;
             records.push_back(std::move(rec));
           }));
-      ShuffleStore<K, V>::SortByKeyStable(&records);
+      store_->SortByKeyStable(&records);
       return ReduceSorted(partition, records, output);
     }
   }
@@ -480,17 +479,17 @@ class TypedRunner final : public JobRunner {
   // there are more than merge_factor) with what is still in memory.
   Status ReduceMerged(uint32_t partition, Output& output) {
     auto& part = store_->partition(partition);
-    std::vector<std::string> raws;
-    std::vector<Record> in_memory;
+    std::vector<Record>& in_memory = records_;
+    in_memory.clear();
     if (part.decoded_bytes > settings_.sort_bytes) {
       SLUICE_RETURN_IF_ERROR(store_->Spill(partition));
     } else if (!part.frames.empty()) {
       std::vector<std::string> frames = store_->TakeFrames(partition);
       SLUICE_RETURN_IF_ERROR(store_->SortInInputOrder(partition, &frames));
       SLUICE_RETURN_IF_ERROR(store_->DecodeBlocks(
-          partition, frames.data(), frames.data() + frames.size(), &raws,
+          partition, frames.data(), frames.data() + frames.size(),
           [&](Record&& rec) { in_memory.push_back(std::move(rec)); }));
-      ShuffleStore<K, V>::SortByKeyStable(&in_memory);
+      store_->SortByKeyStable(&in_memory);
     }
     const size_t file_slots = settings_.merge_factor - (in_memory.empty() ? 0 : 1);
     SLUICE_RETURN_IF_ERROR(store_->MergeDown(partition, file_slots));
@@ -583,6 +582,8 @@ class TypedRunner final : public JobRunner {
   static bool SameGroup(const KeyView& a, const KeyView& b) {
     if constexpr (GroupFields<J>() > 0) {
       return !(GroupPrefix<GroupFields<J>()>(a) < GroupPrefix<GroupFields<J>()>(b));
+    } else if constexpr (std::is_same_v<K, std::string>) {
+      return SameKeyBytes(a, b);  // sorted, so "not less" is "equal"
     } else {
       return !(a < b);
     }
@@ -605,6 +606,9 @@ class TypedRunner final : public JobRunner {
   // Input buffer of every map task: allocated (and its pages faulted in)
   // once per rank, not once per split.
   std::string read_buffer_;
+  // A partition's records while it is reduced in memory (views into the
+  // store's decode arena); kept so later partitions do not regrow it.
+  std::vector<Record> records_;
   // Reduce-side folding; only jobs that fold instantiate a table type.
   std::conditional_t<kFoldsOnReduceSide, std::optional<CombineTable>, std::monostate> fold_table_;
 };

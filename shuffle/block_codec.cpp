@@ -147,6 +147,15 @@ Result<BlockInfo> BlockDecoder::ParseHeader(std::string_view frame, std::string_
 Status BlockDecoder::Decode(std::string_view frame, std::string_view origin, BlockInfo* info,
                             std::string* raw) {
   SLUICE_ASSIGN_OR_RETURN(BlockInfo header, PeekHeader(frame, origin));
+  raw->resize(header.raw_size);
+  Status s = DecodeTo(frame, origin, info, raw->data(), raw->size());
+  if (!s.ok()) raw->clear();
+  return s;
+}
+
+Status BlockDecoder::DecodeTo(std::string_view frame, std::string_view origin, BlockInfo* info,
+                              char* out, size_t capacity) {
+  SLUICE_ASSIGN_OR_RETURN(BlockInfo header, PeekHeader(frame, origin));
   const char* payload = frame.data() + kBlockHeaderBytes;
   if (Load64(frame.data() + kOffPayloadHash) != XXH3_64bits(payload, header.packed_size)) {
     return Status::Corruption(Describe(origin, "payload checksum mismatch", frame.size()));
@@ -161,16 +170,20 @@ Status BlockDecoder::Decode(std::string_view frame, std::string_view origin, Blo
     return Status::Corruption(Describe(origin, "zstd frame does not hold the block's raw size",
                                        frame.size()));
   }
-  raw->resize(header.raw_size);
-  const size_t got = ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(dctx_), raw->data(), raw->size(),
+  if (header.raw_size > capacity) {
+    return Status::Corruption(Describe(origin,
+                                       "block raw size " + std::to_string(header.raw_size) +
+                                           " exceeds the " + std::to_string(capacity) +
+                                           " bytes its reader expected",
+                                       frame.size()));
+  }
+  const size_t got = ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(dctx_), out, header.raw_size,
                                          payload, header.packed_size);
   if (ZSTD_isError(got)) {
-    raw->clear();
     return Status::Corruption(Describe(
         origin, std::string("zstd decompression failed: ") + ZSTD_getErrorName(got), frame.size()));
   }
   if (got != header.raw_size) {
-    raw->clear();
     return Status::Corruption(Describe(origin,
                                        "block decompressed to " + std::to_string(got) +
                                            " bytes, header says " + std::to_string(header.raw_size),

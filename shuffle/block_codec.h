@@ -76,6 +76,12 @@ class BlockDecoder {
   // checks reject.
   Status Decode(std::string_view frame, std::string_view origin, BlockInfo* info,
                 std::string* raw);
+  // The same, decompressing into out[0, info->raw_size) instead; a frame
+  // whose raw size exceeds `capacity` is kCorruption. For callers that keep
+  // one uninitialized buffer for many blocks: nothing is zeroed or
+  // allocated per block.
+  Status DecodeTo(std::string_view frame, std::string_view origin, BlockInfo* info, char* out,
+                  size_t capacity);
 
  private:
   void* dctx_;  // ZSTD_DCtx
