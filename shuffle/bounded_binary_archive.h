@@ -28,6 +28,7 @@ class BoundedBinaryInputArchive
 
   // Throws cereal::Exception (a std::runtime_error) past the end.
   void loadBinary(void* out, size_t size) {
+    if (size == 0) return;  // an empty vector's data() may be null: no memcpy
     if (size > remaining()) throw cereal::Exception("read past the end of a framed value");
     std::memcpy(out, p_, size);
     p_ += size;
