@@ -11,6 +11,8 @@ uint64_t Split::bytes() const {
   return total;
 }
 
+uint64_t MaxRangeBytes(uint64_t split_size) { return split_size + split_size / 10; }
+
 std::vector<Split> PlanSplits(const std::vector<InputFile>& files, uint64_t split_size) {
   assert(split_size > 0);
   std::vector<Split> splits;
@@ -42,7 +44,8 @@ std::vector<Split> PlanSplits(const std::vector<InputFile>& files, uint64_t spli
     // order. Range k of n covers [k*size/n, (k+1)*size/n), computed without
     // the overflow that k*size could hit for very large files.
     flush_group();
-    const uint64_t n = size / split_size + (size % split_size != 0);
+    const uint64_t most = MaxRangeBytes(split_size);
+    const uint64_t n = size / most + (size % most != 0);
     const uint64_t base = size / n;
     const uint64_t extra = size % n;  // the first `extra` ranges get one more byte
     uint64_t begin = 0;

@@ -23,12 +23,17 @@ struct Split {
 };
 
 // Deterministic: the same files and split_size give the same plan.
-// - A file larger than split_size is cut into ceil(size / split_size) ranges
-//   of nearly equal size.
+// - A file larger than split_size is cut into the fewest ranges of nearly
+//   equal size that keep each within split_size plus a tenth (Hadoop's
+//   split slop): a file a few bytes over split_size is one task, not two
+//   halves that each pay a task's fixed costs.
 // - Smaller files are grouped, in list order, into splits of at most
 //   split_size bytes (so 10,000 tiny files do not make 10,000 tasks).
 // - Zero-byte files produce no range.
 // split_size must be > 0.
 std::vector<Split> PlanSplits(const std::vector<InputFile>& files, uint64_t split_size);
+
+// The largest range PlanSplits cuts for a given split_size (the slop).
+uint64_t MaxRangeBytes(uint64_t split_size);
 
 }  // namespace sluice

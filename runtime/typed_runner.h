@@ -262,6 +262,19 @@ class TypedRunner final : public JobRunner {
     return file;
   }
 
+  // One record to job.Map: a BadRecord it throws is counted and logged
+  // against (file, offset) instead of propagating; anything else does.
+  template <class... Record>
+  static void MapOne(J& job, MapEmitter<J>& emit, TaskCounters& counters, BadRecordLog& bad,
+                     const std::string& file, uint64_t offset, const Record&... record) {
+    try {
+      job.Map(record..., emit);
+    } catch (const BadRecord& e) {
+      ++counters.bad_records;
+      bad.Add(file, offset, e.what());
+    }
+  }
+
   static Status MapThrew(const std::exception& e, std::string_view what, uint64_t offset,
                          const std::string& path) {
     return Status::UserCode("map() threw on the " + std::string(what) + " at byte " +
@@ -284,12 +297,7 @@ class TypedRunner final : public JobRunner {
           line_start = line.data();
           job.record_offset_ = chunk_offset + static_cast<uint64_t>(line.data() - chunk.data());
           ++counters.input_records;
-          try {
-            job.Map(line, emit);
-          } catch (const BadRecord& e) {
-            ++counters.bad_records;
-            bad.Add(file.path(), job.record_offset_, e.what());
-          }
+          MapOne(job, emit, counters, bad, file.path(), job.record_offset_, line);
         });
       } catch (const std::exception& e) {
         uint64_t offset = chunk_offset + static_cast<uint64_t>(line_start - chunk.data());
@@ -320,12 +328,7 @@ class TypedRunner final : public JobRunner {
       try {
         for (; at < chunk.size(); at += n) {
           job.record_offset_ = reader.chunk_offset() + at;
-          try {
-            job.Map(chunk.substr(at, n), emit);
-          } catch (const BadRecord& e) {
-            ++counters.bad_records;
-            bad.Add(file.path(), job.record_offset_, e.what());
-          }
+          MapOne(job, emit, counters, bad, file.path(), job.record_offset_, chunk.substr(at, n));
         }
       } catch (const std::exception& e) {
         return MapThrew(e, "record", reader.chunk_offset() + at, file.path());
@@ -350,14 +353,7 @@ class TypedRunner final : public JobRunner {
       const uint64_t batch_begin = row;
       const uint64_t batch_end = std::min(last, row + kRowsPerPoll);
       try {
-        for (; row < batch_end; ++row) {
-          try {
-            job.Map(row, emit);
-          } catch (const BadRecord& e) {
-            ++counters.bad_records;
-            bad.Add(input.path, row * n, e.what());
-          }
-        }
+        for (; row < batch_end; ++row) MapOne(job, emit, counters, bad, input.path, row * n, row);
       } catch (const std::exception& e) {
         return Status::UserCode("map() threw on row " + std::to_string(row) + ": " + e.what());
       }
@@ -400,10 +396,7 @@ class TypedRunner final : public JobRunner {
           ++counters.input_records;
           job.record_offset_ = reader->blocks()[b].offset;
           try {
-            job.Map(key, value, emit);
-          } catch (const BadRecord& e) {
-            ++counters.bad_records;
-            bad.Add(input.path, reader->blocks()[b].offset, e.what());
+            MapOne(job, emit, counters, bad, input.path, job.record_offset_, key, value);
           } catch (const std::exception& e) {
             return MapThrew(e, "record " + std::to_string(i) + " of the block",
                             reader->blocks()[b].offset, input.path);

@@ -110,7 +110,9 @@ TEST(BadRecordsE2E, ResumedRunListsTheSameBadRecords) {
   TempDir dir;
   const Logs logs = WriteLogs(dir);
   const std::string limit = "--max-bad-records 1000";
-  CommandResult killed = RunCommand("SLUICE_FAULT=after_map_task@1:crash#3 " + MpiLauncher(2) +
+  // About 26 splits: even on a loaded machine each rank maps more than two,
+  // so the victim gets to its second.
+  CommandResult killed = RunCommand("SLUICE_FAULT=after_map_task@0:crash#2 " + MpiLauncher(2) +
                                     BinPath("sluice") + " run weblog --quiet --split-size 64K --partitions 3 " +
                                     limit + " " + Quoted(dir / "logs") + " " + Quoted(dir / "out"));
   ASSERT_NE(killed.exit_code, 0) << killed.output;
@@ -119,7 +121,7 @@ TEST(BadRecordsE2E, ResumedRunListsTheSameBadRecords) {
   const std::string report = ReadFile(dir / "out/_report.json");
   const size_t at = report.find("\"map_tasks_reused\": ");
   ASSERT_NE(at, std::string::npos);
-  EXPECT_GE(std::atoi(report.c_str() + at + 20), 3);
+  EXPECT_GE(std::atoi(report.c_str() + at + 20), 2);  // at least the victim's two
   EXPECT_EQ(ReadFile(dir / "out/_bad_records"), Joined(logs.bad_entries));
 }
 

@@ -35,7 +35,7 @@ void CheckPlan(const std::vector<InputFile>& files, uint64_t split_size,
     EXPECT_EQ(s.index, i);
     ASSERT_FALSE(s.ranges.empty());
     if (s.ranges.size() > 1) {
-      EXPECT_LE(s.bytes(), split_size);
+      EXPECT_LE(s.bytes(), MaxRangeBytes(split_size));
     }
     for (const FileRange& r : s.ranges) {
       ASSERT_LT(r.file_index, files.size());
@@ -43,7 +43,7 @@ void CheckPlan(const std::vector<InputFile>& files, uint64_t split_size,
       last_file = r.file_index;
       EXPECT_EQ(r.begin, covered[r.file_index]) << "gap or overlap";
       EXPECT_LT(r.begin, r.end);
-      EXPECT_LE(r.end - r.begin, split_size);
+      EXPECT_LE(r.end - r.begin, MaxRangeBytes(split_size));
       covered[r.file_index] = r.end;
     }
   }
@@ -75,12 +75,24 @@ TEST(SplitPlannerTest, LargeFileCutIntoNearlyEqualRanges) {
 TEST(SplitPlannerTest, UnevenSizesDifferByAtMostOneByte) {
   std::vector<InputFile> files = Files({1001});
   std::vector<Split> plan = PlanSplits(files, 100);
-  ASSERT_EQ(plan.size(), 11u);
+  ASSERT_EQ(plan.size(), 10u);  // ranges of up to 110 bytes (the slop)
   for (const Split& s : plan) {
-    EXPECT_GE(s.bytes(), 91u);
-    EXPECT_LE(s.bytes(), 92u);
+    EXPECT_GE(s.bytes(), 100u);
+    EXPECT_LE(s.bytes(), 101u);
   }
   CheckPlan(files, 100, plan);
+}
+
+// Up to a tenth over split_size, a file is one range (Hadoop's split slop):
+// a 64 MiB + 65 B file used to become two 32 MiB tasks.
+TEST(SplitPlannerTest, FileJustOverSplitSizeIsOneRange) {
+  for (uint64_t size : {1001u, 1050u, 1100u}) {
+    std::vector<InputFile> files = Files({size});
+    std::vector<Split> plan = PlanSplits(files, 1000);
+    ASSERT_EQ(plan.size(), 1u) << size;
+    CheckPlan(files, 1000, plan);
+  }
+  EXPECT_EQ(PlanSplits(Files({1101}), 1000).size(), 2u);
 }
 
 TEST(SplitPlannerTest, ExactMultipleOfSplitSize) {
