@@ -58,13 +58,18 @@ std::string Mib(uint64_t bytes) {
 }
 
 // Ends the job from the rank that failed. Alone, it removes the staging
-// directory itself. With peers it aborts at once and leaves the removal to
-// them: MPI_Abort makes mpirun SIGTERM every other rank, whose handler
-// (termination_cleanup.h) removes staging. Removing it here first would make
-// peers fail on the vanished directory and race this rank's exit code with
-// a misleading one of their own.
-[[noreturn]] void AbortJob(Communicator& comm, OutputCommitter& committer, int exit_code) {
-  if (comm.size() == 1) committer.Abort();
+// directory itself. With peers it normally aborts at once and leaves the
+// removal to them: MPI_Abort makes mpirun SIGTERM every other rank, whose
+// handler (termination_cleanup.h) removes staging. Removing it here first
+// would make a peer that is writing part files fail on the vanished
+// directory and race this rank's exit code with a misleading one of its own.
+// `no_peer_writes_staging` says that cannot happen (this rank has not ended
+// its map tasks, so no peer can have begun reducing); then this rank removes
+// staging itself, which also covers several ranks failing at once (bad input
+// every rank reads), when each is in MPI_Abort and none runs the handler.
+[[noreturn]] void AbortJob(Communicator& comm, OutputCommitter& committer, int exit_code,
+                           bool no_peer_writes_staging) {
+  if (comm.size() == 1 || no_peer_writes_staging) committer.Abort();
   comm.Abort(exit_code);
   std::abort();  // not reached
 }
@@ -140,6 +145,11 @@ class Run {
   void RemoveScratch() {
     if (runner_) runner_->RemoveScratch();
   }
+
+  // True until this rank ends its share of the shuffle: before that no peer
+  // can finish receiving and begin writing reduce output into staging. A
+  // map-only job writes its parts during map, so there it is never true.
+  bool NoPeerWritesStaging() const { return !map_only_ && !shuffle_finished_; }
 
   int Execute() {
     const auto start = Clock::now();
@@ -237,6 +247,7 @@ class Run {
       ++my_splits;
       progress.Update(sample("map"));
     }
+    shuffle_finished_ = true;
     comm_.FinishShuffle();
     progress.Finish();
     Check("shuffle", runner_->ReceiveStatus());
@@ -645,7 +656,7 @@ class Run {
     spdlog::error("job failed in {} on rank {}: {}", phase, comm_.rank(), s.ToString());
     spdlog::default_logger()->flush();
     if (runner_) runner_->RemoveScratch();
-    AbortJob(comm_, committer_, ExitCodeFor(s.code()));
+    AbortJob(comm_, committer_, ExitCodeFor(s.code()), NoPeerWritesStaging());
     std::abort();  // not reached: GCC does not trust [[noreturn]] on a virtual call
   }
 
@@ -657,7 +668,8 @@ class Run {
   std::unique_ptr<MapTaskStore> store_;
   std::unique_ptr<TaskRecordingTransport> recording_;
   std::unique_ptr<JobRunner> runner_;
-  bool map_only_ = false;
+  bool map_only_ = true;  // until the job's traits say otherwise
+  bool shuffle_finished_ = false;
 };
 
 }  // namespace
@@ -671,7 +683,7 @@ int RunJob(const JobEntry& job, const JobConfig& config, Communicator& comm) {
     spdlog::default_logger()->flush();
     run.RemoveScratch();
     OutputCommitter committer(*FileSystem::Default(), config.output);
-    AbortJob(comm, committer, ExitCodeFor(StatusCode::kInternal));
+    AbortJob(comm, committer, ExitCodeFor(StatusCode::kInternal), run.NoPeerWritesStaging());
     std::abort();  // not reached
   }
 }
