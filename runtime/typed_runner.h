@@ -303,11 +303,18 @@ class TypedRunner final : public JobRunner {
         uint64_t offset = chunk_offset + static_cast<uint64_t>(line_start - chunk.data());
         return MapThrew(e, "line", offset, file.path());
       }
-      SLUICE_RETURN_IF_ERROR(bad.status());
-      SLUICE_RETURN_IF_ERROR(emit.status());
-      transport_->Poll();
+      SLUICE_RETURN_IF_ERROR(AfterChunk(bad, emit));
       if (stop()) break;
     }
+    return Status::OK();
+  }
+
+  // Between chunks of every input kind: a bad-record limit passed or a
+  // failed send ends the task, and the shuffle gets its turn to progress.
+  Status AfterChunk(const BadRecordLog& bad, const MapEmitter<J>& emit) {
+    SLUICE_RETURN_IF_ERROR(bad.status());
+    SLUICE_RETURN_IF_ERROR(emit.status());
+    transport_->Poll();
     return Status::OK();
   }
 
@@ -333,9 +340,7 @@ class TypedRunner final : public JobRunner {
       } catch (const std::exception& e) {
         return MapThrew(e, "record", reader.chunk_offset() + at, file.path());
       }
-      SLUICE_RETURN_IF_ERROR(bad.status());
-      SLUICE_RETURN_IF_ERROR(emit.status());
-      transport_->Poll();
+      SLUICE_RETURN_IF_ERROR(AfterChunk(bad, emit));
       if (stop()) break;
     }
     return Status::OK();
@@ -359,9 +364,7 @@ class TypedRunner final : public JobRunner {
       }
       counters.input_records += batch_end - batch_begin;
       counters.input_bytes += (batch_end - batch_begin) * n;
-      SLUICE_RETURN_IF_ERROR(bad.status());
-      SLUICE_RETURN_IF_ERROR(emit.status());
-      transport_->Poll();
+      SLUICE_RETURN_IF_ERROR(AfterChunk(bad, emit));
       if (stop()) break;
     }
     return Status::OK();
@@ -402,9 +405,7 @@ class TypedRunner final : public JobRunner {
                             reader->blocks()[b].offset, input.path);
           }
         }
-        SLUICE_RETURN_IF_ERROR(bad.status());
-        SLUICE_RETURN_IF_ERROR(emit.status());
-        transport_->Poll();
+        SLUICE_RETURN_IF_ERROR(AfterChunk(bad, emit));
         if (stop()) break;
       }
       return Status::OK();
