@@ -87,7 +87,7 @@ class StringCombineTable {
       }
       return;
     }
-    __builtin_prefetch(&slots_[hash & mask_]);
+    __builtin_prefetch(&slots_[Home(hash)]);
     if (pending_ == kRing) {
       Pending& oldest = ring_[head_];
       Apply(std::string_view(oldest.key, oldest.len), oldest.hash, oldest.value);
@@ -194,7 +194,7 @@ class StringCombineTable {
   // `key` must be zero-padded to kShortKey bytes when it is that short (the
   // queue guarantees it; Add's direct path only sees long keys).
   void Apply(std::string_view key, uint64_t hash, const V& value) {
-    size_t i = hash & mask_;
+    size_t i = Home(hash);
     for (;;) {
       Slot& s = slots_[i];
       if (s.len_plus_one == 0) {
@@ -226,6 +226,13 @@ class StringCombineTable {
     }
   }
 
+  // A key's first slot, from the hash's upper half. The low bits would do
+  // for a table of every key, but the reduce side folds one partition at a
+  // time, and partition = hash mod P fixes the low bits of every key in it
+  // (all four of them at P = 16): homes would fall on one slot in 16 and
+  // probes run across several cache lines.
+  size_t Home(uint64_t hash) const { return static_cast<size_t>(hash >> 32 | hash << 32) & mask_; }
+
   // The largest power of two whose slots fit half of budget_bytes.
   static size_t MaxSlots(size_t budget_bytes) {
     size_t slots = 16;
@@ -240,7 +247,7 @@ class StringCombineTable {
     mask_ = slots_.size() - 1;
     for (Slot& s : old) {
       if (s.len_plus_one == 0) continue;
-      size_t i = s.hash & mask_;
+      size_t i = Home(s.hash);
       while (slots_[i].len_plus_one != 0) i = (i + 1) & mask_;
       slots_[i] = std::move(s);
     }
