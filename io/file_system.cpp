@@ -10,6 +10,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 namespace sluice {
 
@@ -314,6 +318,30 @@ Result<std::string> ReadFileToString(FileSystem& fs, const std::string& path) {
   }
   data.resize(static_cast<size_t>(offset));
   return data;
+}
+
+Result<uint64_t> Xxh3OfFile(ReadableFile& file, uint64_t end) {
+  constexpr size_t kPiece = 1 << 20;
+  std::unique_ptr<char[]> buf(new char[kPiece]);
+  XXH3_state_t state;
+  XXH3_64bits_reset(&state);
+  for (uint64_t at = 0; at < end;) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(kPiece, end - at));
+    size_t got = 0;
+    SLUICE_RETURN_IF_ERROR(file.ReadAt(at, want, buf.get(), &got));
+    if (got == 0) {
+      return Status::IOError("'" + file.path() + "' ended at byte " + std::to_string(at) +
+                             " of the " + std::to_string(end) + " to hash");
+    }
+    XXH3_64bits_update(&state, buf.get(), got);
+    at += got;
+  }
+  return static_cast<uint64_t>(XXH3_64bits_digest(&state));
+}
+
+Result<uint64_t> Xxh3OfFile(FileSystem& fs, const std::string& path) {
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> file, fs.OpenForRead(path));
+  return Xxh3OfFile(*file, file->size());
 }
 
 Status WriteStringToFile(FileSystem& fs, const std::string& path, std::string_view data) {

@@ -87,6 +87,12 @@ class FileSystem {
 
 // Reads a whole (small) file into a string.
 Result<std::string> ReadFileToString(FileSystem& fs, const std::string& path);
+// xxh3 of bytes [0, end) of `file`, read in 1 MiB pieces, for files too
+// large to hold at once (an executable, a saved map task). A file that
+// ends before `end` is an I/O error.
+Result<uint64_t> Xxh3OfFile(ReadableFile& file, uint64_t end);
+// xxh3 of the whole file at `path`.
+Result<uint64_t> Xxh3OfFile(FileSystem& fs, const std::string& path);
 // Writes `data` to `path` with Create + Append + Sync + Close.
 Status WriteStringToFile(FileSystem& fs, const std::string& path, std::string_view data);
 

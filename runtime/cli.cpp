@@ -9,7 +9,6 @@
 
 #include "cluster/communicator.h"
 #include "io/file_system.h"
-#include "shuffle/partitioner.h"  // XXH3_64bits
 #include "runtime/job_config.h"
 #include "runtime/job_driver.h"
 #include "runtime/job_runner.h"
@@ -39,17 +38,13 @@ Exit codes: 0 ok, 2 usage, 3 bad input, 4 I/O error, 5 data corruption,
 6 the job's code failed, 70 internal error.
 )";
 
-Result<uint64_t> PluginHash(const std::string& path) {
-  SLUICE_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(*FileSystem::Default(), path));
-  return static_cast<uint64_t>(XXH3_64bits(bytes.data(), bytes.size()));
-}
 
 // Every rank's load result, then its plugin file's hash against rank 0's:
 // the first failure, or two ranks holding different bytes under the same
 // path, refuses the plugin everywhere. Sets *hash (for the manifest).
 Status AgreeOnPlugin(Communicator& comm, const Status& loaded, const std::string& path,
                      uint64_t* hash) {
-  Result<uint64_t> mine = loaded.ok() ? PluginHash(path) : Result<uint64_t>(loaded);
+  Result<uint64_t> mine = loaded.ok() ? Xxh3OfFile(*FileSystem::Default(), path) : Result<uint64_t>(loaded);
   Status local = mine.status();
   if (!local.ok()) {
     local = Status(local.code(), "rank " + std::to_string(comm.rank()) + ": " + local.message());

@@ -1,7 +1,6 @@
 #include "runtime/job_fingerprint.h"
 
 #include <cstdio>
-#include <memory>
 
 #include "io/file_system.h"
 #include "shuffle/serde.h"
@@ -12,25 +11,11 @@
 namespace sluice {
 
 uint64_t ExecutableXxh3() {
-  // Streamed in 1 MiB reads: the binary may be large, and zeroing a string
-  // its size first showed in profiles.
-  static const uint64_t hash = []() -> uint64_t {
-    auto file = FileSystem::Default()->OpenForRead("/proc/self/exe");
-    if (!file.ok()) return 0;
-    XXH3_state_t* state = XXH3_createState();
-    if (state == nullptr) return 0;
-    XXH3_64bits_reset(state);
-    std::unique_ptr<char[]> buf(new char[1 << 20]);
-    uint64_t at = 0;
-    size_t got = 0;
-    bool ok = true;
-    while ((ok = (*file)->ReadAt(at, 1 << 20, buf.get(), &got).ok()) && got > 0) {
-      XXH3_64bits_update(state, buf.get(), got);
-      at += got;
-    }
-    const uint64_t digest = ok ? XXH3_64bits_digest(state) : 0;
-    XXH3_freeState(state);
-    return digest;
+  // Streamed: the binary may be large, and reading it whole into a zeroed
+  // string showed in profiles.
+  static const uint64_t hash = [] {
+    auto digest = Xxh3OfFile(*FileSystem::Default(), "/proc/self/exe");
+    return digest.ok() ? *digest : uint64_t{0};
   }();
   return hash;
 }

@@ -164,19 +164,10 @@ bool MapTaskStore::Check(uint32_t split, SavedTaskStats* stats, std::string* why
   const uint64_t trailer_size = Load64(tail);
   if (trailer_size > size - kTailBytes) return fail("has a bad trailer size");
   // One pass over every byte before the checksum field.
-  XXH3_state_t* state = State(hash_state_);
-  XXH3_64bits_reset(state);
-  std::string buf(std::min<uint64_t>(size, 1 << 20), '\0');
-  const uint64_t hashed_end = size - 16;
+  Result<uint64_t> digest = Xxh3OfFile(file, size - 16);
+  if (!digest.ok()) return fail("cannot be read: " + digest.status().ToString());
+  if (*digest != Load64(tail + 8)) return fail("fails its checksum");
   std::string trailer;
-  for (uint64_t at = 0; at < hashed_end;) {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), hashed_end - at));
-    s = file.ReadAt(at, n, buf.data(), &got);
-    if (!s.ok() || got != n) return fail("cannot be read: " + s.ToString());
-    XXH3_64bits_update(state, buf.data(), n);
-    at += n;
-  }
-  if (XXH3_64bits_digest(state) != Load64(tail + 8)) return fail("fails its checksum");
   const uint64_t trailer_begin = size - kTailBytes - trailer_size;
   trailer.resize(trailer_size);
   s = file.ReadAt(trailer_begin, trailer_size, trailer.data(), &got);

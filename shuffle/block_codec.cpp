@@ -148,7 +148,7 @@ Status BlockDecoder::Decode(std::string_view frame, std::string_view origin, Blo
                             std::string* raw) {
   SLUICE_ASSIGN_OR_RETURN(BlockInfo header, PeekHeader(frame, origin));
   raw->resize(header.raw_size);
-  Status s = DecodeTo(frame, origin, info, raw->data(), raw->size());
+  Status s = DecodePayload(frame, origin, header, info, raw->data(), raw->size());
   if (!s.ok()) raw->clear();
   return s;
 }
@@ -156,6 +156,12 @@ Status BlockDecoder::Decode(std::string_view frame, std::string_view origin, Blo
 Status BlockDecoder::DecodeTo(std::string_view frame, std::string_view origin, BlockInfo* info,
                               char* out, size_t capacity) {
   SLUICE_ASSIGN_OR_RETURN(BlockInfo header, PeekHeader(frame, origin));
+  return DecodePayload(frame, origin, header, info, out, capacity);
+}
+
+Status BlockDecoder::DecodePayload(std::string_view frame, std::string_view origin,
+                                   const BlockInfo& header, BlockInfo* info, char* out,
+                                   size_t capacity) {
   const char* payload = frame.data() + kBlockHeaderBytes;
   if (Load64(frame.data() + kOffPayloadHash) != XXH3_64bits(payload, header.packed_size)) {
     return Status::Corruption(Describe(origin, "payload checksum mismatch", frame.size()));

@@ -84,6 +84,10 @@ class BlockDecoder {
                   size_t capacity);
 
  private:
+  // Decode and DecodeTo after their header check: `header` is the frame's.
+  Status DecodePayload(std::string_view frame, std::string_view origin, const BlockInfo& header,
+                       BlockInfo* info, char* out, size_t capacity);
+
   void* dctx_;  // ZSTD_DCtx
 };
 

@@ -151,9 +151,6 @@ class StringCombineTable {
   static constexpr size_t kRing = 16;       // ~ memory latency / work per record
   static constexpr size_t kInlineKey = 48;  // longer keys skip the queue
   static constexpr size_t kShortKey = 16;   // keys this short live in the slot
-  // Up to this many slots (about L2's size) a slot is likely cached: Add
-  // applies at once instead of queueing behind a prefetch.
-  static constexpr size_t kCachedSlots = (256 << 10) / 40;
 
   // A short key lives zero-padded in `short_key`, so a hit compares two words
   // of the (prefetched) slot and never touches the arena; a longer key lives
@@ -172,6 +169,10 @@ class StringCombineTable {
   static constexpr size_t kSlotBytes = sizeof(Slot);
 
  private:
+  // Up to this many slots (256 KiB, about L2's size) a slot is likely
+  // cached: Add applies at once instead of queueing behind a prefetch.
+  static constexpr size_t kCachedSlots = (256 << 10) / kSlotBytes;
+
   std::string_view KeyOf(const Slot& s) const {
     size_t len = s.len_plus_one - 1;
     return len <= kShortKey ? std::string_view(s.short_key, len)

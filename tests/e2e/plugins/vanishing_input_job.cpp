@@ -18,12 +18,9 @@
 #include <string_view>
 
 #include "runtime/job.h"
+#include "runtime/text_scan.h"
 
 namespace {
-
-constexpr bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
 
 class VanishingInputJob : public sluice::Job<VanishingInputJob, std::string, uint64_t> {
  public:
@@ -42,14 +39,7 @@ class VanishingInputJob : public sluice::Job<VanishingInputJob, std::string, uin
         std::perror("vanishing_input: truncate");
       }
     }
-    size_t i = 0;
-    const size_t n = line.size();
-    while (i < n) {
-      while (i < n && IsSpace(line[i])) ++i;
-      const size_t start = i;
-      while (i < n && !IsSpace(line[i])) ++i;
-      if (i > start) emit(line.substr(start, i - start), 1);
-    }
+    sluice::ForEachWord(line, [&](std::string_view word) { emit(word, 1); });
   }
 
   uint64_t Combine(uint64_t a, uint64_t b) { return a + b; }
