@@ -187,5 +187,32 @@ TEST(WordCountEmptyInput, EmptyInputGivesEmptyParts) {
   }
 }
 
+// --log-dir: each rank also logs to DIR/rank-N.log (DIR created), every
+// line naming its rank; rank 0's file ends with the job's summary.
+TEST(WordCountLogDir, EachRankLogsToItsOwnFile) {
+  TempDir dir;
+  WriteFile(dir / "in.txt", "a b b\n");
+  const std::string logs = dir / "logs/nested";
+  CommandResult r = RunSluice(2, "run wordcount --log-level debug --input '" + (dir / "in.txt") +
+                                     "' --output '" + (dir / "out") + "' --log-dir '" + logs + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(ListDir(logs), (std::vector<std::string>{"rank-0.log", "rank-1.log"}));
+  for (int rank : {0, 1}) {
+    const std::string log = ReadFile(logs + "/rank-" + std::to_string(rank) + ".log");
+    EXPECT_NE(log.find("map+shuffle done"), std::string::npos) << "rank " << rank << ":\n" << log;
+    const std::string tag = "[rank " + std::to_string(rank) + "]";
+    for (size_t at = 0, end; at < log.size(); at = end + 1) {
+      end = log.find('\n', at);
+      if (end == std::string::npos) end = log.size();
+      const std::string line = log.substr(at, end - at);
+      // Lines of a multi-line message (the counter table) continue the one above.
+      if (!line.empty() && line[0] == '[') {
+        EXPECT_NE(line.find(tag), std::string::npos) << line;
+      }
+    }
+  }
+  EXPECT_NE(ReadFile(logs + "/rank-0.log").find("done in"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sluice::e2e
