@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -51,6 +52,8 @@ class BlockEncoder {
  private:
   void* cctx_;  // ZSTD_CCtx
   int level_;
+  std::unique_ptr<char[]> scratch_;  // compressBound of the largest block so far
+  size_t scratch_bytes_ = 0;
 };
 
 // Reusable: holds a zstd context (throws std::bad_alloc if zstd cannot make
