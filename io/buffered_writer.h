@@ -42,10 +42,11 @@ class BufferedWriter {
     return Status::OK();
   }
 
-  // Flushes, fsyncs and closes.
-  Status Close() {
+  // Flushes, fsyncs (unless `sync` is false: the caller makes many files
+  // durable at once, e.g. with FileSystem::SyncFilesystem) and closes.
+  Status Close(bool sync = true) {
     if (status_.ok()) status_ = Flush();
-    if (status_.ok()) status_ = file_->Sync();
+    if (status_.ok() && sync) status_ = file_->Sync();
     Status closed = file_->Close();
     if (status_.ok()) status_ = closed;
     return status_;

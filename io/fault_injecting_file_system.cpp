@@ -82,6 +82,27 @@ Status FaultInjectingFileSystem::Link(const std::string& from, const std::string
   return base_->Link(from, to);
 }
 
+Status FaultInjectingFileSystem::CreatePrivateDir(const std::string& path) {
+  if (int err = Inject(FsOp::kCreate)) return Status::FromErrno("mkdir", path, err);
+  return base_->CreatePrivateDir(path);
+}
+
+Result<std::string> FaultInjectingFileSystem::MakeUniqueDir(const std::string& parent,
+                                                            const std::string& prefix) {
+  if (int err = Inject(FsOp::kCreate)) return Status::FromErrno("mkdtemp", parent, err);
+  return base_->MakeUniqueDir(parent, prefix);
+}
+
+Result<bool> FaultInjectingFileSystem::Exchange(const std::string& a, const std::string& b) {
+  if (int err = Inject(FsOp::kExchange)) return Status::FromErrno("exchange", a, err);
+  return base_->Exchange(a, b);
+}
+
+Status FaultInjectingFileSystem::SyncFilesystem(const std::string& path) {
+  if (int err = Inject(FsOp::kSync)) return Status::FromErrno("syncfs", path, err);
+  return base_->SyncFilesystem(path);
+}
+
 Status FaultInjectingFileSystem::SyncDir(const std::string& path) {
   if (int err = Inject(FsOp::kSyncDir)) return Status::FromErrno("fsync directory", path, err);
   return base_->SyncDir(path);

@@ -14,7 +14,7 @@
 namespace sluice {
 
 // kAny: whichever call comes next (the `ioerror` fault action).
-enum class FsOp : uint8_t { kOpen, kCreate, kRead, kAppend, kSync, kClose, kRename, kSyncDir, kLink, kAny };
+enum class FsOp : uint8_t { kOpen, kCreate, kRead, kAppend, kSync, kClose, kRename, kSyncDir, kLink, kExchange, kAny };
 
 class FaultInjectingFileSystem;
 // The injector inside FileSystem::Default(): unarmed it passes every call
@@ -51,6 +51,12 @@ class FaultInjectingFileSystem final : public FileSystem {
   Result<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& path) override;
   Result<std::unique_ptr<WritableFile>> Create(const std::string& path) override;
   Result<FileInfo> Stat(const std::string& path) override { return base_->Stat(path); }
+  Result<FileInfo> LinkStat(const std::string& path) override { return base_->LinkStat(path); }
+  Status CreatePrivateDir(const std::string& path) override;
+  Result<std::string> MakeUniqueDir(const std::string& parent, const std::string& prefix) override;
+  Result<bool> Exchange(const std::string& a, const std::string& b) override;
+  Status SyncFilesystem(const std::string& path) override;
+  Status SetMode(const std::string& path, uint32_t mode) override { return base_->SetMode(path, mode); }
   Result<std::vector<std::string>> ListDir(const std::string& path) override {
     return base_->ListDir(path);
   }

@@ -3,6 +3,7 @@
 #include "io/fault_injecting_file_system.h"
 
 #include <dirent.h>
+#include <stdio.h>  // renameat2, RENAME_EXCHANGE
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -115,6 +116,9 @@ FileInfo InfoFromStat(const struct stat& st) {
   info.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   info.device = static_cast<uint64_t>(st.st_dev);
   info.inode = static_cast<uint64_t>(st.st_ino);
+  info.uid = static_cast<uint32_t>(st.st_uid);
+  info.mode = static_cast<uint32_t>(st.st_mode & 07777);
+  info.symlink = S_ISLNK(st.st_mode);
   return info;
 }
 
@@ -183,10 +187,85 @@ class PosixFileSystem final : public FileSystem {
   Result<std::unique_ptr<WritableFile>> Create(const std::string& path) override {
     int fd;
     do {
-      fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     } while (fd < 0 && errno == EINTR);
+    if (fd < 0 && errno == ELOOP) {
+      return Status::Usage("'" + path + "' is a symlink; Sluice never writes through one");
+    }
     if (fd < 0) return Status::FromErrno("create", path, errno);
     return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
+  }
+
+  Result<FileInfo> LinkStat(const std::string& path) override {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) return Status::FromErrno("lstat", path, errno);
+    return InfoFromStat(st);
+  }
+
+  Status CreatePrivateDir(const std::string& path) override {
+    if (::mkdir(path.c_str(), 0700) == 0) return Status::OK();
+    if (errno != EEXIST) return Status::FromErrno("mkdir", path, errno);
+    // Whoever made it, it is used only through a descriptor that proves it
+    // is a real directory of ours.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      const int err = errno;
+      struct stat st;
+      if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+        return Status::Usage("'" + path + "' is a symlink, where Sluice keeps a private directory: "
+                             "refusing to follow it (remove it, or choose another --output)");
+      }
+      if (err == ENOTDIR) {
+        return Status::Usage("'" + path + "' is in the way: Sluice needs a directory of that name");
+      }
+      return Status::FromErrno("open directory", path, err);
+    }
+    struct stat st;
+    Status s;
+    if (::fstat(fd, &st) != 0) {
+      s = Status::FromErrno("fstat", path, errno);
+    } else if (st.st_uid != ::geteuid()) {
+      s = Status::Usage("'" + path + "' is owned by uid " + std::to_string(st.st_uid) +
+                        ", not by this user (uid " + std::to_string(::geteuid()) +
+                        "): another user may be tampering with this output; remove it, or "
+                        "choose another --output");
+    } else if ((st.st_mode & 07777) != 0700 && ::fchmod(fd, 0700) != 0) {
+      s = Status::FromErrno("chmod", path, errno);
+    }
+    ::close(fd);
+    return s;
+  }
+
+  Result<std::string> MakeUniqueDir(const std::string& parent, const std::string& prefix) override {
+    std::string tmpl = parent + (parent.empty() || parent.back() == '/' ? "" : "/") + prefix + "XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr) return Status::FromErrno("mkdtemp", tmpl, errno);
+    return tmpl;
+  }
+
+  Result<bool> Exchange(const std::string& a, const std::string& b) override {
+    if (::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) == 0) return true;
+    if (errno == EINVAL || errno == ENOSYS || errno == ENOTSUP) return false;
+    return Status::FromErrno("exchange", a + "' with '" + b, errno);
+  }
+
+  Status SetMode(const std::string& path, uint32_t mode) override {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return Status::FromErrno("open", path, errno);
+    const int rc = ::fchmod(fd, static_cast<mode_t>(mode));
+    const int err = errno;
+    ::close(fd);
+    if (rc != 0) return Status::FromErrno("chmod", path, err);
+    return Status::OK();
+  }
+
+  Status SyncFilesystem(const std::string& path) override {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Status::FromErrno("open", path, errno);
+    const int rc = ::syncfs(fd);
+    const int err = errno;
+    ::close(fd);
+    if (rc != 0) return Status::FromErrno("syncfs", path, err);
+    return Status::OK();
   }
 
   Result<FileInfo> Stat(const std::string& path) override {
@@ -299,6 +378,26 @@ FaultInjectingFileSystem& DefaultFileSystemFaults() {
 }
 
 FileSystem* FileSystem::Default() { return &DefaultFileSystemFaults(); }
+
+Status RemoveOwnTree(FileSystem& fs, const std::string& path) {
+  Result<FileInfo> info = fs.LinkStat(path);
+  if (!info.ok()) {
+    struct stat st;
+    const bool missing = ::lstat(path.c_str(), &st) != 0 && errno == ENOENT;
+    return missing ? Status::OK() : info.status();
+  }
+  if (info->symlink) {
+    return Status::Usage("'" + path + "' is a symlink, where Sluice keeps a private directory: "
+                         "refusing to follow it (remove it, or choose another --output)");
+  }
+  if (info->uid != static_cast<uint32_t>(::geteuid())) {
+    return Status::Usage("'" + path + "' is owned by uid " + std::to_string(info->uid) +
+                         ", not by this user (uid " + std::to_string(::geteuid()) +
+                         "): another user may be tampering with this output; remove it, or "
+                         "choose another --output");
+  }
+  return fs.RemoveAll(path);
+}
 
 Result<std::string> ReadFileToString(FileSystem& fs, const std::string& path) {
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> file, fs.OpenForRead(path));

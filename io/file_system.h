@@ -51,6 +51,9 @@ struct FileInfo {
   int64_t mtime_ns = 0;
   uint64_t device = 0;  // (device, inode) identify a file across symlinks
   uint64_t inode = 0;
+  uint32_t uid = 0;       // owner
+  uint32_t mode = 0;      // permission bits (st_mode & 07777)
+  bool symlink = false;   // only from LinkStat: the path itself is a symlink
 };
 
 class FileSystem {
@@ -61,14 +64,33 @@ class FileSystem {
   static FileSystem* Default();
 
   virtual Result<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& path) = 0;
-  // Creates or truncates `path` (mode 0644).
+  // Creates or truncates `path` (mode 0644). A symlink in the last
+  // component is refused (O_NOFOLLOW): Sluice only creates its own files.
   virtual Result<std::unique_ptr<WritableFile>> Create(const std::string& path) = 0;
   // Follows symlinks. A missing path is kBadInput naming the path.
   virtual Result<FileInfo> Stat(const std::string& path) = 0;
+  // Like Stat, but describes a symlink itself (lstat): symlink is set.
+  virtual Result<FileInfo> LinkStat(const std::string& path) = 0;
   // Entry names (not paths) of a directory, without "." and "..", sorted.
   virtual Result<std::vector<std::string>> ListDir(const std::string& path) = 0;
   // Creates a directory and its missing parents; OK if it exists.
   virtual Status CreateDirs(const std::string& path) = 0;
+  // A directory private to this user (mode 0700) at `path`, whose parent
+  // must exist. An existing `path` is taken only if it is a directory, not a
+  // symlink, owned by this user (its mode is then reset to 0700); anything
+  // else is kUsage naming the path and its owner, and nothing is changed.
+  virtual Status CreatePrivateDir(const std::string& path) = 0;
+  // mkdtemp(3): a new directory `parent/<prefix>XXXXXX` with an unpredictable
+  // name, mode 0700. Returns its path.
+  virtual Result<std::string> MakeUniqueDir(const std::string& parent, const std::string& prefix) = 0;
+  // renameat2(RENAME_EXCHANGE): swaps two existing paths in one atomic step.
+  // false, with nothing changed, when the filesystem cannot (NFS, old kernels).
+  virtual Result<bool> Exchange(const std::string& a, const std::string& b) = 0;
+  // chmod of `path` itself (a symlink there is refused, never followed).
+  virtual Status SetMode(const std::string& path, uint32_t mode) = 0;
+  // syncfs(2) of the filesystem holding `path`: what this process wrote
+  // there is on disk once it returns. One call instead of an fsync per file.
+  virtual Status SyncFilesystem(const std::string& path) = 0;
   // rename(2): atomic within one filesystem; replaces an existing file.
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
   // link(2): a second name for an existing file, on the same filesystem;
@@ -85,6 +107,11 @@ class FileSystem {
   virtual Status SyncDir(const std::string& path) = 0;
 };
 
+// Removes `path`, a directory Sluice made for itself (staging, work,
+// scratch), only if it is this user's real directory; a symlink or another
+// user's directory there is kUsage naming it and its owner, and nothing is
+// touched. A missing path is OK.
+Status RemoveOwnTree(FileSystem& fs, const std::string& path);
 // Reads a whole (small) file into a string.
 Result<std::string> ReadFileToString(FileSystem& fs, const std::string& path);
 // xxh3 of bytes [0, end) of `file`, read in 1 MiB pieces, for files too

@@ -2,6 +2,9 @@
 
 #include "io/fault_points.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <utility>
 
@@ -40,7 +43,12 @@ std::string SiblingPath(const std::string& output_dir, const char* suffix) {
 
 OutputCommitter::OutputCommitter(FileSystem& fs, std::string output_dir)
     : fs_(fs), output_dir_(StripTrailingSlashes(std::move(output_dir))) {
-  staging_dir_ = SiblingPath(output_dir_, ".sluice-staging");
+  container_dir_ = SiblingPath(output_dir_, ".sluice-staging");
+  staging_dir_ = JoinPath(container_dir_, "unnamed");
+}
+
+void OutputCommitter::SetRunToken(const std::string& token) {
+  staging_dir_ = JoinPath(container_dir_, token);
 }
 
 std::string OutputCommitter::CommittedPartPath(int partition) const {
@@ -49,18 +57,42 @@ std::string OutputCommitter::CommittedPartPath(int partition) const {
 
 std::string OutputCommitter::work_root() const { return SiblingPath(output_dir_, ".sluice-work"); }
 
-Status OutputCommitter::Prepare(bool overwrite) {
+std::string OutputCommitter::lock_path() const { return SiblingPath(output_dir_, ".sluice-lock"); }
+
+
+Status OutputCommitter::CheckNameAndMakeParent() {
   const std::string name = SplitParent(output_dir_).second;
   if (name.empty() || name == "." || name == "..") {
-    return Status::Usage("output directory '" + output_dir_ + "' must name a directory");
+    return Status::Usage("output directory '" + output_dir_ +
+                         "' must name a directory (not '/', '.' or '..')");
   }
+  return fs_.CreateDirs(SplitParent(output_dir_).first);
+}
+
+Status OutputCommitter::Prepare(bool overwrite) {
+  SLUICE_RETURN_IF_ERROR(CheckNameAndMakeParent());
   if (!overwrite && fs_.Exists(output_dir_)) {
     return Status::Usage("output directory '" + output_dir_ +
                          "' already exists (pass --overwrite to replace it)");
   }
-  SLUICE_RETURN_IF_ERROR(fs_.CreateDirs(SplitParent(output_dir_).first));
-  SLUICE_RETURN_IF_ERROR(fs_.RemoveAll(staging_dir_));
-  return fs_.CreateDirs(JoinPath(staging_dir_, "_temporary"));
+  // A run killed between the two renames of the fallback commit left the
+  // old output hidden and no output: put it back before anything else.
+  const std::string old_dir = SiblingPath(output_dir_, ".sluice-old");
+  if (fs_.LinkStat(old_dir).ok()) {
+    if (!fs_.LinkStat(output_dir_).ok()) {
+      SLUICE_RETURN_IF_ERROR(RemoveOwnTree(fs_, container_dir_));  // checks ownership first
+      Result<FileInfo> old = fs_.LinkStat(old_dir);
+      if (old.ok() && !old->symlink && old->uid == static_cast<uint32_t>(::geteuid())) {
+        SLUICE_RETURN_IF_ERROR(fs_.Rename(old_dir, output_dir_));
+      }
+    }
+    SLUICE_RETURN_IF_ERROR(RemoveOwnTree(fs_, old_dir));
+  }
+  SLUICE_RETURN_IF_ERROR(RemoveOwnTree(fs_, container_dir_));
+  SLUICE_RETURN_IF_ERROR(fs_.CreatePrivateDir(container_dir_));
+  SLUICE_RETURN_IF_ERROR(fs_.CreatePrivateDir(staging_dir_));
+  owns_staging_ = true;
+  return fs_.CreatePrivateDir(JoinPath(staging_dir_, "_temporary"));
 }
 
 std::string OutputCommitter::TaskTempPath(int partition, int rank) const {
@@ -90,16 +122,45 @@ Status OutputCommitter::CommitJob(std::string_view success_contents) {
   // Durable before visible: every part's rename and _SUCCESS reach the disk
   // before the directory that holds them is renamed into place.
   SLUICE_RETURN_IF_ERROR(fs_.SyncDir(staging_dir_));
+  // Staging was private while it filled; the output gets the mode any new
+  // directory of this user would get (0777 less the umask).
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  SLUICE_RETURN_IF_ERROR(fs_.SetMode(staging_dir_, 0777 & ~mask));
   SLUICE_FAULT_POINT("before_job_commit");
   const std::string parent = SplitParent(output_dir_).first;
-  if (!fs_.Exists(output_dir_)) {
+  if (!fs_.LinkStat(output_dir_).ok()) {
     SLUICE_RETURN_IF_ERROR(fs_.Rename(staging_dir_, output_dir_));
+    owns_staging_ = false;
+    (void)fs_.RemoveAll(container_dir_);  // empty now; a leftover is removed by the next run
     return fs_.SyncDir(parent);
   }
 
-  // rename(2) cannot replace a non-empty directory, so the old output is
-  // moved aside first. Between the two renames no output exists, which a
-  // reader sees as "not finished yet", never as a mix of old and new.
+  // One atomic step: staging becomes the output and the old output takes
+  // staging's name, to be removed after. A reader always sees one whole
+  // version, and a crash in between leaves the new output in place (the next
+  // run removes the old one as stale staging).
+  SLUICE_ASSIGN_OR_RETURN(bool exchanged, fs_.Exchange(staging_dir_, output_dir_));
+  if (exchanged) {
+    SLUICE_FAULT_POINT("between_commit_renames");
+    if (Status synced = fs_.SyncDir(parent); !synced.ok()) {
+      // Not durable: swap the old output back rather than claim success.
+      (void)fs_.Exchange(staging_dir_, output_dir_);
+      return synced;
+    }
+    owns_staging_ = false;
+    // The job's result is in place. The old output, now under staging's
+    // name, is removed; if that fails the next run removes it as stale
+    // staging (the caller may warn: staging_dir() still exists).
+    (void)fs_.RemoveAll(container_dir_);
+    return Status::OK();
+  }
+
+  // The filesystem cannot exchange (NFS, say). rename(2) cannot replace a
+  // non-empty directory, so the old output is moved aside first. Between the
+  // two renames no output exists, which a reader sees as "not finished yet",
+  // never as a mix; a crash there is repaired by the next run's Prepare(),
+  // which puts the old output back.
   const std::string old_dir = SiblingPath(output_dir_, ".sluice-old");
   SLUICE_RETURN_IF_ERROR(fs_.RemoveAll(old_dir));  // left by a run killed here
   SLUICE_RETURN_IF_ERROR(fs_.Rename(output_dir_, old_dir));
@@ -109,11 +170,19 @@ Status OutputCommitter::CommitJob(std::string_view success_contents) {
     (void)fs_.Rename(old_dir, output_dir_);  // best effort: put the old output back
     return s;
   }
+  owns_staging_ = false;
+  (void)fs_.RemoveAll(container_dir_);
   SLUICE_RETURN_IF_ERROR(fs_.SyncDir(parent));
   return fs_.RemoveAll(old_dir);
 }
 
-void OutputCommitter::Abort() { (void)fs_.RemoveAll(staging_dir_); }
+void OutputCommitter::Abort() {
+  if (!owns_staging_) return;
+  (void)fs_.RemoveAll(staging_dir_);
+  // Only this run's directory: the container goes only if nothing else is
+  // in it (rmdir of a non-empty directory fails and changes nothing).
+  (void)::rmdir(container_dir_.c_str());
+}
 
 std::string OutputCommitter::PartName(int partition) {
   char buf[32];

@@ -6,7 +6,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/io/test_util.h"
@@ -55,17 +60,22 @@ TEST_F(OutputCommitterTest, PartNames) {
 }
 
 TEST_F(OutputCommitterTest, StagingIsAHiddenSibling) {
-  EXPECT_EQ(OutputCommitter(fs_, "/data/out").staging_dir(), "/data/.out.sluice-staging");
-  EXPECT_EQ(OutputCommitter(fs_, "/data/out//").staging_dir(), "/data/.out.sluice-staging");
+  EXPECT_EQ(OutputCommitter(fs_, "/data/out").staging_container(), "/data/.out.sluice-staging");
+  EXPECT_EQ(OutputCommitter(fs_, "/data/out//").staging_container(), "/data/.out.sluice-staging");
   EXPECT_EQ(OutputCommitter(fs_, "/data/out/").output_dir(), "/data/out");
-  EXPECT_EQ(OutputCommitter(fs_, "out").staging_dir(), "./.out.sluice-staging");
-  EXPECT_EQ(OutputCommitter(fs_, "a/b").staging_dir(), "a/.b.sluice-staging");
-  EXPECT_EQ(OutputCommitter(fs_, "/out").staging_dir(), "/.out.sluice-staging");
+  EXPECT_EQ(OutputCommitter(fs_, "out").staging_container(), "./.out.sluice-staging");
+  EXPECT_EQ(OutputCommitter(fs_, "a/b").staging_container(), "a/.b.sluice-staging");
+  EXPECT_EQ(OutputCommitter(fs_, "/out").staging_container(), "/.out.sluice-staging");
+  EXPECT_EQ(OutputCommitter(fs_, "/data/out").lock_path(), "/data/.out.sluice-lock");
+  OutputCommitter c(fs_, "/data/out");
+  c.SetRunToken("0123456789abcdef");
+  EXPECT_EQ(c.staging_dir(), "/data/.out.sluice-staging/0123456789abcdef");
 }
 
 TEST_F(OutputCommitterTest, TaskTempPathIsPrivateToPartitionAndRank) {
   OutputCommitter c(fs_, "/data/out");
-  EXPECT_EQ(c.TaskTempPath(3, 1), "/data/.out.sluice-staging/_temporary/part-00003.r1");
+  c.SetRunToken("t1");
+  EXPECT_EQ(c.TaskTempPath(3, 1), "/data/.out.sluice-staging/t1/_temporary/part-00003.r1");
   EXPECT_NE(c.TaskTempPath(3, 1), c.TaskTempPath(3, 2));
 }
 
@@ -205,6 +215,115 @@ TEST_F(OutputCommitterTest, RelativeOutputDirectory) {
   ASSERT_EQ(::chdir(cwd), 0);
   EXPECT_EQ(List(dir_.Sub("out")), (Strings{"_SUCCESS", "part-00000", "part-00001"}));
   EXPECT_EQ(List(dir_.path()), (Strings{"out"}));
+}
+
+TEST_F(OutputCommitterTest, PrepareRestoresAnOldOutputHiddenByACrash) {
+  // The fallback commit (no RENAME_EXCHANGE) killed between its renames:
+  // the old output is hidden and no output exists. It must come back.
+  const std::string out = dir_.Sub("out");
+  WriteFile(dir_.Sub(".out.sluice-old/part-00000"), "yesterday");
+  WriteFile(dir_.Sub(".out.sluice-old/_SUCCESS"), "old");
+  OutputCommitter c(fs_, out);
+  ASSERT_TRUE(c.Prepare(true).ok());
+  EXPECT_EQ(Read(out + "/part-00000"), "yesterday");
+  EXPECT_FALSE(fs_.Exists(dir_.Sub(".out.sluice-old")));
+  c.Abort();
+  EXPECT_EQ(List(dir_.path()), (Strings{"out"}));
+}
+
+TEST_F(OutputCommitterTest, ReplacingShowsAReaderOneWholeVersionAtEveryInstant) {
+  // A reader polling the output while it is replaced 40 times must always
+  // find a whole version: _SUCCESS and both parts, all from the same run.
+  const std::string out = dir_.Sub("out");
+  {
+    OutputCommitter first(fs_, out);
+    first.SetRunToken("run0");
+    RunJob(first, false, 2, "v0-");
+  }
+  std::atomic<bool> done{false};
+  std::atomic<int> looks{0}, broken{0};
+  std::thread reader([&] {
+    while (!done.load()) {
+      std::string success, p0, p1;
+      const bool ok = iotest::TryRead(out + "/_SUCCESS", &success) &&
+                      iotest::TryRead(out + "/part-00000", &p0) &&
+                      iotest::TryRead(out + "/part-00001", &p1);
+      // Files of one directory are read one after another: a version may be
+      // replaced in between, but then a read fails or shows the new run in
+      // every later file; never a missing output, never an older part after
+      // a newer one.
+      auto version = [](const std::string& part) { return std::atoi(part.c_str() + 1); };
+      if (!ok || version(p0) > version(p1)) ++broken;
+      ++looks;
+    }
+  });
+  for (int run = 1; run <= 40; ++run) {
+    OutputCommitter c(fs_, out);
+    c.SetRunToken("run" + std::to_string(run));
+    RunJob(c, true, 2, "v" + std::to_string(run) + "-");
+  }
+  done = true;
+  reader.join();
+  EXPECT_GT(looks.load(), 0);
+  EXPECT_EQ(broken.load(), 0) << "of " << looks.load() << " looks";
+  EXPECT_EQ(Read(out + "/part-00001"), "v40-1");
+  EXPECT_EQ(List(dir_.path()), (Strings{"out"}));
+}
+
+TEST_F(OutputCommitterTest, AbortWithoutPrepareTouchesNothing) {
+  // A job refused by the output lock never prepared; its Abort must leave
+  // the running job's staging alone.
+  const std::string out = dir_.Sub("out");
+  OutputCommitter running(fs_, out);
+  running.SetRunToken("a");
+  ASSERT_TRUE(running.Prepare(false).ok());
+  WriteFile(running.TaskTempPath(0, 0), "working");
+  OutputCommitter refused(fs_, out);
+  refused.SetRunToken("b");
+  refused.Abort();
+  EXPECT_EQ(Read(running.TaskTempPath(0, 0)), "working");
+}
+
+TEST_F(OutputCommitterTest, StagingOfAnotherUserIsRefusedAndLeftAlone) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give a directory to another user";
+  const std::string out = dir_.Sub("out");
+  OutputCommitter c(fs_, out);
+  WriteFile(c.staging_container() + "/theirs", "planted");
+  ASSERT_EQ(::chown(c.staging_container().c_str(), 65534, 65534), 0);
+  Status s = c.Prepare(false);
+  EXPECT_EQ(s.code(), StatusCode::kUsage);
+  EXPECT_NE(s.message().find("owned by uid 65534"), std::string::npos) << s.message();
+  EXPECT_EQ(Read(c.staging_container() + "/theirs"), "planted");
+  c.Abort();
+  EXPECT_EQ(Read(c.staging_container() + "/theirs"), "planted");
+}
+
+TEST_F(OutputCommitterTest, StagingSymlinkIsRefusedNotFollowed) {
+  const std::string out = dir_.Sub("out");
+  WriteFile(dir_.Sub("victim/keep"), "precious");
+  OutputCommitter c(fs_, out);
+  ASSERT_EQ(::symlink(dir_.Sub("victim").c_str(), c.staging_container().c_str()), 0);
+  Status s = c.Prepare(false);
+  EXPECT_EQ(s.code(), StatusCode::kUsage);
+  EXPECT_NE(s.message().find("is a symlink"), std::string::npos) << s.message();
+  EXPECT_EQ(Read(dir_.Sub("victim/keep")), "precious");
+}
+
+TEST_F(OutputCommitterTest, StagingIsPrivateToTheUser) {
+  const std::string out = dir_.Sub("out");
+  OutputCommitter c(fs_, out);
+  c.SetRunToken("t");
+  ASSERT_TRUE(c.Prepare(false).ok());
+  Result<FileInfo> container = fs_.LinkStat(c.staging_container());
+  Result<FileInfo> staging = fs_.LinkStat(c.staging_dir());
+  ASSERT_TRUE(container.ok() && staging.ok());
+  EXPECT_EQ(container->mode, 0700u);
+  EXPECT_EQ(staging->mode, 0700u);
+  ASSERT_TRUE(c.CommitJob("x").ok());
+  // Published with the mode a new directory of the user gets, not 0700.
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  EXPECT_EQ(fs_.LinkStat(out)->mode, 0777u & ~mask);
 }
 
 TEST_F(OutputCommitterTest, OutputWithoutANameIsRefused) {

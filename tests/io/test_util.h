@@ -43,4 +43,12 @@ inline void WriteFile(const std::string& path, std::string_view data) {
   ASSERT_TRUE(s.ok()) << s.ToString();
 }
 
+// Reads a whole file; false (and nothing said) when it cannot be read.
+inline bool TryRead(const std::string& path, std::string* out) {
+  Result<std::string> data = ReadFileToString(*FileSystem::Default(), path);
+  if (!data.ok()) return false;
+  *out = std::move(data).value();
+  return true;
+}
+
 }  // namespace sluice::iotest
