@@ -1,7 +1,9 @@
 #include "runtime/job_driver.h"
 
 #include <malloc.h>
+#include <sys/random.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -21,6 +23,8 @@
 #include "io/fault_points.h"
 #include "io/input_lister.h"
 #include "io/output_committer.h"
+#include "io/output_lock.h"
+#include "io/overwrite_guard.h"
 #include "io/split_planner.h"
 #include "runtime/job_fingerprint.h"
 #include "runtime/job_report.h"
@@ -32,9 +36,6 @@
 #include "runtime/termination_cleanup.h"
 #include "shuffle/partitioner.h"
 #include "shuffle/serde.h"
-
-#define XXH_INLINE_ALL
-#include <xxhash.h>
 
 namespace sluice {
 namespace {
@@ -67,6 +68,9 @@ std::string Mib(uint64_t bytes) {
 // its map tasks, so no peer can have begun reducing); then this rank removes
 // staging itself, which also covers several ranks failing at once (bad input
 // every rank reads), when each is in MPI_Abort and none runs the handler.
+// The output lock is never released here: the kernel drops it when this
+// process is gone, and removing the lock file first would let the next job
+// in while peers of this one may still be running.
 [[noreturn]] void AbortJob(Communicator& comm, OutputCommitter& committer, int exit_code,
                            bool no_peer_writes_staging) {
   if (comm.size() == 1 || no_peer_writes_staging) committer.Abort();
@@ -79,6 +83,34 @@ struct PlanOutcome {
   Status status;
   JobPlan plan;
 };
+
+// 16 hex digits from the kernel's random source: names one run.
+std::string NewRunToken() {
+  uint64_t bits = 0;
+  if (getrandom(&bits, sizeof bits, 0) != static_cast<ssize_t>(sizeof bits)) {
+    bits = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+           (static_cast<uint64_t>(getpid()) << 32);
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(bits));
+  return hex;
+}
+
+std::string HostName() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "unknown-host";
+  return host;
+}
+
+// Many tiny tasks cost more in per-task overhead than they map: say so.
+void WarnAboutTinySplits(const JobPlan& plan, uint64_t split_size) {
+  constexpr size_t kManySplits = 10000;
+  if (plan.splits.size() < kManySplits || split_size >= (1u << 20)) return;
+  spdlog::warn("--split-size {} cuts {} bytes of input into {} map tasks; each task has a fixed "
+               "cost (scheduling, a saved task file, a part for map-only jobs), so this job will "
+               "spend most of its time on overhead: use 1M or more (default 64M)",
+               split_size, plan.total_bytes, plan.splits.size());
+}
 
 // A generator's input (GeneratedRows) is a row count, planned as a virtual
 // file of rows * record_bytes bytes so that splitting works as for files.
@@ -108,10 +140,25 @@ bool AlreadyDone(FileSystem& fs, const std::string& output_dir, uint64_t fingerp
   return success.ok() && success->find(FingerprintLine(fingerprint)) != std::string::npos;
 }
 
+// Rank 0: takes the output lock first (nothing of the output, staging,
+// work or scratch is looked at before), then lists and plans.
 PlanOutcome MakePlan(std::string_view job_name, const JobConfig& config, const JobTraits& traits,
-                     OutputCommitter& committer) {
+                     OutputCommitter& committer, OutputLock* lock) {
   PlanOutcome out;
   FileSystem& fs = *FileSystem::Default();
+  out.plan.run_token = NewRunToken();
+  out.status = committer.CheckNameAndMakeParent();
+  if (!out.status.ok()) return out;
+  {
+    auto locked = OutputLock::Acquire(committer.lock_path(), committer.output_dir(),
+                                      DescribeThisProcess(), out.plan.run_token);
+    if (!locked.ok()) {
+      out.status = locked.status();
+      return out;
+    }
+    *lock = std::move(locked).value();
+  }
+  committer.SetRunToken(out.plan.run_token);
   auto files = traits.input == InputKind::kGeneratedRows ? GeneratedInput(config, traits.record_bytes)
                                                          : ListInputs(fs, config.inputs);
   if (!files.ok()) {
@@ -121,13 +168,24 @@ PlanOutcome MakePlan(std::string_view job_name, const JobConfig& config, const J
   out.plan.files = std::move(files).value();
   out.plan.splits = PlanSplits(out.plan.files, config.split_size);
   for (const InputFile& f : out.plan.files) out.plan.total_bytes += f.size;
+  WarnAboutTinySplits(out.plan, config.split_size);
   const uint64_t build = config.plugin_path.empty() ? ExecutableXxh3() : config.plugin_xxh3;
   out.plan.fingerprint = JobFingerprint(job_name, build, config, out.plan.files);
   if (!config.force && AlreadyDone(fs, committer.output_dir(), out.plan.fingerprint)) {
     out.plan.already_done = true;
     return out;
   }
-  out.status = committer.Prepare(config.overwrite || config.force);
+  const bool replace = config.overwrite || config.force;
+  if (replace && fs.LinkStat(committer.output_dir()).ok()) {
+    std::vector<std::string> inputs = config.inputs;
+    if (traits.input == InputKind::kGeneratedRows) inputs.clear();
+    for (const InputFile& f : out.plan.files) {
+      if (traits.input != InputKind::kGeneratedRows) inputs.push_back(f.path);
+    }
+    out.status = CheckReplaceable(fs, committer.output_dir(), inputs);
+    if (!out.status.ok()) return out;
+  }
+  out.status = committer.Prepare(replace);
   if (out.status.ok()) {
     out.status = MapTaskStore(fs, committer.work_root(), out.plan.fingerprint, 0).Prepare();
   }
@@ -141,10 +199,6 @@ class Run {
         config_(config),
         comm_(comm),
         committer_(*FileSystem::Default(), config.output) {}
-
-  void RemoveScratch() {
-    if (runner_) runner_->RemoveScratch();
-  }
 
   // True until this rank ends its share of the shuffle: before that no peer
   // can finish receiving and begin writing reduce output into staging. A
@@ -166,12 +220,12 @@ class Run {
     map_only_ = traits.map_only;
     // --- plan (rank 0), agreed by all ---
     PlanOutcome planned;
-    if (comm_.rank() == 0) planned = MakePlan(job_.name, config_, traits, committer_);
+    if (comm_.rank() == 0) planned = MakePlan(job_.name, config_, traits, committer_, &lock_);
     // Only rank 0 planned; the others contribute OK.
     Status agreed = AgreeAcrossRanks(comm_, planned.status);
     if (!agreed.ok()) {
       if (comm_.rank() == 0) spdlog::error("{}", agreed.ToString());
-      return ExitCodeFor(agreed.code());
+      return EndCleanly(ExitCodeFor(agreed.code()));
     }
     std::string plan_bytes;
     if (comm_.rank() == 0) plan_bytes = EncodePlan(planned.plan);
@@ -179,23 +233,35 @@ class Run {
     auto decoded = DecodePlan(plan_bytes);
     if (!decoded.ok()) Fail("plan", decoded.status());
     plan_ = std::move(decoded).value();
+    // Every rank checks that its job holds the output before it touches
+    // staging, work or scratch; this also catches an output folder that is
+    // not on a filesystem every rank shares.
+    committer_.SetRunToken(plan_.run_token);
+    Status held = AgreeAcrossRanks(
+        comm_, OutputLock::CheckHeldBy(committer_.lock_path(), committer_.output_dir(), plan_.run_token));
+    if (!held.ok()) {
+      spdlog::error("rank {}: {}", comm_.rank(), held.ToString());
+      committer_.Abort();
+      return EndCleanly(ExitCodeFor(held.code()));
+    }
+    FileSystem& fs = *FileSystem::Default();
+    store_ = std::make_unique<MapTaskStore>(fs, committer_.work_root(), plan_.fingerprint, comm_.rank());
     if (plan_.already_done) {
       if (comm_.rank() == 0) {
         spdlog::info("nothing to do: {} already holds this job's result for the same inputs, "
                      "job build and configuration (fingerprint {}); --force runs it again",
                      committer_.output_dir(), FingerprintHex(plan_.fingerprint));
       }
-      return 0;
+      RemoveLeftoversOfCommittedRun();
+      return EndCleanly(0);
     }
-    // From here on a staging directory exists (and, once a run spills,
-    // scratch): an interrupted job removes them. Saved map tasks stay for
-    // the next run.
+    committer_.AdoptStaging();
+    // From here on a staging directory exists (and scratch): an interrupted
+    // job removes them. Saved map tasks stay for the next run.
     JobSettings settings = config_.settings;
-    settings.scratch_dir = ScratchDir();
-    (void)FileSystem::Default()->RemoveAll(settings.scratch_dir);  // a killed run's leftovers
-    InstallTerminationCleanup(committer_.staging_dir(), settings.scratch_dir, comm_.rank());
-    store_ = std::make_unique<MapTaskStore>(*FileSystem::Default(), committer_.work_root(),
-                                            plan_.fingerprint, comm_.rank());
+    settings.scratch_dir = MakeScratchDir();
+    InstallTerminationCleanup(committer_.staging_dir(), committer_.staging_container(),
+                              settings.scratch_dir, comm_.rank());
     recording_ = std::make_unique<TaskRecordingTransport>(&comm_, store_.get());
     if (comm_.rank() == 0) {
       spdlog::info("job {}: {} input file(s), {}, {} split(s), {} {}, {} rank(s), memory {} per rank",
@@ -275,7 +341,11 @@ class Run {
       }
       progress.Finish();
     }
-    runner_->RemoveScratch();
+    RemoveScratch();
+    // Parts were closed without an fsync each: one syncfs per rank makes all
+    // of them durable before rank 0 publishes (100,000 tiny parts: one call,
+    // not 100,000).
+    if (!parts.empty()) Check("commit", fs.SyncFilesystem(committer_.staging_dir()));
     const double reduce_seconds = SecondsSince(reduce_start);
     if (comm_.rank() == 0 && !traits.map_only) spdlog::info("reduce: {:.2f}s", reduce_seconds);
 
@@ -291,18 +361,24 @@ class Run {
     stats.parts = std::move(parts);
     auto arr = stats.counters.ToArray();
     std::vector<uint64_t> sums(arr.begin(), arr.end());
+    sums.push_back(reused_splits);
     comm_.AllReduceSum(&sums);
+    const uint64_t reused_total = sums.back();
+    sums.pop_back();
     const TaskCounters totals = TaskCounters::FromArray(sums);
     Status reconciled = Reconcile(totals);
+    if (!reconciled.ok() && reused_total > 0) {
+      reconciled = Status(reconciled.code(),
+                          reconciled.message() + "; " + std::to_string(reused_total) +
+                              " map task(s) were reused from saved work in '" + store_->dir() +
+                              "': if that work is suspect, re-run with --force to map every split again");
+    }
     std::vector<std::string> gathered = comm_.Gather(stats.Encode(), 0);
     std::map<std::string, uint64_t> user = GatherUserCounters();
     if (!reconciled.ok()) {
       // Every rank holds the same sums, so every rank reaches this branch.
-      if (comm_.rank() == 0) {
-        committer_.Abort();
-        spdlog::error("{}", reconciled.ToString());
-      }
-      return ExitCodeFor(reconciled.code());
+      if (comm_.rank() == 0) spdlog::error("{}", reconciled.ToString());
+      return EndCleanly(ExitCodeFor(reconciled.code()));
     }
     // Skipped records: each rank checked its own count; the job's limit is
     // on the sum, which every rank holds.
@@ -310,13 +386,12 @@ class Run {
     if (totals.bad_records > 0) bad_records = GatherBadRecords();
     if (totals.bad_records > config_.settings.max_bad_records) {
       if (comm_.rank() == 0) {
-        committer_.Abort();
         spdlog::error("job failed: {} bad records in all, more than --max-bad-records {} allows "
                       "(the first: {}); output discarded",
                       totals.bad_records, config_.settings.max_bad_records,
                       BadRecordLog::Describe(bad_records.front()));
       }
-      return ExitCodeFor(StatusCode::kBadInput);
+      return EndCleanly(ExitCodeFor(StatusCode::kBadInput));
     }
     if (comm_.rank() == 0) {
       JobReport report;
@@ -356,7 +431,21 @@ class Run {
         spdlog::warn("skipped {} bad record(s) (--max-bad-records {}); each is listed in {}/_bad_records",
                      bad_records.size(), config_.settings.max_bad_records, committer_.output_dir());
       }
-      Check("commit", committer_.CommitJob(SuccessContents(totals, user)));
+      // --report's copy is written before the output is published, so that a
+      // full disk or a bad path fails the job with nothing published; it is
+      // renamed into place after. It equals DIR/_report.json.
+      std::string report_temp;
+      if (!config_.report_path.empty()) {
+        report_temp = config_.report_path + ".sluice-tmp-" + plan_.run_token;
+        Check("report", WriteStringToFile(fs, report_temp, RenderReportJson(report)));
+      }
+      Status committed = committer_.CommitJob(SuccessContents(totals, user));
+      if (!committed.ok() && !report_temp.empty()) (void)fs.RemoveFile(report_temp);
+      Check("commit", committed);
+      if (fs.LinkStat(committer_.staging_dir()).ok()) {
+        spdlog::warn("output committed, but the replaced output under '{}' was not removed; the "
+                     "next run on this output removes it", committer_.staging_container());
+      }
       // The output is in place; saved map tasks are no longer needed. A
       // failure here loses nothing, so it is reported, not fatal.
       if (Status removed = store_->RemoveAll(); !removed.ok()) {
@@ -365,14 +454,45 @@ class Run {
       }
       report.commit_seconds = SecondsSince(commit_start);
       report.total_seconds = SecondsSince(start);
-      if (!config_.report_path.empty()) {
-        Check("report", WriteStringToFile(*FileSystem::Default(), config_.report_path,
-                                          RenderReportJson(report)));
+      if (!report_temp.empty()) {
+        if (Status moved = fs.Rename(report_temp, config_.report_path); !moved.ok()) {
+          // The output is published and whole; only the copy is missing.
+          (void)fs.RemoveFile(report_temp);
+          spdlog::error("output committed, but the --report copy could not be put in place: {} "
+                        "(the same report is {}/_report.json)",
+                        moved.ToString(), committer_.output_dir());
+          comm_.Barrier();
+          return EndCleanly(ExitCodeFor(moved.code()));
+        }
       }
       PrintSummary(report);
     }
     comm_.Barrier();  // nobody exits before the output is in place
-    return 0;
+    return EndCleanly(0);
+  }
+
+  // The output holds this job's result, yet a run killed right after its
+  // commit (before its clean-up) can have left the replaced output under
+  // staging, saved map tasks, and scratch: a no-op re-run removes them.
+  void RemoveLeftoversOfCommittedRun() {
+    FileSystem& fs = *FileSystem::Default();
+    for (const std::string& left : store_->RemoveStaleScratch(HostName(), plan_.run_token)) {
+      spdlog::warn("rank {}: scratch of an earlier run not removed: {}", comm_.rank(), left);
+    }
+    comm_.Barrier();  // every rank is done with the scratch records
+    if (comm_.rank() != 0) return;
+    for (const std::string& dir : {committer_.staging_container(), committer_.work_root()}) {
+      if (Status s = RemoveOwnTree(fs, dir); !s.ok()) {
+        spdlog::warn("leftover of an earlier run not removed: {}", s.ToString());
+      }
+    }
+  }
+
+  // After an exception on this rank: removes what this run made, then ends
+  // the job everywhere.
+  [[noreturn]] void AbortAfterException() {
+    RemoveScratch();
+    AbortJob(comm_, committer_, ExitCodeFor(StatusCode::kInternal), NoPeerWritesStaging());
   }
 
  private:
@@ -386,7 +506,7 @@ class Run {
     Check(phase, file.status());
     BufferedWriter writer(std::move(file).value());
     Check(phase, body(&writer));
-    Check(phase, writer.Close());
+    Check(phase, writer.Close(/*sync=*/false));  // made durable in one syncfs before commit
     Check("commit", committer_.CommitTask(static_cast<int>(part), comm_.rank()));
     return PartInfo{part, writer.bytes_written(), writer.checksum()};
   }
@@ -398,7 +518,7 @@ class Run {
     if (config_.force) return false;
     SavedTaskStats saved;
     std::string why;
-    if (!store_->Check(split, &saved, &why)) {
+    if (!store_->Check(split, map_only_, &saved, &why)) {
       if (why != "not saved") spdlog::warn("rank {}: mapping split {} again: {}", comm_.rank(), split, why);
       return false;
     }
@@ -453,14 +573,44 @@ class Run {
     Check("map", store_->CommitTask(split, saved));
   }
 
-  // Node-local and private to (output, rank): a re-run of the same job finds
-  // and removes what a killed run left, and two jobs never share one.
-  std::string ScratchDir() const {
-    const std::string key = committer_.output_dir();
-    char name[64];
-    std::snprintf(name, sizeof name, "/sluice-%016llx-r%d",
-                  static_cast<unsigned long long>(XXH3_64bits(key.data(), key.size())), comm_.rank());
-    return config_.scratch_root + name;
+  // A fresh scratch directory for this rank and run: mkdtemp under
+  // --scratch (mode 0700, an unpredictable name, so nothing another user
+  // planted there is ever used). Its path is recorded in the work directory
+  // first, so that a re-run on this host removes it if this run is killed;
+  // that re-run removes the scratch such killed runs left now.
+  std::string MakeScratchDir() {
+    FileSystem& fs = *FileSystem::Default();
+    const std::string host = HostName();
+    for (const std::string& left : store_->RemoveStaleScratch(host, plan_.run_token)) {
+      spdlog::warn("rank {}: scratch of an earlier run not removed: {}", comm_.rank(), left);
+    }
+    Check("setup", fs.CreateDirs(config_.scratch_root));
+    auto made = fs.MakeUniqueDir(config_.scratch_root, "sluice-");
+    Check("setup", made.status());
+    scratch_dir_ = *made;
+    Check("setup", store_->RegisterScratch(host, plan_.run_token, scratch_dir_));
+    return scratch_dir_;
+  }
+
+ public:
+  // Removes this rank's scratch (idempotent; also on failure paths).
+  void RemoveScratch() {
+    if (runner_) runner_->RemoveScratch();
+    if (scratch_dir_.empty()) return;
+    (void)FileSystem::Default()->RemoveAll(scratch_dir_);
+    scratch_dir_.clear();
+    if (store_) store_->UnregisterScratch();
+  }
+
+ private:
+  // Ends this rank's part of a job that stops in step on every rank (done,
+  // or failed the same way everywhere): rank 0 removes staging and releases
+  // the output lock (removing the lock file) once every rank is past it.
+  int EndCleanly(int exit_code) {
+    if (exit_code != 0) committer_.Abort();
+    comm_.Barrier();
+    if (comm_.rank() == 0) lock_.Release();
+    return exit_code;
   }
 
   // Range partitioning: samples the same splits whatever the number of
@@ -655,7 +805,7 @@ class Run {
   [[noreturn]] void Fail(const char* phase, const Status& s) {
     spdlog::error("job failed in {} on rank {}: {}", phase, comm_.rank(), s.ToString());
     spdlog::default_logger()->flush();
-    if (runner_) runner_->RemoveScratch();
+    RemoveScratch();
     AbortJob(comm_, committer_, ExitCodeFor(s.code()), NoPeerWritesStaging());
     std::abort();  // not reached: GCC does not trust [[noreturn]] on a virtual call
   }
@@ -670,6 +820,8 @@ class Run {
   std::unique_ptr<JobRunner> runner_;
   bool map_only_ = true;  // until the job's traits say otherwise
   bool shuffle_finished_ = false;
+  OutputLock lock_;          // rank 0: held from the plan to the end
+  std::string scratch_dir_;  // this rank's, once made
 };
 
 }  // namespace
@@ -681,10 +833,7 @@ int RunJob(const JobEntry& job, const JobConfig& config, Communicator& comm) {
   } catch (const std::exception& e) {
     spdlog::error("job failed on rank {}: internal error: {}", comm.rank(), e.what());
     spdlog::default_logger()->flush();
-    run.RemoveScratch();
-    OutputCommitter committer(*FileSystem::Default(), config.output);
-    AbortJob(comm, committer, ExitCodeFor(StatusCode::kInternal), run.NoPeerWritesStaging());
-    std::abort();  // not reached
+    run.AbortAfterException();
   }
 }
 

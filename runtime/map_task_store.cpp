@@ -6,6 +6,8 @@
 #include <cstring>
 #include <new>
 
+#include <unistd.h>
+
 #include "shuffle/block_codec.h"
 #include "shuffle/little_endian.h"
 #include "shuffle/serde.h"
@@ -19,12 +21,13 @@ namespace {
 // The last 24 bytes of a saved task: u64 trailer size (the encoded stats
 // before these 24 bytes), u64 xxh3 of every byte before this field, magic.
 constexpr size_t kTailBytes = 24;
-constexpr char kMagic[9] = "SLMTASK1";
+constexpr char kMagic[9] = "SLMTASK2";  // 2: the split in the trailer
 
 XXH3_state_t* State(void* p) { return static_cast<XXH3_state_t*>(p); }
 
-std::string EncodeStats(const SavedTaskStats& stats) {
+std::string EncodeStats(uint32_t split, const SavedTaskStats& stats) {
   std::string out;
+  Encode(&out, split);
   for (uint64_t v : stats.counters.ToArray()) Encode(&out, v);
   PutVarint(&out, stats.user.size());
   for (const auto& [name, value] : stats.user) {
@@ -42,8 +45,9 @@ std::string EncodeStats(const SavedTaskStats& stats) {
   return out;
 }
 
-bool DecodeStats(std::string_view bytes, SavedTaskStats* stats) {
+bool DecodeStats(std::string_view bytes, uint32_t* split, SavedTaskStats* stats) {
   ByteReader r{bytes.data(), bytes.data() + bytes.size()};
+  if (!Decode(r, split)) return false;
   std::array<uint64_t, TaskCounters::kCount> values{};
   for (uint64_t& v : values) {
     if (!Decode(r, &v)) return false;
@@ -86,21 +90,24 @@ std::string MapTaskStore::TaskPath(uint32_t split) const {
   return dir_ + name;
 }
 
+constexpr char kScratchRecords[] = "/scratch";
+
 Status MapTaskStore::Prepare() {
-  if (fs_.Exists(root_)) {
-    SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> entries, fs_.ListDir(root_));
-    for (const std::string& entry : entries) {
-      const std::string path = root_ + "/" + entry;
-      if (path != dir_) SLUICE_RETURN_IF_ERROR(fs_.RemoveAll(path));
-    }
+  SLUICE_RETURN_IF_ERROR(fs_.CreatePrivateDir(root_));  // refuses another user's, or a symlink
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> entries, fs_.ListDir(root_));
+  for (const std::string& entry : entries) {
+    const std::string path = root_ + "/" + entry;
+    // Scratch records outlive a fingerprint: they name what to clean up.
+    if (path != dir_ && path != root_ + kScratchRecords) SLUICE_RETURN_IF_ERROR(fs_.RemoveAll(path));
   }
+  SLUICE_RETURN_IF_ERROR(fs_.CreatePrivateDir(root_ + kScratchRecords));
   if (fs_.Exists(dir_)) {
     SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> entries, fs_.ListDir(dir_));
     for (const std::string& entry : entries) {
       if (EndsWith(entry, ".tmp")) SLUICE_RETURN_IF_ERROR(fs_.RemoveFile(dir_ + "/" + entry));
     }
   }
-  return fs_.CreateDirs(dir_);
+  return fs_.CreatePrivateDir(dir_);
 }
 
 Status MapTaskStore::RemoveAll() { return fs_.RemoveAll(root_); }
@@ -128,7 +135,7 @@ Status MapTaskStore::KeepPart(uint32_t split, const std::string& committed_part)
 Status MapTaskStore::CommitTask(uint32_t split, const SavedTaskStats& stats) {
   std::unique_ptr<WritableFile> file = std::move(file_);
   SLUICE_RETURN_IF_ERROR(write_status_);
-  std::string tail = EncodeStats(stats);
+  std::string tail = EncodeStats(split, stats);
   const uint64_t trailer_size = tail.size();
   Put64(&tail, trailer_size);
   XXH3_64bits_update(State(hash_state_), tail.data(), tail.size());
@@ -141,7 +148,7 @@ Status MapTaskStore::CommitTask(uint32_t split, const SavedTaskStats& stats) {
   return fs_.Rename(temp_path_, TaskPath(split));
 }
 
-bool MapTaskStore::Check(uint32_t split, SavedTaskStats* stats, std::string* why) {
+bool MapTaskStore::Check(uint32_t split, bool map_only, SavedTaskStats* stats, std::string* why) {
   const std::string path = TaskPath(split);
   if (!fs_.Exists(path)) {
     *why = "not saved";
@@ -171,8 +178,25 @@ bool MapTaskStore::Check(uint32_t split, SavedTaskStats* stats, std::string* why
   const uint64_t trailer_begin = size - kTailBytes - trailer_size;
   trailer.resize(trailer_size);
   s = file.ReadAt(trailer_begin, trailer_size, trailer.data(), &got);
-  if (!s.ok() || got != trailer_size || !DecodeStats(trailer, stats)) {
+  uint32_t saved_split = 0;
+  if (!s.ok() || got != trailer_size || !DecodeStats(trailer, &saved_split, stats)) {
     return fail("has a malformed trailer");
+  }
+  if (saved_split != split) {
+    return fail("belongs to split " + std::to_string(saved_split) + ", not " + std::to_string(split) +
+                " (copied or renamed)");
+  }
+  if (map_only) {
+    const std::string part = path + ".part";
+    auto opened_part = fs_.OpenForRead(part);
+    if (!opened_part.ok()) return fail("has no readable part file: " + opened_part.status().ToString());
+    if ((*opened_part)->size() != stats->part_bytes) {
+      return fail("has a part file of " + std::to_string((*opened_part)->size()) + " bytes, not the " +
+                  std::to_string(stats->part_bytes) + " it was saved with");
+    }
+    Result<uint64_t> part_digest = Xxh3OfFile(**opened_part, stats->part_bytes);
+    if (!part_digest.ok()) return fail("has an unreadable part file: " + part_digest.status().ToString());
+    if (*part_digest != stats->part_xxh3) return fail("has a part file that fails its checksum");
   }
   replay_frames_end_ = trailer_begin;
   return true;
@@ -208,6 +232,44 @@ Result<bool> MapTaskStore::NextFrame(BlockInfo* info_out, std::string* frame) {
 Status MapTaskStore::RestorePart(uint32_t split, const std::string& part_path) {
   (void)fs_.RemoveFile(part_path);
   return fs_.Link(TaskPath(split) + ".part", part_path);
+}
+
+Status MapTaskStore::RegisterScratch(const std::string& host, const std::string& run_token,
+                                     const std::string& scratch_dir) {
+  scratch_record_ = root_ + kScratchRecords + "/" + host + "@" + run_token + ".r" +
+                    std::to_string(rank_);
+  return WriteStringToFile(fs_, scratch_record_, scratch_dir);
+}
+
+void MapTaskStore::UnregisterScratch() {
+  if (!scratch_record_.empty()) (void)fs_.RemoveFile(scratch_record_);
+  scratch_record_.clear();
+}
+
+std::vector<std::string> MapTaskStore::RemoveStaleScratch(const std::string& host,
+                                                          const std::string& run_token) {
+  std::vector<std::string> failed;
+  const std::string records = root_ + kScratchRecords;
+  auto entries = fs_.ListDir(records);
+  if (!entries.ok()) return failed;
+  const std::string prefix = host + "@";  // no host name holds an @
+  for (const std::string& entry : *entries) {
+    if (entry.compare(0, prefix.size(), prefix) != 0 || EndsWith(entry, ".claimed")) continue;
+    // This run's own records (other ranks on this host) are not stale.
+    if (entry.compare(prefix.size(), run_token.size() + 1, run_token + ".") == 0) continue;
+    // Claim it by renaming: of several ranks on this host, one wins.
+    const std::string claimed = records + "/" + entry + "." + std::to_string(::getpid()) + ".claimed";
+    if (!fs_.Rename(records + "/" + entry, claimed).ok()) continue;
+    auto dir = ReadFileToString(fs_, claimed);
+    // Only a directory of our own, named as Sluice names scratch: a record
+    // cannot make us remove anything else.
+    if (dir.ok() && dir->find("/sluice-") != std::string::npos) {
+      Status removed = RemoveOwnTree(fs_, *dir);
+      if (!removed.ok()) failed.push_back(*dir + ": " + removed.ToString());
+    }
+    (void)fs_.RemoveFile(claimed);
+  }
+  return failed;
 }
 
 }  // namespace sluice

@@ -5,12 +5,18 @@
 //   /data/.out.sluice-work/F/map-00000012          a completed task
 //   /data/.out.sluice-work/F/map-00000012.part     its part file (map-only jobs)
 //   /data/.out.sluice-work/F/map-00000012.r1.tmp   a task rank 1 is writing
+//   /data/.out.sluice-work/scratch/HOST@RUN.rR     where a rank's scratch is
+// Every directory here is private to the user (mode 0700; another user's
+// directory or a symlink in its place is refused, never followed).
 // A completed task is published by rename, so it is whole or absent. Its
 // bytes are the block frames the task sent, in order, then a trailer: the
-// counters the task added (TaskCounters, user counters, a map-only task's
-// part size and xxh3, the records it skipped), the trailer's size, an xxh3 of every byte before it,
-// and a magic. A saved task is checked end to end before any of it is used;
-// one that fails the check is mapped again (a warning says why).
+// split it belongs to, the counters the task added (TaskCounters, user
+// counters, a map-only task's part size and xxh3, the records it skipped),
+// the trailer's size, an xxh3 of every byte before it, and a magic. A saved
+// task is checked end to end before any of it is used (a map-only task's
+// part file too, against the size and xxh3 in the trailer, and the split
+// against the one asked for, so a task file copied from another split is
+// caught); one that fails the check is mapped again (a warning says why).
 //
 // Replaying a task's frames gives the reduce side exactly the blocks the
 // task sent the first time: the same partitions, splits and sequence
@@ -70,15 +76,29 @@ class MapTaskStore {
   Status CommitTask(uint32_t split, const SavedTaskStats& stats);
 
   // ---- reusing a saved task ----
-  // Checks split's saved task end to end. Returns false, with *why set,
-  // when there is none or it cannot be used (torn, corrupt, unreadable).
-  bool Check(uint32_t split, SavedTaskStats* stats, std::string* why);
+  // Checks split's saved task end to end (and, for a map-only job, its part
+  // file). Returns false, with *why set, when there is none or it cannot be
+  // used (torn, corrupt, unreadable, another split's).
+  bool Check(uint32_t split, bool map_only, SavedTaskStats* stats, std::string* why);
   // After a successful Check: calls send(const BlockInfo&, std::string frame)
   // for each frame, in the order the task sent them.
   template <class Send>
   Status Replay(uint32_t split, Send&& send);
   // Map-only jobs: links the saved part file of split to `part_path`.
   Status RestorePart(uint32_t split, const std::string& part_path);
+
+  // ---- this run's scratch, so that a later run can remove it ----
+  // Records that this rank (on `host`, in run `run_token`) keeps its
+  // scratch at `scratch_dir`.
+  Status RegisterScratch(const std::string& host, const std::string& run_token,
+                         const std::string& scratch_dir);
+  // Removes the scratch that earlier, killed runs on `host` registered (and
+  // their records), never that of run `run_token` (this one). Each record is
+  // claimed by one rank only. Best effort: returns what it could not remove,
+  // for a warning.
+  std::vector<std::string> RemoveStaleScratch(const std::string& host, const std::string& run_token);
+  // Forgets this rank's record (its scratch is gone).
+  void UnregisterScratch();
 
  private:
   std::string TaskPath(uint32_t split) const;
@@ -91,6 +111,7 @@ class MapTaskStore {
   std::string root_;
   std::string dir_;
   int rank_;
+  std::string scratch_record_;
   // The task being saved.
   std::unique_ptr<WritableFile> file_;
   std::string temp_path_;

@@ -26,6 +26,7 @@ std::string EncodePlan(const JobPlan& plan) {
   Encode(&out, plan.total_bytes);
   Encode(&out, plan.fingerprint);
   Encode(&out, static_cast<uint8_t>(plan.already_done));
+  Encode(&out, plan.run_token);
   return out;
 }
 
@@ -54,7 +55,7 @@ Result<JobPlan> DecodePlan(const std::string& bytes) {
   }
   uint8_t done = 0;
   if (!Decode(r, &plan.total_bytes) || !Decode(r, &plan.fingerprint) || !Decode(r, &done) ||
-      done > 1 || r.p != r.end) {
+      done > 1 || !Decode(r, &plan.run_token) || r.p != r.end) {
     return bad();
   }
   plan.already_done = done == 1;

@@ -16,6 +16,9 @@ struct JobPlan {
   uint64_t fingerprint = 0;  // job_fingerprint.h
   // The output already holds this fingerprint's result: nothing to do.
   bool already_done = false;
+  // Random, one per run: names this run's staging and is written into the
+  // output lock, so that every rank can check that its job holds the lock.
+  std::string run_token;
 };
 
 std::string EncodePlan(const JobPlan& plan);

@@ -14,6 +14,7 @@ namespace {
 // Everything the handler needs, prepared before any signal can arrive: the
 // handler may not allocate.
 char g_staging[4096];
+char g_container[4096];  // staging's parent: removed only if empty
 char g_scratch[4096];  // empty when the job has no scratch directory
 char g_message[256];
 size_t g_message_len = 0;
@@ -68,17 +69,22 @@ void OnTermination(int sig) {
   if (g_message_len > 0) (void)!write(STDERR_FILENO, g_message, g_message_len);
   RemoveTree(g_scratch);
   RemoveTree(g_staging);
+  if (g_container[0] != '\0') (void)rmdir(g_container);
   signal(sig, SIG_DFL);
   raise(sig);
 }
 
 }  // namespace
 
-void InstallTerminationCleanup(const std::string& staging_dir, const std::string& scratch_dir,
-                               int rank) {
+void InstallTerminationCleanup(const std::string& staging_dir, const std::string& staging_container,
+                               const std::string& scratch_dir, int rank) {
   // No cleanup beats a truncated path.
-  if (staging_dir.size() + 1 > sizeof g_staging || scratch_dir.size() + 1 > sizeof g_scratch) return;
+  if (staging_dir.size() + 1 > sizeof g_staging || scratch_dir.size() + 1 > sizeof g_scratch ||
+      staging_container.size() + 1 > sizeof g_container) {
+    return;
+  }
   std::memcpy(g_staging, staging_dir.c_str(), staging_dir.size() + 1);
+  std::memcpy(g_container, staging_container.c_str(), staging_container.size() + 1);
   std::memcpy(g_scratch, scratch_dir.c_str(), scratch_dir.size() + 1);
   std::string msg = "rank " + std::to_string(rank) +
                     ": interrupted by a signal; removing staging and scratch, no output published\n";

@@ -13,7 +13,9 @@ namespace sluice {
 // system calls (getdents64, unlinkat: no fork, no allocation), and re-raises
 // the signal with its default action (so the exit status still says "killed
 // by SIGTERM"). Safe to call once per job.
-void InstallTerminationCleanup(const std::string& staging_dir, const std::string& scratch_dir,
-                               int rank);
+// `staging_dir` is this run's own staging; `staging_container`, which holds
+// it, is removed only if empty (another run's staging may be in it).
+void InstallTerminationCleanup(const std::string& staging_dir, const std::string& staging_container,
+                               const std::string& scratch_dir, int rank);
 
 }  // namespace sluice

@@ -1,6 +1,7 @@
 // Failures end the whole job quickly, with a clear message, a documented
 // exit code, no _SUCCESS and nothing left in the staging area.
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -60,24 +61,46 @@ TEST(FailureE2E, BadFlagsNameTheFlag) {
 
 TEST(FailureE2E, ExistingOutputNeedsOverwrite) {
   TempDir dir;
+  WriteFile(dir / "old.txt", "old\n");
   WriteFile(dir / "in.txt", "new words\n");
-  ASSERT_EQ(RunCommand("mkdir '" + (dir / "out") + "' && echo old > '" + (dir / "out/old.txt") + "'")
-                .exit_code,
-            0);
   const std::string args =
       "run wordcount --partitions 2 --input '" + (dir / "in.txt") + "' --output '" + (dir / "out") + "'";
-  CommandResult r = RunSluice(2, args);
+  // Yesterday's output, a Sluice output of other input.
+  CommandResult r = RunSluice(1, "run wordcount --partitions 2 --input '" + (dir / "old.txt") +
+                                     "' --output '" + (dir / "out") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto old_parts = ReadParts(dir / "out", 2);
+  r = RunSluice(2, args);
   EXPECT_EQ(r.exit_code, kUsage) << r.output;
   EXPECT_NE(r.output.find("--overwrite"), std::string::npos) << r.output;
-  EXPECT_TRUE(Exists(dir / "out/old.txt")) << "a refused run must not touch the old output";
+  EXPECT_EQ(ReadParts(dir / "out", 2), old_parts) << "a refused run must not touch the old output";
 
   r = RunSluice(2, args + " --overwrite");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_FALSE(Exists(dir / "out/old.txt"));
   auto parts = ReadParts(dir / "out", 2);
   EXPECT_EQ(parts[0] + parts[1] == "new\t1\nwords\t1\n" || parts[0] + parts[1] == "words\t1\nnew\t1\n",
             true)
       << parts[0] << parts[1];
+  EXPECT_EQ(ListDir(dir.path()), (std::vector<std::string>{"in.txt", "old.txt", "out"}))
+      << "staging, work, lock or the old output left behind";
+}
+
+// --overwrite replaces only a Sluice output: a directory of anything else
+// is refused, untouched, with a message that says why.
+TEST(FailureE2E, OverwriteRefusesADirectorySluiceDidNotWrite) {
+  TempDir dir;
+  WriteFile(dir / "in.txt", "new words\n");
+  ASSERT_EQ(RunCommand("mkdir '" + (dir / "out") + "' && echo old > '" + (dir / "out/old.txt") + "'")
+                .exit_code,
+            0);
+  for (int ranks : {1, 2}) {
+    CommandResult r = RunSluice(ranks, "run wordcount --overwrite --input '" + (dir / "in.txt") +
+                                           "' --output '" + (dir / "out") + "'");
+    EXPECT_EQ(r.exit_code, kUsage) << r.output;
+    EXPECT_NE(r.output.find("is not a Sluice output"), std::string::npos) << r.output;
+    EXPECT_EQ(ReadFile(dir / "out/old.txt"), "old\n");
+    EXPECT_EQ(ListDir(dir.path()), (std::vector<std::string>{"in.txt", "out"}));
+  }
 }
 
 // One rank's map() throws; every rank must stop within seconds, the job must
