@@ -1,6 +1,7 @@
 # `cmake --install BUILD --prefix PREFIX` lays out the SDK:
 #   PREFIX/bin/sluice                      the command, with the built-in jobs
 #   PREFIX/include/sluice/{io,shuffle,cluster,runtime}/*.h
+#                                          (and the generated runtime/plugin_abi_hash.h)
 #   PREFIX/lib/libsluice_*.a, PREFIX/lib/sluice/  (libraries, main() of job binaries)
 #   PREFIX/lib/cmake/Sluice/               the package: find_package(Sluice)
 # so that a job outside this tree builds with
@@ -22,6 +23,12 @@ foreach(module io shuffle cluster runtime)
     FILES_MATCHING PATTERN "*.h"
     PATTERN "mpi_communicator.h" EXCLUDE)
 endforeach()
+
+# The plugin ABI hash, generated from the boundary headers at configure time
+# (runtime/CMakeLists.txt): jobs built against this install carry the same
+# hash as the installed `sluice`, which refuses any other.
+install(FILES ${SLUICE_GENERATED_INCLUDE_DIR}/runtime/plugin_abi_hash.h
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/sluice/runtime)
 
 # sluice_main_job stays an OBJECT library: its object holds main(), and a
 # main() inside a static archive would be linked only by luck of order.

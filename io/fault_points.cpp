@@ -31,6 +31,20 @@ std::vector<ArmedFault>& Armed() {
   return armed;
 }
 
+// Plugins' copies of g_fault_points_armed (ShareFaultFlag).
+std::vector<bool*>& SharedFlags() {
+  static std::vector<bool*> flags;
+  return flags;
+}
+
+void SetArmed(bool armed) {
+  g_fault_points_armed = armed;
+  for (bool* flag : SharedFlags()) *flag = armed;
+}
+
+// Set in a plugin linked to its host: where hits go instead.
+void (*g_host_hit)(const char* point) = nullptr;
+
 const char* const kPoints[] = {"after_map_task",    "mid_shuffle_send",  "during_spill",
                                "during_reduce",     "after_task_commit", "before_job_commit",
                                "between_commit_renames"};
@@ -70,11 +84,27 @@ std::string ArmFaultPointsFromEnv(int rank) {
     f.corrupt = action == "corrupt";
     if (victim == rank) Armed().push_back(f);
   }
-  g_fault_points_armed = !Armed().empty();
+  SetArmed(!Armed().empty());
   return "";
 }
 
+void ShareFaultFlag(bool* flag) {
+  if (flag == nullptr || flag == &g_fault_points_armed) return;
+  SharedFlags().push_back(flag);
+  *flag = g_fault_points_armed;
+}
+
+void FollowHostFaultPoints(void (*share)(bool* flag), void (*hit)(const char* point)) {
+  if (share == nullptr || hit == nullptr || hit == &HitFaultPoint) return;
+  g_host_hit = hit;
+  share(&g_fault_points_armed);
+}
+
 void HitFaultPoint(const char* point) {
+  if (g_host_hit != nullptr) {
+    g_host_hit(point);
+    return;
+  }
   for (ArmedFault& f : Armed()) {
     if (f.point != point || ++f.hits != f.fire_on_hit) continue;
     if (f.crash) {

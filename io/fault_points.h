@@ -15,10 +15,17 @@
 // #N fires on the Nth time the point is reached on that rank (default 1).
 // Points: after_map_task, mid_shuffle_send, during_spill (a spill run
 // written but not closed), during_reduce, after_task_commit,
-// before_job_commit, and between_commit_renames (--overwrite: the old output
-// moved aside, the new one not yet in place).
+// before_job_commit, and between_commit_renames (--overwrite: the new output
+// exchanged into place, the old one not yet removed; on a filesystem that
+// cannot exchange, the old output moved aside and the new one not yet in place).
 //
 // Unarmed (the normal case) a point costs one load of a global flag.
+//
+// A job plugin links its own copy of this file (and of FileSystem::Default),
+// so the host links the two at load time (runtime/plugin_api.h,
+// SluiceHostLink): the host keeps the plugin's flag equal to its own, and a
+// point the plugin's code reaches fires through the host's HitFaultPoint,
+// with the host's armed faults and the host's file system.
 #pragma once
 
 #include <string>
@@ -33,6 +40,13 @@ std::string ArmFaultPointsFromEnv(int rank);
 
 // The slow path of SLUICE_FAULT_POINT.
 void HitFaultPoint(const char* point);
+
+// Host side: keeps *flag (a plugin's g_fault_points_armed) equal to this
+// process's flag, from now on (set at once, and again whenever it arms).
+void ShareFaultFlag(bool* flag);
+// Plugin side: hands this copy's flag to `share` and sends every hit to
+// `hit` (the host's HitFaultPoint) instead of this copy's armed list.
+void FollowHostFaultPoints(void (*share)(bool* flag), void (*hit)(const char* point));
 
 }  // namespace sluice
 

@@ -41,10 +41,13 @@ Exit codes: 0 ok, 2 usage, 3 bad input, 4 I/O error, 5 data corruption,
 
 // Every rank's load result, then its plugin file's hash against rank 0's:
 // the first failure, or two ranks holding different bytes under the same
-// path, refuses the plugin everywhere. Sets *hash (for the manifest).
-Status AgreeOnPlugin(Communicator& comm, const Status& loaded, const std::string& path,
-                     uint64_t* hash) {
-  Result<uint64_t> mine = loaded.ok() ? Xxh3OfFile(*FileSystem::Default(), path) : Result<uint64_t>(loaded);
+// path, refuses the plugin everywhere. Sets *hash (for the manifest). The
+// hash is of the bytes each rank loaded (LoadPlugin hashes the open file it
+// dlopen()s), never of whatever the path names by now.
+Status AgreeOnPlugin(Communicator& comm, const Result<LoadedPlugin>& loaded,
+                     const std::string& path, uint64_t* hash) {
+  Result<uint64_t> mine = loaded.ok() ? Result<uint64_t>(loaded.value().xxh3)
+                                      : Result<uint64_t>(loaded.status());
   Status local = mine.status();
   if (!local.ok()) {
     local = Status(local.code(), "rank " + std::to_string(comm.rank()) + ": " + local.message());
@@ -85,6 +88,10 @@ int RunWithArgs(int argc, char** argv, const std::vector<std::string>& args, con
     return ExitCodeFor(s.code());
   };
   if (!parsed.ok()) return usage_error(parsed);
+  // Each rank opens its own log file, so only some may fail: all must
+  // leave here together (a rank that returned alone would leave the others
+  // waiting in the next collective), with the first failing rank's message.
+  logging = AgreeAcrossRanks(*comm, logging);
   if (!logging.ok()) return usage_error(logging);
 
   LoadedPlugin plugin;
@@ -93,7 +100,7 @@ int RunWithArgs(int argc, char** argv, const std::vector<std::string>& args, con
     // Loading depends on each node's filesystem, so ranks can disagree; all
     // ranks must take the same branch or the others would wait forever.
     auto loaded = LoadPlugin(plugin_path);
-    Status agreed = AgreeOnPlugin(*comm, loaded.status(), plugin_path, &plugin_xxh3);
+    Status agreed = AgreeOnPlugin(*comm, loaded, plugin_path, &plugin_xxh3);
     if (!agreed.ok()) return usage_error(agreed);
     plugin = std::move(loaded).value();
     job = &plugin.entry;

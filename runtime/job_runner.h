@@ -1,8 +1,9 @@
 // JobRunner: the boundary between the framework (driver, MPI, commit) and a
 // job's typed engine (map loop, combiner, store, merge, reduce), which is
 // compiled into the job itself. Calls across it are per task, never per
-// record. Because it is C++ across a plugin boundary, any change here bumps
-// kSluiceAbiVersion.
+// record. Because it is C++ across a plugin boundary, this header is one of
+// those hashed at build time into the plugin layout hash (runtime/
+// CMakeLists.txt): any change here refuses plugins built before it.
 #pragma once
 
 #include <cstdint>
