@@ -1,6 +1,7 @@
 #include "io/input_lister.h"
 
 #include <glob.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <set>
@@ -12,6 +13,15 @@ namespace sluice {
 namespace {
 
 bool IsGlob(const std::string& spec) { return spec.find_first_of("*?[") != std::string::npos; }
+
+// A spec that names an existing path is that path, whatever characters its
+// name holds: `a[1].txt` is the file a[1].txt, not a1.txt. lstat as well as
+// Stat, so that a dangling symlink named literally is reported as itself.
+bool IsLiteralPath(FileSystem& fs, const std::string& spec) {
+  if (fs.Stat(spec).ok()) return true;
+  struct stat st;
+  return ::lstat(spec.c_str(), &st) == 0;
+}
 
 std::string JoinPath(const std::string& dir, const std::string& name) {
   if (!dir.empty() && dir.back() == '/') return dir + name;
@@ -117,7 +127,7 @@ Result<std::vector<InputFile>> ListInputs(FileSystem& fs, const std::vector<std:
     const std::string& spec = specs[index];
     if (spec.empty()) return Status::Usage("empty input path");
     std::vector<std::string> roots;
-    if (IsGlob(spec)) {
+    if (IsGlob(spec) && !IsLiteralPath(fs, spec)) {
       SLUICE_RETURN_IF_ERROR(ExpandGlob(spec, &roots));
     } else {
       roots.push_back(spec);

@@ -20,6 +20,10 @@ struct InputFile {
 };
 
 // Each spec is a file, a directory or a glob pattern (contains * ? or [).
+// - A spec that exists as a path (file, directory, or symlink, even a
+//   dangling one) is taken literally, glob characters and all: `a[1].txt`
+//   names the file a[1].txt even beside a1.txt. Only a spec that does not
+//   exist and contains * ? or [ is expanded as a glob.
 // - A file is taken as is.
 // - A directory is walked recursively; entries whose names start with '.' or
 //   '_' are skipped (Hadoop's convention: _SUCCESS, .crc, staging dirs);

@@ -233,7 +233,8 @@ Status ValidateJobConfig(const JobConfig& config) {
 
 std::string JobFlagsHelp() {
   return R"(Job flags:
-  --input PATH            input file, directory (recursive) or quoted glob; repeatable
+  --input PATH            input file, directory (recursive) or quoted glob (a path that
+                          exists is taken literally); repeatable
   --output DIR            output directory (must not exist, see --overwrite)
   --overwrite             replace DIR if it exists (atomically, at commit)
   --force                 run even if DIR already holds this job's result for the

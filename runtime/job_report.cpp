@@ -10,25 +10,45 @@
 namespace sluice {
 namespace {
 
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
+// The length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629,
+// table 3-7 of the Unicode standard), or 0 when s[i] does not start one.
+size_t Utf8SequenceAt(std::string_view s, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  size_t len;
+  unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;  // no overlong forms
+    if (c == 0xED) hi = 0x9F;  // no surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;  // no overlong forms
+    if (c == 0xF4) hi = 0x8F;  // nothing past U+10FFFF
+  } else {
+    return 0;  // a continuation byte, C0/C1 (overlong), or F5..FF
   }
-  return out + "\"";
+  if (s.size() - i < len) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < len; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return len;
+}
+
+std::string Quote(std::string_view s) { return JsonQuote(s); }
+
+// `"name": "value"`, and for a value that is not valid UTF-8 (a path from a
+// file system that stores bytes, not text) also `"name_hex": "<bytes>"`: the
+// string alone would hold U+FFFD in place of the bytes it cannot carry, so
+// without the hex the path could not be recovered.
+std::string PathField(std::string_view name, std::string_view value) {
+  std::string j = Quote(name) + ": " + Quote(value);
+  if (!IsValidUtf8(value)) j += ", " + Quote(std::string(name) + "_hex") + ": " + JsonHexBytes(value);
+  return j;
 }
 
 std::string Hex(uint64_t v) {
@@ -43,8 +63,21 @@ std::string Hex(uint64_t v) {
 // must not (it is the same for any rank count).
 std::string ConfigJson(const JobConfig& c, const std::string& indent, bool resources) {
   std::string j = "{\n" + indent + "  \"inputs\": [";
-  for (size_t i = 0; i < c.inputs.size(); ++i) j += (i ? ", " : "") + Quote(c.inputs[i]);
+  bool all_utf8 = true;
+  for (size_t i = 0; i < c.inputs.size(); ++i) {
+    j += (i ? ", " : "") + Quote(c.inputs[i]);
+    all_utf8 = all_utf8 && IsValidUtf8(c.inputs[i]);
+  }
   j += "],\n";
+  if (!all_utf8) {
+    // The exact bytes of each spec that is not UTF-8 (null for the others):
+    // see PathField.
+    j += indent + "  \"inputs_hex\": [";
+    for (size_t i = 0; i < c.inputs.size(); ++i) {
+      j += (i ? ", " : "") + (IsValidUtf8(c.inputs[i]) ? std::string("null") : JsonHexBytes(c.inputs[i]));
+    }
+    j += "],\n";
+  }
   j += indent + "  \"params\": {";
   for (size_t i = 0; i < c.settings.params.size(); ++i) {
     j += (i ? ", " : "") + Quote(c.settings.params[i].first) + ": " + Quote(c.settings.params[i].second);
@@ -64,7 +97,7 @@ std::string ConfigJson(const JobConfig& c, const std::string& indent, bool resou
   j += indent + "  \"store_bytes\": " + std::to_string(c.settings.store_bytes) + ",\n";
   j += indent + "  \"sort_bytes\": " + std::to_string(c.settings.sort_bytes) + ",\n";
   j += indent + "  \"merge_factor\": " + std::to_string(c.settings.merge_factor) + ",\n";
-  j += indent + "  \"scratch\": " + Quote(c.scratch_root) + "\n" + indent + "}";
+  j += indent + "  " + PathField("scratch", c.scratch_root) + "\n" + indent + "}";
   return j;
 }
 
@@ -94,6 +127,65 @@ std::string Num(double v) {
 }
 
 }  // namespace
+
+std::string JsonQuote(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      const size_t len = Utf8SequenceAt(s, i);
+      if (len == 0) {
+        out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER, per invalid byte
+        ++i;
+      } else {
+        out.append(s.data() + i, len);
+        i += len;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+    ++i;
+  }
+  out += '"';
+  return out;
+}
+
+bool IsValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const size_t len = Utf8SequenceAt(s, i);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
+std::string JsonHexBytes(std::string_view s) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * s.size() + 2);
+  out += '"';
+  for (unsigned char c : s) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  out += '"';
+  return out;
+}
 
 std::string RankStats::Encode() const {
   std::string out;
@@ -135,7 +227,7 @@ std::string RenderReportJson(const JobReport& r) {
   std::string j = "{\n";
   j += "  \"job\": " + Quote(r.job) + ",\n";
   j += "  \"ranks\": " + std::to_string(r.ranks) + ",\n";
-  j += "  \"output\": " + Quote(r.output_dir) + ",\n";
+  j += "  " + PathField("output", r.output_dir) + ",\n";
   j += "  \"config\": " + ConfigJson(c, "  ", /*resources=*/true) + ",\n";
   j += "  \"input\": {\"files\": " + std::to_string(r.input_files) +
        ", \"bytes\": " + std::to_string(r.input_bytes) + ", \"splits\": " + std::to_string(r.splits) +
@@ -182,7 +274,7 @@ std::string RenderManifestJson(const JobReport& r) {
   j += "  \"format\": \"sluice-manifest/1\",\n";
   j += "  \"job\": {\"name\": " + Quote(r.job) + ", \"sluice_version\": \"0.1.0\"";
   if (!r.plugin_path.empty()) {
-    j += ", \"plugin\": " + Quote(r.plugin_path) + ", \"plugin_xxh3\": " + Hex(r.plugin_xxh3);
+    j += ", " + PathField("plugin", r.plugin_path) + ", \"plugin_xxh3\": " + Hex(r.plugin_xxh3);
   }
   j += "},\n";
   // Same inputs, job build and configuration: same fingerprint (a re-run
@@ -192,7 +284,7 @@ std::string RenderManifestJson(const JobReport& r) {
   j += "  \"inputs\": [\n";
   for (size_t i = 0; i < r.inputs.size(); ++i) {
     const InputFile& f = r.inputs[i];
-    j += "    {\"path\": " + Quote(f.path) + ", \"size\": " + std::to_string(f.size) +
+    j += "    {" + PathField("path", f.path) + ", \"size\": " + std::to_string(f.size) +
          ", \"mtime_ns\": " + std::to_string(f.mtime_ns) + "}" + (i + 1 < r.inputs.size() ? "," : "") + "\n";
   }
   j += "  ],\n  \"outputs\": [\n";

@@ -72,11 +72,22 @@ auto GroupPrefix(const T& key) {
 
 // The job's Combine as a callable for StringCombineTable (map and reduce
 // sides). Only instantiated for jobs that have a combiner.
+//
+// `*running` is set while Combine runs and stays set when it throws. That is
+// how the engine tells a Combine that threw (exit 6, "combine() threw")
+// from a Map that threw, without a try/catch per call: Combine runs inside
+// emit(), inside Map, and the engine catches once per chunk of input, per
+// table flush, per partition. When Combine cannot throw (wordcount's a + b,
+// inlined) the compiler drops the first store as dead.
 template <class J>
 struct CombineWith {
   J* job;
+  bool* running;
   typename J::Value operator()(const typename J::Value& a, const typename J::Value& b) const {
-    return job->Combine(a, b);
+    *running = true;
+    typename J::Value out = job->Combine(a, b);
+    *running = false;
+    return out;
   }
 };
 
@@ -97,7 +108,8 @@ class MapEmitter {
         counters_(counters),
         encoder_(settings.compression_level),
         parts_(settings.partitions),
-        table_(MakeTable(job, settings.combine_bytes)) {}
+        table_(MakeTable(job, &in_combine_, settings.combine_bytes)),
+        combine_{job, &in_combine_} {}
 
   void operator()(KeyArg key, ValueArg value) {
     if (sample_ != nullptr) {  // range partitioning's sampling pass
@@ -116,7 +128,7 @@ class MapEmitter {
       ++counters_->combine_input_records;
       auto it = table_.find(key);
       if (it != table_.end()) {
-        it->second = job_->Combine(it->second, V(value));
+        it->second = combine_(it->second, V(value));
         return;
       }
       table_.emplace(K(key), V(value));
@@ -141,6 +153,9 @@ class MapEmitter {
   }
   // First error of a block encode, if any (sticky).
   const Status& status() const { return status_; }
+  // True once the job's Combine threw (see CombineWith): what emit() or
+  // EndSplit() threw came from Combine, not from the code around it.
+  bool combine_threw() const { return in_combine_; }
 
   // Range partitioning: keys below cuts[0] go to partition 0, keys in
   // [cuts[i-1], cuts[i]) to partition i. partitions - 1 cuts, sorted.
@@ -245,9 +260,9 @@ class MapEmitter {
   static constexpr bool kStringKey = std::is_same_v<K, std::string>;
   using Table = std::conditional_t<kStringKey, StringCombineTable<V, CombineWith<J>>,
                                    std::unordered_map<K, V, KeyHash, std::equal_to<>>>;
-  static Table MakeTable(J* job, uint64_t budget) {
+  static Table MakeTable(J* job, bool* in_combine, uint64_t budget) {
     if constexpr (kStringKey) {
-      return Table(CombineWith<J>{job}, 4096, budget);
+      return Table(CombineWith<J>{job, in_combine}, 4096, budget);
     } else {
       return Table();
     }
@@ -264,7 +279,9 @@ class MapEmitter {
   std::vector<K> cuts_;
   std::vector<std::string>* sample_ = nullptr;
   typename J::Output* direct_ = nullptr;
+  bool in_combine_ = false;  // CombineWith::running, for table_ and combine_
   Table table_;
+  CombineWith<J> combine_;  // for the non-string table
   size_t table_bytes_ = 0;
   Status status_;
 };

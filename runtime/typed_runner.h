@@ -150,7 +150,15 @@ class TypedRunner final : public JobRunner {
       return Status::OK();
     } else {
       SLUICE_RETURN_IF_ERROR(ReadSplit(task, *job_, *emitter_, counters_, *bad_, [] { return false; }));
-      return emitter_->EndSplit();
+      // EndSplit drains the combiner: the job's Combine runs here too.
+      try {
+        return emitter_->EndSplit();
+      } catch (const std::exception& e) {
+        if (!emitter_->combine_threw()) throw;
+        return Status::UserCode("combine() threw in the map phase, flushing the combiner of split " +
+                                std::to_string(task.split->index) + " (" + SplitFiles(task) +
+                                "): " + e.what());
+      }
     }
   }
 
@@ -269,15 +277,32 @@ class TypedRunner final : public JobRunner {
     try {
       job.Map(record..., emit);
     } catch (const BadRecord& e) {
+      if (emit.combine_threw()) throw;  // Combine failing is a bug, never a skippable record
       ++counters.bad_records;
       bad.Add(file, offset, e.what());
     }
   }
 
-  static Status MapThrew(const std::exception& e, std::string_view what, uint64_t offset,
-                         const std::string& path) {
+  // What Map (or the Combine that emit() ran inside it) threw, for the
+  // record at `offset` of `path`. A Combine may fold a record queued a few
+  // emits earlier, so its message says "near".
+  static Status MapThrew(const MapEmitter<J>& emit, const std::exception& e, std::string_view what,
+                         uint64_t offset, const std::string& path) {
+    if (emit.combine_threw()) {
+      return Status::UserCode("combine() threw in the map phase, near the " + std::string(what) +
+                              " at byte " + std::to_string(offset) + " of '" + path + "': " + e.what());
+    }
     return Status::UserCode("map() threw on the " + std::string(what) + " at byte " +
                             std::to_string(offset) + " of '" + path + "': " + e.what());
+  }
+
+  // The files of a split, for messages: "'a.txt'" or "'a.txt' and 2 more".
+  static std::string SplitFiles(const MapTask& task) {
+    const auto& ranges = task.split->ranges;
+    if (ranges.empty()) return "no files";
+    std::string out = "'" + (*task.files)[ranges.front().file_index].path + "'";
+    if (ranges.size() > 1) out += " and " + std::to_string(ranges.size() - 1) + " more";
+    return out;
   }
 
   template <class Stop>
@@ -300,7 +325,7 @@ class TypedRunner final : public JobRunner {
         });
       } catch (const std::exception& e) {
         uint64_t offset = chunk_offset + static_cast<uint64_t>(line_start - chunk.data());
-        return MapThrew(e, "line", offset, file.path());
+        return MapThrew(emit, e, "line", offset, file.path());
       }
       SLUICE_RETURN_IF_ERROR(AfterChunk(bad, emit));
       if (stop()) break;
@@ -337,7 +362,7 @@ class TypedRunner final : public JobRunner {
           MapOne(job, emit, counters, bad, file.path(), job.record_offset_, chunk.substr(at, n));
         }
       } catch (const std::exception& e) {
-        return MapThrew(e, "record", reader.chunk_offset() + at, file.path());
+        return MapThrew(emit, e, "record", reader.chunk_offset() + at, file.path());
       }
       SLUICE_RETURN_IF_ERROR(AfterChunk(bad, emit));
       if (stop()) break;
@@ -359,6 +384,10 @@ class TypedRunner final : public JobRunner {
       try {
         for (; row < batch_end; ++row) MapOne(job, emit, counters, bad, input.path, row * n, row);
       } catch (const std::exception& e) {
+        if (emit.combine_threw()) {
+          return Status::UserCode("combine() threw in the map phase, near row " + std::to_string(row) +
+                                  ": " + e.what());
+        }
         return Status::UserCode("map() threw on row " + std::to_string(row) + ": " + e.what());
       }
       counters.input_records += batch_end - batch_begin;
@@ -400,7 +429,7 @@ class TypedRunner final : public JobRunner {
           try {
             MapOne(job, emit, counters, bad, input.path, job.record_offset_, key, value);
           } catch (const std::exception& e) {
-            return MapThrew(e, "record " + std::to_string(i) + " of the block",
+            return MapThrew(emit, e, "record " + std::to_string(i) + " of the block",
                             reader->blocks()[b].offset, input.path);
           }
         }
@@ -424,15 +453,20 @@ class TypedRunner final : public JobRunner {
       // so only distinct keys are sorted and reduce() gets one value per key.
       // One table for every partition: cleared, it keeps its grown slots,
       // so later partitions fold without regrowing (and re-zeroing) it.
-      if (!fold_table_) fold_table_.emplace(CombineWith<J>{&*job_});
+      if (!fold_table_) fold_table_.emplace(CombineWith<J>{&*job_, &reduce_in_combine_});
       CombineTable& table = *fold_table_;
       table.Clear();
-      SLUICE_RETURN_IF_ERROR(store_->DecodeBlocks(
-          partition, frames.data(), frames.data() + frames.size(), [&](Record&& rec) {
-            ++counters_.reduce_input_records;
-            table.Add(rec.key, CombineTable::Hash(rec.key), V(rec.value));
-          }));
-      table.Drain();  // the table holds its own copies of the keys
+      try {  // once per partition: Combine runs in Add and Drain
+        SLUICE_RETURN_IF_ERROR(store_->DecodeBlocks(
+            partition, frames.data(), frames.data() + frames.size(), [&](Record&& rec) {
+              ++counters_.reduce_input_records;
+              table.Add(rec.key, CombineTable::Hash(rec.key), V(rec.value));
+            }));
+        table.Drain();  // the table holds its own copies of the keys
+      } catch (const std::exception& e) {
+        if (!reduce_in_combine_) throw;
+        return CombineThrewInReduce(partition, e);
+      }
       records.reserve(table.size());
       table.ForEach([&](std::string_view key, uint64_t, const V& value) {
         records.push_back(Record{key, ViewOfT<V>(value), 0});
@@ -541,13 +575,19 @@ class TypedRunner final : public JobRunner {
       ++counters_.reduce_input_groups;
       group.SetKey(first->key);
       if constexpr (kFoldsOnReduceSide) {
+        const CombineWith<J> combine{&*job_, &reduce_in_combine_};
         V folded(first->value);
-        for (;;) {
-          SLUICE_RETURN_IF_ERROR(merger.Advance());
-          const Record* r = merger.current();
-          if (r == nullptr || !SameGroup(group.key, r->key)) break;
-          ++counters_.reduce_input_records;
-          folded = job_->Combine(folded, V(r->value));
+        try {  // once per key, not per value
+          for (;;) {
+            SLUICE_RETURN_IF_ERROR(merger.Advance());
+            const Record* r = merger.current();
+            if (r == nullptr || !SameGroup(group.key, r->key)) break;
+            ++counters_.reduce_input_records;
+            folded = combine(folded, V(r->value));
+          }
+        } catch (const std::exception& e) {
+          if (!reduce_in_combine_) throw;
+          return CombineThrewInReduce(partition, e);
         }
         Record one{group.key, ViewOfT<V>(folded), 0};
         typename J::Values values(&one, &one + 1);
@@ -586,6 +626,11 @@ class TypedRunner final : public JobRunner {
     return Status::UserCode("reduce() threw in partition " + std::to_string(partition) + ": " +
                             e.what());
   }
+  // Combine folding a partition's values before Reduce (string keys).
+  static Status CombineThrewInReduce(uint32_t partition, const std::exception& e) {
+    return Status::UserCode("combine() threw in the reduce phase, folding partition " +
+                            std::to_string(partition) + ": " + e.what());
+  }
 
   JobSettings settings_;
   JobParams params_;  // what job_ reads its parameters from
@@ -604,6 +649,7 @@ class TypedRunner final : public JobRunner {
   std::vector<Record> records_;
   // Reduce-side folding; only jobs that fold instantiate a table type.
   std::conditional_t<kFoldsOnReduceSide, std::optional<CombineTable>, std::monostate> fold_table_;
+  bool reduce_in_combine_ = false;  // CombineWith::running on the reduce side
 };
 
 }  // namespace sluice

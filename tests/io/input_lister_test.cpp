@@ -116,6 +116,54 @@ TEST_F(InputListerTest, GlobMatchingNothingIsAnError) {
   EXPECT_EQ(s.message(), "input glob '" + spec + "' matched no files");
 }
 
+// A spec naming an existing path is that path, glob characters and all.
+TEST_F(InputListerTest, ExistingPathWithBracketsIsTakenLiterally) {
+  WriteFile(dir_.Sub("in/a[1].txt"), "literal");
+  WriteFile(dir_.Sub("in/a1.txt"), "what the glob would match");
+  Result<std::vector<InputFile>> r = ListInputs(fs_, {dir_.Sub("in/a[1].txt")});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].path, dir_.Sub("in/a[1].txt"));
+  EXPECT_EQ((*r)[0].size, 7u);
+}
+
+TEST_F(InputListerTest, FileLiterallyNamedStarIsTakenAlone) {
+  WriteFile(dir_.Sub("in/*.txt"), "x");
+  WriteFile(dir_.Sub("in/b.txt"), "y");
+  WriteFile(dir_.Sub("in/c?.txt"), "z");
+  WriteFile(dir_.Sub("in/cd.txt"), "w");
+  EXPECT_EQ(Paths({dir_.Sub("in/*.txt")}), (Strings{"in/*.txt"}));
+  EXPECT_EQ(Paths({dir_.Sub("in/c?.txt")}), (Strings{"in/c?.txt"}));
+}
+
+TEST_F(InputListerTest, DirectoryWithGlobCharactersIsWalkedLiterally) {
+  WriteFile(dir_.Sub("d[x]/inner.txt"), "x");
+  WriteFile(dir_.Sub("dx/other.txt"), "y");
+  EXPECT_EQ(Paths({dir_.Sub("d[x]")}), (Strings{"d[x]/inner.txt"}));
+}
+
+TEST_F(InputListerTest, GlobStillExpandsWhenNoSuchLiteralPathExists) {
+  WriteFile(dir_.Sub("in/a1.txt"), "x");
+  WriteFile(dir_.Sub("in/a2.txt"), "y");
+  WriteFile(dir_.Sub("in/b.txt"), "z");
+  // No file is literally named "a[12].txt" or "*.txt": both are globs.
+  EXPECT_EQ(Paths({dir_.Sub("in/a[12].txt")}), (Strings{"in/a1.txt", "in/a2.txt"}));
+  EXPECT_EQ(Paths({dir_.Sub("in/*.txt")}), (Strings{"in/a1.txt", "in/a2.txt", "in/b.txt"}));
+  const std::string spec = dir_.Sub("in/a[3].txt");
+  Status s = Error({spec});
+  EXPECT_EQ(s.code(), StatusCode::kBadInput);
+  EXPECT_EQ(s.message(), "input glob '" + spec + "' matched no files");
+}
+
+TEST_F(InputListerTest, DanglingSymlinkWithGlobCharactersIsReportedAsItself) {
+  WriteFile(dir_.Sub("in/a1.txt"), "x");
+  ASSERT_EQ(::symlink(dir_.Sub("gone").c_str(), dir_.Sub("in/a[1].txt").c_str()), 0);
+  const std::string spec = dir_.Sub("in/a[1].txt");
+  Status s = Error({spec});
+  EXPECT_EQ(s.code(), StatusCode::kBadInput);
+  EXPECT_EQ(s.message(), "input '" + spec + "' does not exist");
+}
+
 TEST_F(InputListerTest, MissingPathIsAnError) {
   const std::string spec = dir_.Sub("nope.txt");
   Status s = Error({spec});

@@ -16,6 +16,7 @@
 
 #include "io/split_planner.h"
 #include "runtime/job.h"
+#include "runtime/job_report.h"
 
 namespace sluice {
 namespace {
@@ -450,6 +451,185 @@ TEST_F(TypedRunnerTest, KeyValueFilesChainJobsAndCorruptionIsCaught) {
     return;
   }
   FAIL() << "every part was empty";
+}
+
+// ---- Combine that throws: the job's code failing (exit 6), never an
+// internal error, on either side of the shuffle, with the message naming
+// Combine and where it ran.
+
+constexpr uint64_t kBomb = uint64_t{1} << 40;
+bool g_combine_throws_bad_record = false;
+
+// Counts lines; a line starting "bomb" counts kBomb, and Combine refuses to
+// fold two bombs. Map throws on the line "maperr".
+class BombJob : public Job<BombJob, std::string, uint64_t> {
+ public:
+  void Map(std::string_view line, Emitter& emit) {
+    if (line == "maperr") throw std::runtime_error("map refused the line");
+    emit(line.substr(0, line.find(' ')), line.rfind("bomb", 0) == 0 ? kBomb : 1);
+  }
+  uint64_t Combine(uint64_t a, uint64_t b) {
+    if (a >= kBomb && b >= kBomb) {
+      if (g_combine_throws_bad_record) throw BadRecord("combine called it bad");
+      throw std::runtime_error("two bombs met");
+    }
+    return a + b;
+  }
+  void Reduce(std::string_view key, Values& values, Output& out) {
+    uint64_t n = 0;
+    for (uint64_t v : values) n += v;
+    out(key, n);
+  }
+};
+
+// The same with integer keys: the map side's generic (unordered_map) table.
+class IntBombJob : public Job<IntBombJob, uint64_t, uint64_t> {
+ public:
+  void Map(std::string_view line, Emitter& emit) {
+    emit(line.size() % 7, line.rfind("bomb", 0) == 0 ? kBomb : 1);
+  }
+  uint64_t Combine(uint64_t a, uint64_t b) {
+    if (a >= kBomb && b >= kBomb) throw std::runtime_error("two bombs met");
+    return a + b;
+  }
+  void Reduce(uint64_t key, Values& values, Output& out) {
+    uint64_t n = 0;
+    for (uint64_t v : values) n += v;
+    out(key, n);
+  }
+};
+
+class CombineThrowsTest : public TypedRunnerTest {
+ protected:
+  // Maps each text as its own file (splits of `split_size`), then reduces
+  // every partition; the first failure, or OK.
+  template <class J>
+  Status MapAndReduce(const std::vector<std::string>& texts, uint64_t split_size,
+                      const JobSettings& settings) {
+    std::vector<InputFile> files;
+    for (size_t i = 0; i < texts.size(); ++i) {
+      const std::string path = dir_ + "/in" + std::to_string(i) + ".txt";
+      EXPECT_TRUE(WriteStringToFile(*FileSystem::Default(), path, texts[i]).ok());
+      files.push_back({path, texts[i].size(), 0});
+    }
+    TypedRunner<J> runner;
+    Loopback loop;
+    SLUICE_RETURN_IF_ERROR(runner.Setup(settings, &loop, FileSystem::Default()));
+    std::vector<Split> splits = PlanSplits(files, split_size);
+    for (const Split& split : splits) {
+      MapTask task{&split, &files, FileSystem::Default(), nullptr};
+      SLUICE_RETURN_IF_ERROR(runner.RunMapTask(task));
+    }
+    SLUICE_RETURN_IF_ERROR(runner.ReceiveStatus());
+    for (uint32_t p = 0; p < settings.partitions; ++p) {
+      auto file = FileSystem::Default()->Create(dir_ + "/out");
+      EXPECT_TRUE(file.ok());
+      BufferedWriter writer(std::move(file).value());
+      Status s = runner.RunReduceTask(p, &writer);
+      (void)writer.Close();
+      SLUICE_RETURN_IF_ERROR(s);
+    }
+    return Status::OK();
+  }
+  void TearDown() override {
+    g_combine_throws_bad_record = false;
+    TypedRunnerTest::TearDown();
+  }
+};
+
+std::string Filler(int n, const std::string& prefix) {
+  std::string text;
+  for (int i = 0; i < n; ++i) text += prefix + std::to_string(i) + "\n";
+  return text;
+}
+
+// Few keys: the table applies each emit at once, inside Map.
+TEST_F(CombineThrowsTest, InsideMapNamesCombineAndTheFile) {
+  Status s = MapAndReduce<BombJob>({"a\nb\nbomb 1\na\nbomb 2\nc\n"}, 1 << 20, InMemory());
+  EXPECT_EQ(s.code(), StatusCode::kUserCode) << s.ToString();
+  EXPECT_NE(s.message().find("combine() threw in the map phase"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find(dir_ + "/in0.txt"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("two bombs met"), std::string::npos) << s.message();
+  EXPECT_EQ(s.message().find("map() threw"), std::string::npos) << s.message();
+}
+
+// Thousands of keys: the table queues emits behind prefetches, so the last
+// bomb is folded only when the split ends and the combiner is flushed.
+TEST_F(CombineThrowsTest, AtTheSplitsFlushNamesCombineAndTheSplit) {
+  Status s = MapAndReduce<BombJob>({Filler(20000, "w") + "bomb 1\nbomb 2\n"}, 1 << 20, InMemory());
+  EXPECT_EQ(s.code(), StatusCode::kUserCode) << s.ToString();
+  EXPECT_NE(s.message().find("combine() threw in the map phase, flushing the combiner of split 0"),
+            std::string::npos) << s.message();
+  EXPECT_NE(s.message().find(dir_ + "/in0.txt"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("two bombs met"), std::string::npos) << s.message();
+}
+
+TEST_F(CombineThrowsTest, GenericTableForNonStringKeys) {
+  Status s = MapAndReduce<IntBombJob>({"a\nbomb\nb\nbomb\n"}, 1 << 20, InMemory());
+  EXPECT_EQ(s.code(), StatusCode::kUserCode) << s.ToString();
+  EXPECT_NE(s.message().find("combine() threw in the map phase"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("two bombs met"), std::string::npos) << s.message();
+}
+
+// One bomb per split: the map side never folds two, the reduce side's fold
+// does, both in memory and merging spilled runs.
+TEST_F(CombineThrowsTest, OnTheReduceSideNamesCombineAndThePartition) {
+  for (const JobSettings& settings : {InMemory(), Spilling()}) {
+    const std::vector<std::string> texts = {Filler(3000, "x") + "bomb 1\n", Filler(3000, "y") + "bomb 2\n"};
+    ASSERT_EQ(texts[0].size(), texts[1].size());
+    // One file per split (a smaller split size would group them).
+    Status s = MapAndReduce<BombJob>(texts, texts[0].size(), settings);
+    EXPECT_EQ(s.code(), StatusCode::kUserCode) << s.ToString();
+    EXPECT_NE(s.message().find("combine() threw in the reduce phase"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("partition"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("two bombs met"), std::string::npos) << s.message();
+  }
+}
+
+// A BadRecord from Combine is not a record to skip: the job's code failed.
+TEST_F(CombineThrowsTest, BadRecordFromCombineIsNotSkipped) {
+  g_combine_throws_bad_record = true;
+  JobSettings settings = InMemory();
+  settings.max_bad_records = 100;
+  Status s = MapAndReduce<BombJob>({"bomb 1\nbomb 2\n"}, 1 << 20, settings);
+  EXPECT_EQ(s.code(), StatusCode::kUserCode) << s.ToString();
+  EXPECT_NE(s.message().find("combine() threw"), std::string::npos) << s.message();
+}
+
+// The check that tells Combine from Map does not blame Combine for Map, even
+// after Combine ran many times.
+TEST_F(CombineThrowsTest, MapThrowingInAJobWithACombinerStillNamesMap) {
+  Status s = MapAndReduce<BombJob>({"a\na\na\nmaperr\n"}, 1 << 20, InMemory());
+  EXPECT_EQ(s.code(), StatusCode::kUserCode) << s.ToString();
+  EXPECT_NE(s.message().find("map() threw on the line at byte 6"), std::string::npos) << s.message();
+  // And a bomb alone is no failure.
+  EXPECT_TRUE((MapAndReduce<BombJob>({"a\nbomb\na\n", "b\n"}, 1 << 20, InMemory())).ok());
+}
+
+// ---- JSON strings of the report and manifest (runtime/job_report.h).
+
+TEST(JsonQuoteTest, EscapesPerRfc8259) {
+  EXPECT_EQ(JsonQuote("plain/path.txt"), "\"plain/path.txt\"");
+  EXPECT_EQ(JsonQuote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(JsonQuote("a\nb\tc"), "\"a\\nb\\tc\"");
+  EXPECT_EQ(JsonQuote(std::string("\x01\x1f\x7f\r", 4)), "\"\\u0001\\u001f\\u007f\\u000d\"");
+  EXPECT_EQ(JsonQuote(std::string("a\0b", 3)), "\"a\\u0000b\"");
+}
+
+TEST(JsonQuoteTest, KeepsValidUtf8AndReplacesEachInvalidByte) {
+  const std::string valid = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80";  // é € 😀
+  EXPECT_TRUE(IsValidUtf8(valid));
+  EXPECT_EQ(JsonQuote(valid), "\"" + valid + "\"");
+  const std::string fffd = "\xef\xbf\xbd";
+  EXPECT_FALSE(IsValidUtf8("a\xff"));
+  EXPECT_EQ(JsonQuote("a\xff"), "\"a" + fffd + "\"");
+  EXPECT_EQ(JsonQuote("\xc3"), "\"" + fffd + "\"");                 // truncated
+  EXPECT_EQ(JsonQuote("\xc0\xaf"), "\"" + fffd + fffd + "\"");     // overlong
+  EXPECT_EQ(JsonQuote("\xed\xa0\x80"), "\"" + fffd + fffd + fffd + "\"");  // surrogate
+  EXPECT_EQ(JsonQuote("\xf4\x90\x80\x80x"), "\"" + fffd + fffd + fffd + fffd + "x\"");  // > U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xe2\x82"));
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_EQ(JsonHexBytes(std::string("a\xff\n\0", 4)), "\"61ff0a00\"");
 }
 
 }  // namespace
