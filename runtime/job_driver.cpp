@@ -437,7 +437,9 @@ class Run {
       std::string report_temp;
       if (!config_.report_path.empty()) {
         report_temp = config_.report_path + ".sluice-tmp-" + plan_.run_token;
-        Check("report", WriteStringToFile(fs, report_temp, RenderReportJson(report)));
+        Status written = WriteStringToFile(fs, report_temp, RenderReportJson(report));
+        if (!written.ok()) (void)fs.RemoveFile(report_temp);
+        Check("report", written);
       }
       Status committed = committer_.CommitJob(SuccessContents(totals, user));
       if (!committed.ok() && !report_temp.empty()) (void)fs.RemoveFile(report_temp);
@@ -488,10 +490,20 @@ class Run {
     }
   }
 
+  // A job of one rank has no peer that could outlive it, so on failure it
+  // removes its lock file too (after removing staging). With peers the file
+  // stays until the next job takes it over (see AbortJob).
+  void ReleaseLockIfAlone() {
+    if (comm_.size() != 1) return;
+    committer_.Abort();
+    lock_.Release();
+  }
+
   // After an exception on this rank: removes what this run made, then ends
   // the job everywhere.
   [[noreturn]] void AbortAfterException() {
     RemoveScratch();
+    ReleaseLockIfAlone();
     AbortJob(comm_, committer_, ExitCodeFor(StatusCode::kInternal), NoPeerWritesStaging());
   }
 
@@ -806,6 +818,7 @@ class Run {
     spdlog::error("job failed in {} on rank {}: {}", phase, comm_.rank(), s.ToString());
     spdlog::default_logger()->flush();
     RemoveScratch();
+    ReleaseLockIfAlone();
     AbortJob(comm_, committer_, ExitCodeFor(s.code()), NoPeerWritesStaging());
     std::abort();  // not reached: GCC does not trust [[noreturn]] on a virtual call
   }

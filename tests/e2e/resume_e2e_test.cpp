@@ -193,6 +193,33 @@ TEST(ResumeE2EDamaged, CorruptOrTornSavedTaskIsMappedAgain) {
   EXPECT_EQ(ReadParts(dir / "out", kPartitions), ReadParts(dir / "clean", kPartitions));
 }
 
+// A saved task that is whole but belongs to another split (copied or
+// renamed by hand) passes its own checksum; the split recorded in its
+// trailer tells, and the split is mapped again instead of counting the
+// other split twice (which used to fail every re-run with exit 5).
+TEST(ResumeE2EDamaged, TaskCopiedFromAnotherSplitIsMappedAgain) {
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(WriteCorpus(dir / "in"));
+  ASSERT_EQ(WordCount(2, dir / "in", dir / "clean").exit_code, 0);
+  CommandResult killed = WordCount(2, dir / "in", dir / "out", "after_map_task@0:crash#4");
+  ASSERT_NE(killed.exit_code, 0) << killed.output;
+  const std::string work = WorkRoot(dir.path(), "out");
+  const int saved = SavedTasks(work);
+  ASSERT_GE(saved, 4) << killed.output;
+  const std::string list = "find " + Quoted(work) + " -name 'map-*' ! -name '*.tmp' | sort | sed -n ";
+  std::string first = RunCommand(list + "1p").output, second = RunCommand(list + "2p").output;
+  ASSERT_FALSE(first.empty() || second.empty());
+  first.pop_back();
+  second.pop_back();
+  ASSERT_EQ(RunCommand("cp " + Quoted(second) + " " + Quoted(first)).exit_code, 0);
+
+  CommandResult resumed = WordCount(2, dir / "in", dir / "out");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("belongs to split"), std::string::npos) << resumed.output;
+  EXPECT_EQ(ReusedTasks(dir / "out"), saved - 1);
+  EXPECT_EQ(ReadParts(dir / "out", kPartitions), ReadParts(dir / "clean", kPartitions));
+}
+
 // A map-only job (teragen) keeps its committed part files for resume.
 TEST(ResumeE2EMapOnly, KilledGeneratorResumesWithTheSameParts) {
   TempDir dir;
@@ -207,6 +234,40 @@ TEST(ResumeE2EMapOnly, KilledGeneratorResumesWithTheSameParts) {
   CommandResult resumed = teragen(dir / "out", "");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_GE(ReusedTasks(dir / "out"), 3);
+  EXPECT_EQ(ListDir(dir / "out"), ListDir(dir / "clean"));
+  for (const std::string& name : ListDir(dir / "clean")) {
+    if (name.rfind("part-", 0) == 0) {
+      EXPECT_EQ(ReadFile(dir / ("out/" + name)), ReadFile(dir / ("clean/" + name))) << name;
+    }
+  }
+  EXPECT_EQ(ReadFile(dir / "out/_manifest.json"), ReadFile(dir / "clean/_manifest.json"));
+}
+
+// A map-only task's saved part file is checked against the size and xxh3
+// saved with the task before it is published again: a truncated one used to
+// be published with _SUCCESS and a manifest claiming the full count.
+TEST(ResumeE2EMapOnly, TruncatedSavedPartIsMappedAgain) {
+  TempDir dir;
+  auto teragen = [&](const std::string& out, const std::string& fault) {
+    const std::string env = fault.empty() ? "" : "SLUICE_FAULT=" + fault + " ";
+    return RunCommand(env + MpiLauncher(2) + BinPath("sluice") + " run teragen 60000 " + Quoted(out) +
+                      " --split-size 512K");
+  };
+  ASSERT_EQ(teragen(dir / "clean", "").exit_code, 0);
+  CommandResult killed = teragen(dir / "out", "after_map_task@0:crash#3");
+  ASSERT_NE(killed.exit_code, 0) << killed.output;
+  const std::string work = WorkRoot(dir.path(), "out");
+  std::string part =
+      RunCommand("find " + Quoted(work) + " -name 'map-*.part' | sort | sed -n 1p").output;
+  ASSERT_FALSE(part.empty()) << killed.output;
+  part.pop_back();
+  const int saved = SavedTasks(work) / 2;  // each task: map-N and map-N.part
+  ASSERT_EQ(RunCommand("truncate -s -100 " + Quoted(part)).exit_code, 0);
+
+  CommandResult resumed = teragen(dir / "out", "");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("has a part file of"), std::string::npos) << resumed.output;
+  EXPECT_EQ(ReusedTasks(dir / "out"), saved - 1);
   EXPECT_EQ(ListDir(dir / "out"), ListDir(dir / "clean"));
   for (const std::string& name : ListDir(dir / "clean")) {
     if (name.rfind("part-", 0) == 0) {

@@ -230,5 +230,47 @@ TEST(RobustnessE2E, ThrowingCombineExitsSixOnEitherSideOfTheShuffle) {
   }
 }
 
+// --report PATH on a full disk: the copy is written before the output is
+// published, so the job fails with an I/O error and publishes nothing (it
+// used to publish first and then fail). The full disk is a tiny tmpfs in a
+// private mount namespace (needs root, as in CI).
+TEST(RobustnessE2E, ReportToAFullDiskPublishesNothing) {
+  TempDir dir;
+  WriteFile(dir / "in.txt", "alpha beta\nbeta\n");
+  ASSERT_EQ(RunCommand("mkdir " + dir / "full").exit_code, 0);
+  const std::string full = dir / "full";
+  const std::string mount = "mount -t tmpfs -o size=16k tmpfs '" + full + "' && "
+                            "{ dd if=/dev/zero of='" + full + "/fill' bs=1k 2>/dev/null; true; } && ";
+  if (RunCommand("unshare -m sh -c \"" + mount + "true\"").exit_code != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
+  }
+  CommandResult r = RunCommand("unshare -m sh -c \"" + mount + BinPath("sluice") +
+                               " run wordcount --input '" + (dir / "in.txt") + "' --output '" +
+                               (dir / "out") + "' --report '" + full + "/report.json'\"");
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find(full + "/report.json"), std::string::npos) << r.output;
+  EXPECT_FALSE(Exists(dir / "out")) << "the output was published although its report failed";
+  // Saved map tasks stay for a resume (README); no staging, no lock.
+  EXPECT_EQ(ListDir(dir.path()), (std::vector<std::string>{".out.sluice-work", "full", "in.txt"}))
+      << r.output;
+}
+
+// --split-size far too small for the input says so (it used to cut 100 KB
+// into 100,000 tasks without a word).
+TEST(RobustnessE2E, TinySplitSizeIsWarnedAbout) {
+  TempDir dir;
+  std::string text;
+  while (text.size() < 10500) text += "word" + std::to_string(text.size() % 97) + "\n";
+  WriteFile(dir / "in.txt", text);
+  CommandResult r = RunSluice(1, "run wordcount --split-size 1 --input '" + (dir / "in.txt") +
+                                     "' --output '" + (dir / "out") + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("--split-size 1 cuts"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("map tasks"), std::string::npos) << r.output;
+  CommandResult fine = RunSluice(1, "run wordcount --input '" + (dir / "in.txt") + "' --output '" +
+                                        (dir / "out2") + "'");
+  EXPECT_EQ(fine.output.find("--split-size"), std::string::npos) << fine.output;
+}
+
 }  // namespace
 }  // namespace sluice::e2e
