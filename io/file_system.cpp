@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
@@ -397,6 +398,26 @@ Status RemoveOwnTree(FileSystem& fs, const std::string& path) {
                          "choose another --output");
   }
   return fs.RemoveAll(path);
+}
+
+Status CheckSafeParent(FileSystem& fs, const std::string& dir, const std::string& what,
+                       bool owner_checked) {
+  SLUICE_ASSIGN_OR_RETURN(FileInfo info, fs.Stat(dir));
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", info.mode);
+  if ((info.mode & S_IWOTH) != 0 && (info.mode & S_ISVTX) == 0) {
+    return Status::Usage(what + " '" + dir + "' (mode " + mode + ") is writable by everyone and not "
+                         "sticky: anyone could replace what Sluice keeps there; chmod o-w or +t it, "
+                         "or choose another folder");
+  }
+  const uint32_t me = static_cast<uint32_t>(::geteuid());
+  if (owner_checked && info.uid != me && info.uid != 0) {
+    return Status::Usage(what + " '" + dir + "' belongs to uid " + std::to_string(info.uid) +
+                         ", not to this user (uid " + std::to_string(me) +
+                         ") or root: its owner could replace what Sluice keeps there; choose "
+                         "another folder");
+  }
+  return Status::OK();
 }
 
 Result<std::string> ReadFileToString(FileSystem& fs, const std::string& path) {

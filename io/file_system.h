@@ -112,6 +112,14 @@ class FileSystem {
 // user's directory there is kUsage naming it and its owner, and nothing is
 // touched. A missing path is OK.
 Status RemoveOwnTree(FileSystem& fs, const std::string& path);
+// Whether Sluice may keep its own directories in `dir` (the output's parent,
+// the scratch root): refused (kUsage, saying why) when `dir` is writable by
+// everyone and not sticky, since anyone could then rename Sluice's
+// directories away and plant others in their place; with `owner_checked`,
+// also when `dir` belongs to a user other than this one or root. A
+// group-writable `dir` is accepted: the group is trusted with the output.
+Status CheckSafeParent(FileSystem& fs, const std::string& dir, const std::string& what,
+                       bool owner_checked);
 // Reads a whole (small) file into a string.
 Result<std::string> ReadFileToString(FileSystem& fs, const std::string& path);
 // xxh3 of bytes [0, end) of `file`, read in 1 MiB pieces, for files too

@@ -66,7 +66,10 @@ Status OutputCommitter::CheckNameAndMakeParent() {
     return Status::Usage("output directory '" + output_dir_ +
                          "' must name a directory (not '/', '.' or '..')");
   }
-  return fs_.CreateDirs(SplitParent(output_dir_).first);
+  const std::string parent = SplitParent(output_dir_).first;
+  SLUICE_RETURN_IF_ERROR(fs_.CreateDirs(parent));
+  // Staging, work and lock live beside the output, in its parent.
+  return CheckSafeParent(fs_, parent, "the output's folder", /*owner_checked=*/false);
 }
 
 Status OutputCommitter::Prepare(bool overwrite) {

@@ -597,6 +597,7 @@ class Run {
       spdlog::warn("rank {}: scratch of an earlier run not removed: {}", comm_.rank(), left);
     }
     Check("setup", fs.CreateDirs(config_.scratch_root));
+    Check("setup", CheckSafeParent(fs, config_.scratch_root, "--scratch folder", /*owner_checked=*/true));
     auto made = fs.MakeUniqueDir(config_.scratch_root, "sluice-");
     Check("setup", made.status());
     scratch_dir_ = *made;

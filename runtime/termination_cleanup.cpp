@@ -22,24 +22,37 @@ pid_t g_main_thread = 0;  // the thread that maps, spills and reduces
 
 // Removes the tree under the directory `dir_fd` (closing it), using only
 // system calls: no allocation, no fork. Depth is bounded by the layouts we
-// remove (staging/_temporary/part files; scratch/run files).
+// remove (staging/_temporary/part files; scratch/run files). Entries are
+// unlinked while the directory is being read, and a filesystem may then skip
+// some: the directory is read again from the start until a pass finds
+// nothing left to remove.
 void RemoveTreeAt(int dir_fd, int depth) {
   alignas(8) char buf[4096];
-  for (;;) {
-    const long n = syscall(SYS_getdents64, dir_fd, buf, sizeof buf);
-    if (n <= 0) break;
-    for (long off = 0; off < n;) {
-      auto* d = reinterpret_cast<struct dirent64*>(buf + off);
-      off += d->d_reclen;
-      const char* name = d->d_name;
-      if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
-      if (unlinkat(dir_fd, name, 0) == 0) continue;
-      if (depth < 8) {  // a directory: empty it, then remove it
-        const int sub = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (sub >= 0) RemoveTreeAt(sub, depth + 1);
+  for (int pass = 0; pass < 16; ++pass) {
+    bool saw_any = false;
+    bool removed_any = false;
+    (void)lseek(dir_fd, 0, SEEK_SET);
+    for (;;) {
+      const long n = syscall(SYS_getdents64, dir_fd, buf, sizeof buf);
+      if (n <= 0) break;
+      for (long off = 0; off < n;) {
+        auto* d = reinterpret_cast<struct dirent64*>(buf + off);
+        off += d->d_reclen;
+        const char* name = d->d_name;
+        if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
+        saw_any = true;
+        if (unlinkat(dir_fd, name, 0) == 0) {
+          removed_any = true;
+          continue;
+        }
+        if (depth < 8) {  // a directory: empty it, then remove it
+          const int sub = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          if (sub >= 0) RemoveTreeAt(sub, depth + 1);
+        }
+        if (unlinkat(dir_fd, name, AT_REMOVEDIR) == 0) removed_any = true;
       }
-      (void)unlinkat(dir_fd, name, AT_REMOVEDIR);
     }
+    if (!saw_any || !removed_any) break;
   }
   close(dir_fd);
 }
@@ -66,10 +79,12 @@ void OnTermination(int sig) {
     (void)syscall(SYS_tgkill, getpid(), g_main_thread, sig);
     return;
   }
-  if (g_message_len > 0) (void)!write(STDERR_FILENO, g_message, g_message_len);
+  // Remove first, then say so: mpirun follows its SIGTERM with a SIGKILL,
+  // and a write to a stderr pipe can block for a while.
   RemoveTree(g_scratch);
   RemoveTree(g_staging);
   if (g_container[0] != '\0') (void)rmdir(g_container);
+  if (g_message_len > 0) (void)!write(STDERR_FILENO, g_message, g_message_len);
   signal(sig, SIG_DFL);
   raise(sig);
 }
@@ -87,7 +102,7 @@ void InstallTerminationCleanup(const std::string& staging_dir, const std::string
   std::memcpy(g_container, staging_container.c_str(), staging_container.size() + 1);
   std::memcpy(g_scratch, scratch_dir.c_str(), scratch_dir.size() + 1);
   std::string msg = "rank " + std::to_string(rank) +
-                    ": interrupted by a signal; removing staging and scratch, no output published\n";
+                    ": interrupted by a signal; removed staging and scratch, no output published\n";
   g_message_len = std::min(msg.size(), sizeof g_message);
   std::memcpy(g_message, msg.data(), g_message_len);
   g_main_thread = static_cast<pid_t>(syscall(SYS_gettid));

@@ -551,7 +551,7 @@ TEST(BadInputE2E, UnreadableFileIsRefusedBeforeAnyWork) {
   ASSERT_EQ(chmod(dir.path().c_str(), 0755), 0);
   MakeDir(dir / "in");
   MakeDir(dir / "w");
-  ASSERT_EQ(chmod((dir / "w").c_str(), 0777), 0);
+  ASSERT_EQ(chmod((dir / "w").c_str(), 01777), 0);
   WriteFile(dir / "in/readable.txt", "some words\n");
   WriteFile(dir / "in/secret.txt", "hidden words\n");
   ASSERT_EQ(chmod((dir / "in/secret.txt").c_str(), 0), 0);

@@ -873,5 +873,48 @@ TEST_F(ShareMachineE2E, OverwriteIsAtomicForAReader) {
       Ok());
 }
 
+// A scratch root that another user owns, or that anyone may write and is not
+// sticky, would let them rename a job's private scratch away and put their
+// own in its place: refused before anything spills there.
+TEST_F(ShareMachineScratch, ScratchRootAnotherUserControlsIsRefused) {
+  const std::string in = root_ / "tin";
+  ASSERT_NO_FATAL_FAILURE(Teragen(20000, in));
+  const std::string theirs = root_ / "theirs";
+  ASSERT_EQ(mkdir(theirs.c_str(), 0755), 0);
+  ASSERT_EQ(RunCommand("chown nobody:nogroup " + Q(theirs)).exit_code, 0);
+  const std::string open_dir = root_ / "open";
+  ASSERT_EQ(mkdir(open_dir.c_str(), 0755), 0);
+  ASSERT_EQ(chmod(open_dir.c_str(), 0777), 0);
+  struct Case {
+    std::string scratch, says;
+  };
+  for (const Case& c : {Case{theirs, "belongs to uid"}, Case{open_dir, "writable by everyone and not sticky"}}) {
+    const int before = Failures();
+    const std::string out = root_ / "sout";
+    CommandResult r = RunCommand(Terasort(2, in, out, c.scratch));
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find(c.says), std::string::npos) << r.output;
+    EXPECT_FALSE(Exists(out));
+    EXPECT_EQ(RunCommand("ls -A " + Q(c.scratch)).output, "") << "nothing may be made in " << c.scratch;
+    Row("ScratchRootAnotherUserControlsIsRefused",
+        "mpirun -np 2 sluice run terasort --scratch " + std::string(c.scratch == theirs ? "(nobody's 0755 folder)" : "(a 0777 folder)"),
+        r.exit_code, Exists(out) ? "an output" : "nothing", Failures() == before);
+  }
+}
+
+// The output's folder writable by everyone and not sticky: anyone could
+// rename staging or the output itself away. Refused before any work.
+TEST_F(ShareMachineE2E, OutputInAWorldWritableNonStickyFolderIsRefused) {
+  const std::string open_dir = root_ / "open";
+  ASSERT_EQ(mkdir(open_dir.c_str(), 0755), 0);
+  ASSERT_EQ(chmod(open_dir.c_str(), 0777), 0);
+  CommandResult r = WordCount(2, in_, open_dir + "/out");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("writable by everyone and not sticky"), std::string::npos) << r.output;
+  EXPECT_EQ(ListDir(open_dir), std::vector<std::string>{});
+  Row("OutputInAWorldWritableNonStickyFolderIsRefused", "mpirun -np 2 sluice run wordcount --output open/out (open: 0777)",
+      r.exit_code, ListDir(open_dir).empty() ? "nothing" : "something", !HasFailure());
+}
+
 }  // namespace
 }  // namespace sluice::e2e
