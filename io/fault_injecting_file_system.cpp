@@ -87,12 +87,6 @@ Status FaultInjectingFileSystem::CreatePrivateDir(const std::string& path) {
   return base_->CreatePrivateDir(path);
 }
 
-Result<std::string> FaultInjectingFileSystem::MakeUniqueDir(const std::string& parent,
-                                                            const std::string& prefix) {
-  if (int err = Inject(FsOp::kCreate)) return Status::FromErrno("mkdtemp", parent, err);
-  return base_->MakeUniqueDir(parent, prefix);
-}
-
 Result<bool> FaultInjectingFileSystem::Exchange(const std::string& a, const std::string& b) {
   if (int err = Inject(FsOp::kExchange)) return Status::FromErrno("exchange", a, err);
   return base_->Exchange(a, b);

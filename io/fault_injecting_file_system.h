@@ -53,7 +53,6 @@ class FaultInjectingFileSystem final : public FileSystem {
   Result<FileInfo> Stat(const std::string& path) override { return base_->Stat(path); }
   Result<FileInfo> LinkStat(const std::string& path) override { return base_->LinkStat(path); }
   Status CreatePrivateDir(const std::string& path) override;
-  Result<std::string> MakeUniqueDir(const std::string& parent, const std::string& prefix) override;
   Result<bool> Exchange(const std::string& a, const std::string& b) override;
   Status SyncFilesystem(const std::string& path) override;
   Status SetMode(const std::string& path, uint32_t mode) override { return base_->SetMode(path, mode); }

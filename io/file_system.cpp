@@ -237,12 +237,6 @@ class PosixFileSystem final : public FileSystem {
     return s;
   }
 
-  Result<std::string> MakeUniqueDir(const std::string& parent, const std::string& prefix) override {
-    std::string tmpl = parent + (parent.empty() || parent.back() == '/' ? "" : "/") + prefix + "XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) return Status::FromErrno("mkdtemp", tmpl, errno);
-    return tmpl;
-  }
-
   Result<bool> Exchange(const std::string& a, const std::string& b) override {
     if (::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) == 0) return true;
     if (errno == EINVAL || errno == ENOSYS || errno == ENOTSUP) return false;

@@ -80,9 +80,6 @@ class FileSystem {
   // symlink, owned by this user (its mode is then reset to 0700); anything
   // else is kUsage naming the path and its owner, and nothing is changed.
   virtual Status CreatePrivateDir(const std::string& path) = 0;
-  // mkdtemp(3): a new directory `parent/<prefix>XXXXXX` with an unpredictable
-  // name, mode 0700. Returns its path.
-  virtual Result<std::string> MakeUniqueDir(const std::string& parent, const std::string& prefix) = 0;
   // renameat2(RENAME_EXCHANGE): swaps two existing paths in one atomic step.
   // false, with nothing changed, when the filesystem cannot (NFS, old kernels).
   virtual Result<bool> Exchange(const std::string& a, const std::string& b) = 0;

@@ -585,11 +585,12 @@ class Run {
     Check("map", store_->CommitTask(split, saved));
   }
 
-  // A fresh scratch directory for this rank and run: mkdtemp under
-  // --scratch (mode 0700, an unpredictable name, so nothing another user
-  // planted there is ever used). Its path is recorded in the work directory
-  // first, so that a re-run on this host removes it if this run is killed;
-  // that re-run removes the scratch such killed runs left now.
+  // This rank's scratch for this run: `--scratch/sluice-` and 64 random
+  // bits, a name nobody can guess or plant in advance, made private (0700)
+  // by the engine at its first spill (shuffle_store.h), never derived from
+  // the output name. Its path is recorded in the work directory first, so
+  // that a re-run on this host removes it if this run is killed; that
+  // re-run removes the scratch such killed runs left now.
   std::string MakeScratchDir() {
     FileSystem& fs = *FileSystem::Default();
     const std::string host = HostName();
@@ -598,9 +599,8 @@ class Run {
     }
     Check("setup", fs.CreateDirs(config_.scratch_root));
     Check("setup", CheckSafeParent(fs, config_.scratch_root, "--scratch folder", /*owner_checked=*/true));
-    auto made = fs.MakeUniqueDir(config_.scratch_root, "sluice-");
-    Check("setup", made.status());
-    scratch_dir_ = *made;
+    scratch_dir_ = config_.scratch_root + (config_.scratch_root.back() == '/' ? "" : "/") + "sluice-" +
+                   NewRunToken();
     Check("setup", store_->RegisterScratch(host, plan_.run_token, scratch_dir_));
     return scratch_dir_;
   }
@@ -610,7 +610,7 @@ class Run {
   void RemoveScratch() {
     if (runner_) runner_->RemoveScratch();
     if (scratch_dir_.empty()) return;
-    (void)FileSystem::Default()->RemoveAll(scratch_dir_);
+    (void)RemoveOwnTree(*FileSystem::Default(), scratch_dir_);  // never one planted by another user
     scratch_dir_.clear();
     if (store_) store_->UnregisterScratch();
   }

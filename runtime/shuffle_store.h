@@ -289,7 +289,14 @@ class ShuffleStore final : public BlockReceiver {
 
   Result<std::unique_ptr<RunWriter>> NewRunWriter(uint32_t p) {
     if (!scratch_made_) {
-      SLUICE_RETURN_IF_ERROR(fs_->CreateDirs(settings_.scratch_dir));
+      // Made at the first spill only, so a rank that never spills leaves
+      // nothing to clean up. Private (0700); an entry of that name that is
+      // not this user's own directory is refused, never written through.
+      const size_t slash = settings_.scratch_dir.rfind('/');
+      if (slash != std::string::npos && slash > 0) {
+        SLUICE_RETURN_IF_ERROR(fs_->CreateDirs(settings_.scratch_dir.substr(0, slash)));
+      }
+      SLUICE_RETURN_IF_ERROR(fs_->CreatePrivateDir(settings_.scratch_dir));
       scratch_made_ = true;
     }
     const std::string path = settings_.scratch_dir + "/p" + std::to_string(p) + "-" +

@@ -457,7 +457,7 @@ TEST_F(ShareMachineScratch, ScratchIsPrivateWhileSpilling) {
     r = RunCommand(Terasort(1, in, Out(), scratch_));
     done = true;
   });
-  const std::regex mkdtemp_name("sluice-[A-Za-z0-9]{6}");
+  const std::regex random_name("sluice-[0-9a-f]{16}");  // 64 random bits
   std::set<std::string> seen_dirs, tried_dirs;
   std::vector<std::string> bad;
   int nobody_checks = 0, looks = 0, private_hidden_dirs = 0;
@@ -480,7 +480,7 @@ TEST_F(ShareMachineScratch, ScratchIsPrivateWhileSpilling) {
       struct stat st;
       if (lstat(dir.c_str(), &st) != 0) continue;
       if (seen_dirs.insert(name).second) {
-        if (!std::regex_match(name, mkdtemp_name)) bad.push_back(name + ": not named sluice-XXXXXX");
+        if (!std::regex_match(name, random_name)) bad.push_back(name + ": not named sluice-<16 hex digits>");
         if (!S_ISDIR(st.st_mode)) bad.push_back(name + ": not a directory");
         if (st.st_uid != 0) bad.push_back(name + ": not owned by root");
         if ((st.st_mode & 07777) != 0700) {
