@@ -220,27 +220,34 @@ TEST(ResumeE2EDamaged, TaskCopiedFromAnotherSplitIsMappedAgain) {
   EXPECT_EQ(ReadParts(dir / "out", kPartitions), ReadParts(dir / "clean", kPartitions));
 }
 
+// teragen (a map-only job) at 2 ranks, optionally with a fault armed.
+CommandResult Teragen(const std::string& out, const std::string& fault) {
+  const std::string env = fault.empty() ? "" : "SLUICE_FAULT=" + fault + " ";
+  return RunCommand(env + MpiLauncher(2) + BinPath("sluice") + " run teragen 60000 " + Quoted(out) +
+                    " --split-size 512K");
+}
+
+// `out` holds the same files, part bytes and manifest as `clean`.
+void ExpectSameMapOnlyOutput(const std::string& out, const std::string& clean) {
+  EXPECT_EQ(ListDir(out), ListDir(clean));
+  for (const std::string& name : ListDir(clean)) {
+    if (name.rfind("part-", 0) == 0) {
+      EXPECT_EQ(ReadFile(out + "/" + name), ReadFile(clean + "/" + name)) << name;
+    }
+  }
+  EXPECT_EQ(ReadFile(out + "/_manifest.json"), ReadFile(clean + "/_manifest.json"));
+}
+
 // A map-only job (teragen) keeps its committed part files for resume.
 TEST(ResumeE2EMapOnly, KilledGeneratorResumesWithTheSameParts) {
   TempDir dir;
-  auto teragen = [&](const std::string& out, const std::string& fault) {
-    const std::string env = fault.empty() ? "" : "SLUICE_FAULT=" + fault + " ";
-    return RunCommand(env + MpiLauncher(2) + BinPath("sluice") + " run teragen 60000 " + Quoted(out) +
-                      " --quiet --split-size 512K");
-  };
-  ASSERT_EQ(teragen(dir / "clean", "").exit_code, 0);
-  CommandResult killed = teragen(dir / "out", "after_map_task@0:crash#3");
+  ASSERT_EQ(Teragen(dir / "clean", "").exit_code, 0);
+  CommandResult killed = Teragen(dir / "out", "after_map_task@0:crash#3");
   ASSERT_NE(killed.exit_code, 0) << killed.output;
-  CommandResult resumed = teragen(dir / "out", "");
+  CommandResult resumed = Teragen(dir / "out", "");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_GE(ReusedTasks(dir / "out"), 3);
-  EXPECT_EQ(ListDir(dir / "out"), ListDir(dir / "clean"));
-  for (const std::string& name : ListDir(dir / "clean")) {
-    if (name.rfind("part-", 0) == 0) {
-      EXPECT_EQ(ReadFile(dir / ("out/" + name)), ReadFile(dir / ("clean/" + name))) << name;
-    }
-  }
-  EXPECT_EQ(ReadFile(dir / "out/_manifest.json"), ReadFile(dir / "clean/_manifest.json"));
+  ExpectSameMapOnlyOutput(dir / "out", dir / "clean");
 }
 
 // A map-only task's saved part file is checked against the size and xxh3
@@ -248,13 +255,8 @@ TEST(ResumeE2EMapOnly, KilledGeneratorResumesWithTheSameParts) {
 // be published with _SUCCESS and a manifest claiming the full count.
 TEST(ResumeE2EMapOnly, TruncatedSavedPartIsMappedAgain) {
   TempDir dir;
-  auto teragen = [&](const std::string& out, const std::string& fault) {
-    const std::string env = fault.empty() ? "" : "SLUICE_FAULT=" + fault + " ";
-    return RunCommand(env + MpiLauncher(2) + BinPath("sluice") + " run teragen 60000 " + Quoted(out) +
-                      " --split-size 512K");
-  };
-  ASSERT_EQ(teragen(dir / "clean", "").exit_code, 0);
-  CommandResult killed = teragen(dir / "out", "after_map_task@0:crash#3");
+  ASSERT_EQ(Teragen(dir / "clean", "").exit_code, 0);
+  CommandResult killed = Teragen(dir / "out", "after_map_task@0:crash#3");
   ASSERT_NE(killed.exit_code, 0) << killed.output;
   const std::string work = WorkRoot(dir.path(), "out");
   std::string part =
@@ -264,17 +266,11 @@ TEST(ResumeE2EMapOnly, TruncatedSavedPartIsMappedAgain) {
   const int saved = SavedTasks(work) / 2;  // each task: map-N and map-N.part
   ASSERT_EQ(RunCommand("truncate -s -100 " + Quoted(part)).exit_code, 0);
 
-  CommandResult resumed = teragen(dir / "out", "");
+  CommandResult resumed = Teragen(dir / "out", "");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("has a part file of"), std::string::npos) << resumed.output;
   EXPECT_EQ(ReusedTasks(dir / "out"), saved - 1);
-  EXPECT_EQ(ListDir(dir / "out"), ListDir(dir / "clean"));
-  for (const std::string& name : ListDir(dir / "clean")) {
-    if (name.rfind("part-", 0) == 0) {
-      EXPECT_EQ(ReadFile(dir / ("out/" + name)), ReadFile(dir / ("clean/" + name))) << name;
-    }
-  }
-  EXPECT_EQ(ReadFile(dir / "out/_manifest.json"), ReadFile(dir / "clean/_manifest.json"));
+  ExpectSameMapOnlyOutput(dir / "out", dir / "clean");
 }
 
 }  // namespace
