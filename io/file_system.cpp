@@ -123,6 +123,20 @@ FileInfo InfoFromStat(const struct stat& st) {
   return info;
 }
 
+// The two refusals of a directory Sluice keeps for itself (staging, work,
+// scratch) that someone else put in its place.
+Status SymlinkInTheWay(const std::string& path) {
+  return Status::Usage("'" + path + "' is a symlink, where Sluice keeps a private directory: "
+                       "refusing to follow it (remove it, or choose another --output)");
+}
+
+Status OwnedByAnotherUser(const std::string& path, uint32_t uid) {
+  return Status::Usage("'" + path + "' is owned by uid " + std::to_string(uid) +
+                       ", not by this user (uid " + std::to_string(::geteuid()) +
+                       "): another user may be tampering with this output; remove it, or "
+                       "choose another --output");
+}
+
 // Removes `path` without following symlinks: a symlink to a directory is
 // unlinked, never descended into, so RemoveAll cannot escape its tree.
 Status RemoveTree(const std::string& path) {
@@ -213,8 +227,7 @@ class PosixFileSystem final : public FileSystem {
       const int err = errno;
       struct stat st;
       if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
-        return Status::Usage("'" + path + "' is a symlink, where Sluice keeps a private directory: "
-                             "refusing to follow it (remove it, or choose another --output)");
+        return SymlinkInTheWay(path);
       }
       if (err == ENOTDIR) {
         return Status::Usage("'" + path + "' is in the way: Sluice needs a directory of that name");
@@ -226,10 +239,7 @@ class PosixFileSystem final : public FileSystem {
     if (::fstat(fd, &st) != 0) {
       s = Status::FromErrno("fstat", path, errno);
     } else if (st.st_uid != ::geteuid()) {
-      s = Status::Usage("'" + path + "' is owned by uid " + std::to_string(st.st_uid) +
-                        ", not by this user (uid " + std::to_string(::geteuid()) +
-                        "): another user may be tampering with this output; remove it, or "
-                        "choose another --output");
+      s = OwnedByAnotherUser(path, st.st_uid);
     } else if ((st.st_mode & 07777) != 0700 && ::fchmod(fd, 0700) != 0) {
       s = Status::FromErrno("chmod", path, errno);
     }
@@ -382,14 +392,10 @@ Status RemoveOwnTree(FileSystem& fs, const std::string& path) {
     return missing ? Status::OK() : info.status();
   }
   if (info->symlink) {
-    return Status::Usage("'" + path + "' is a symlink, where Sluice keeps a private directory: "
-                         "refusing to follow it (remove it, or choose another --output)");
+    return SymlinkInTheWay(path);
   }
   if (info->uid != static_cast<uint32_t>(::geteuid())) {
-    return Status::Usage("'" + path + "' is owned by uid " + std::to_string(info->uid) +
-                         ", not by this user (uid " + std::to_string(::geteuid()) +
-                         "): another user may be tampering with this output; remove it, or "
-                         "choose another --output");
+    return OwnedByAnotherUser(path, info->uid);
   }
   return fs.RemoveAll(path);
 }
