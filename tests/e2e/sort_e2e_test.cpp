@@ -350,7 +350,13 @@ TEST(SpillE2E, ScratchIsEmptyAfterSuccessAndAfterFailure) {
 }
 
 // The job stalls on SLEEP after spilling; a SIGTERM then must remove the runs
-// that are, at that moment, provably on disk.
+// that are, at that moment, provably on disk. mpirun SIGKILLs its ranks one
+// second after forwarding the SIGTERM (odls_base_sigkill_timeout); on a
+// loaded 2-core CI machine a rank was once not scheduled (or sat in a write
+// throttled by another test's I/O) for that long, and died before its handler
+// ran. That race is mpirun's, not the handler's, and the next run removes
+// what it leaves (FaultE2E.SpillFaultsFailCleanlyAndLeaveNoScratch), so this
+// test gives the handler a grace period no load can miss.
 TEST(SpillE2E, ScratchIsEmptyAfterSigtermMidSpill) {
   TempDir dir;
   const std::string scratch = dir / "scratch";
@@ -360,7 +366,8 @@ TEST(SpillE2E, ScratchIsEmptyAfterSigtermMidSpill) {
     const std::string out = dir / ("out" + std::to_string(ranks));
     const std::string log = dir / ("log" + std::to_string(ranks));
     const std::string job =
-        MpiLauncher(ranks) + BinPath("sluice") + " " + FailingJobArgs(dir / "in", out, scratch);
+        "OMPI_MCA_odls_base_sigkill_timeout=4 " + MpiLauncher(ranks) + BinPath("sluice") + " " +
+        FailingJobArgs(dir / "in", out, scratch);
     CommandResult r = RunCommand(
         "{ " + job + " > " + Quoted(log) + " 2>&1 & pid=$!; seen=0; "
         "for i in $(seq 300); do "
