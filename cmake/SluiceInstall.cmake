@@ -1,7 +1,8 @@
 # `cmake --install BUILD --prefix PREFIX` lays out the SDK:
 #   PREFIX/bin/sluice                      the command, with the built-in jobs
-#   PREFIX/include/sluice/{io,shuffle,cluster,runtime}/*.h
-#                                          (and the generated runtime/plugin_abi_hash.h)
+#   PREFIX/include/sluice/*.h               the public job API, <sluice/job.h>
+#   PREFIX/include/sluice/detail/           the engine a job compiles in, and
+#                                          the io/ and shuffle/ headers it uses
 #   PREFIX/lib/libsluice_*.a, PREFIX/lib/sluice/  (libraries, main() of job binaries)
 #   PREFIX/lib/cmake/Sluice/               the package: find_package(Sluice)
 # so that a job outside this tree builds with
@@ -12,23 +13,25 @@ include(CMakePackageConfigHelpers)
 
 set(SLUICE_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/Sluice)
 
-# Headers keep their module folder, so `#include "runtime/job.h"` reads the
-# same in and out of the tree. Every header: the job engine is header-only
-# and reaches into each module, so a hand-kept list would drift from it.
-# mpi_communicator.h is the exception: it needs <mpi.h>, which Sluice keeps
-# private to cluster/.
-foreach(module io shuffle cluster runtime)
+# The public API and the engine under it, as in runtime/include/. The io/
+# and shuffle/ headers the engine reaches go under detail/ (the installed
+# io/shuffle targets name that folder), keeping the folder names they are
+# included by. The driver's, the command line's and cluster/'s headers are
+# not installed: nothing a job compiles needs them.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/runtime/include/
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+  FILES_MATCHING PATTERN "*.h")
+foreach(module io shuffle)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${module}/
-    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/sluice/${module}
-    FILES_MATCHING PATTERN "*.h"
-    PATTERN "mpi_communicator.h" EXCLUDE)
+    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/sluice/detail/${module}
+    FILES_MATCHING PATTERN "*.h")
 endforeach()
 
 # The plugin ABI hash, generated from the boundary headers at configure time
 # (runtime/CMakeLists.txt): jobs built against this install carry the same
 # hash as the installed `sluice`, which refuses any other.
-install(FILES ${SLUICE_GENERATED_INCLUDE_DIR}/runtime/plugin_abi_hash.h
-  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/sluice/runtime)
+install(FILES ${SLUICE_GENERATED_INCLUDE_DIR}/sluice/detail/plugin_abi_hash.h
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/sluice/detail)
 
 # sluice_main_job stays an OBJECT library: its object holds main(), and a
 # main() inside a static archive would be linked only by luck of order.
@@ -47,7 +50,7 @@ configure_package_config_file(
   ${PROJECT_SOURCE_DIR}/cmake/SluiceConfig.cmake.in
   ${PROJECT_BINARY_DIR}/SluiceConfig.cmake
   INSTALL_DESTINATION ${SLUICE_INSTALL_CMAKEDIR})
-# 0.x: a minor version may change the plugin ABI (runtime/plugin_api.h).
+# 0.x: a minor version may change the plugin ABI (<sluice/plugin_api.h>).
 write_basic_package_version_file(
   ${PROJECT_BINARY_DIR}/SluiceConfigVersion.cmake
   VERSION ${PROJECT_VERSION}

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <utility>
 
-#include "runtime/job.h"
+#include <sluice/job.h>
 
 namespace {
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-#include "runtime/job.h"
+#include <sluice/job.h>
 
 namespace {
 

@@ -18,7 +18,7 @@
 #include <string_view>
 #include <tuple>
 
-#include "runtime/job.h"
+#include <sluice/job.h>
 
 namespace {
 

@@ -18,7 +18,7 @@
 #include <tuple>
 #include <utility>
 
-#include "runtime/job.h"
+#include <sluice/job.h>
 
 namespace {
 

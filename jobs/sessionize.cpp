@@ -23,7 +23,7 @@
 #include <utility>
 
 #include "jobs/clf.h"
-#include "runtime/job.h"
+#include <sluice/job.h>
 
 namespace {
 

@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "jobs/tera_record.h"
-#include "runtime/job.h"
+#include <sluice/job.h>
 
 namespace {
 

@@ -21,7 +21,7 @@
 #include <utility>
 #include <vector>
 
-#include "runtime/job.h"
+#include <sluice/job.h>
 
 namespace {
 

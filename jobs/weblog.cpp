@@ -21,7 +21,7 @@
 #include <string_view>
 
 #include "jobs/clf.h"
-#include "runtime/job.h"
+#include <sluice/job.h>
 
 namespace {
 

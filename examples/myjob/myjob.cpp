@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "runtime/job.h"
+#include <sluice/job.h>
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "runtime/job_config.h"
+#include "runtime/driver/job_config.h"
 
 #include <gtest/gtest.h>
 

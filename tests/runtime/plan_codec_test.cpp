@@ -1,4 +1,4 @@
-#include "runtime/plan_codec.h"
+#include "runtime/driver/plan_codec.h"
 
 #include <gtest/gtest.h>
 

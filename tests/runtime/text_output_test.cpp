@@ -1,4 +1,4 @@
-#include "runtime/text_output.h"
+#include <sluice/text_output.h>
 
 #include <gtest/gtest.h>
 

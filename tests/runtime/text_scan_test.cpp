@@ -1,6 +1,6 @@
 // ForEachWord: the SIMD word splitter against the byte-at-a-time definition,
 // on random text biased toward separators and block edges.
-#include "runtime/text_scan.h"
+#include <sluice/text_scan.h>
 
 #include <random>
 #include <string>

@@ -2,7 +2,7 @@
 // reduce. Proves invariant 1's ordering promise directly (values reach
 // reduce() in input order even when splits are mapped out of order) and that
 // non-string keys and Cereal user types travel through the whole pipeline.
-#include "runtime/typed_runner.h"
+#include <sluice/detail/typed_runner.h>
 
 #include <unistd.h>
 
@@ -15,8 +15,8 @@
 #include <gtest/gtest.h>
 
 #include "io/split_planner.h"
-#include "runtime/job.h"
-#include "runtime/job_report.h"
+#include <sluice/job.h>
+#include "runtime/driver/job_report.h"
 
 namespace sluice {
 namespace {

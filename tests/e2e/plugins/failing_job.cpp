@@ -5,7 +5,7 @@
 #include <thread>
 #include <string_view>
 
-#include "runtime/job.h"
+#include <sluice/job.h>
 
 namespace {
 

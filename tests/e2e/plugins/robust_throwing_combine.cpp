@@ -6,8 +6,8 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "runtime/job.h"
-#include "runtime/text_scan.h"
+#include <sluice/job.h>
+#include <sluice/text_scan.h>
 
 namespace {
 

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "runtime/job.h"
-#include "runtime/text_scan.h"
+#include <sluice/job.h>
+#include <sluice/text_scan.h>
 
 namespace {
 

@@ -1,5 +1,5 @@
 // A plugin built for another plugin ABI: the host must refuse it.
-#include "runtime/plugin_api.h"
+#include <sluice/plugin_api.h>
 
 extern "C" __attribute__((visibility("default"))) const SluicePluginDescriptor*
 sluice_plugin_descriptor() {

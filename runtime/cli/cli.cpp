@@ -1,0 +1,213 @@
+#include "runtime/cli/cli.h"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "cluster/communicator.h"
+#include "io/file_system.h"
+#include "runtime/driver/job_config.h"
+#include "runtime/driver/job_driver.h"
+#include <sluice/detail/job_runner.h>
+#include "runtime/cli/job_registry.h"
+#include "runtime/cli/logging.h"
+#include "runtime/cli/plugin_loader.h"
+#include "cluster/rank_agreement.h"
+
+namespace sluice {
+namespace {
+
+constexpr const char* kSluiceUsage = R"(usage: sluice COMMAND [ARGS]
+
+Commands:
+  jobs                        list the built-in jobs
+  run JOB [flags]             run a built-in job
+  run --plugin PATH [flags]   run a job plugin (a .so built with sluice_add_job)
+  run JOB --help              flags of a job
+  --version                   print the version
+
+Run as one plain process, or under mpirun for many ranks, with the same
+flags and the same output:
+  sluice run wordcount --input data/ --output out/
+  mpirun -np 8 sluice run wordcount --input data/ --output out/
+
+Exit codes: 0 ok, 2 usage, 3 bad input, 4 I/O error, 5 data corruption,
+6 the job's code failed, 70 internal error.
+)";
+
+
+// Every rank's load result, then its plugin file's hash against rank 0's:
+// the first failure, or two ranks holding different bytes under the same
+// path, refuses the plugin everywhere. Sets *hash (for the manifest). The
+// hash is of the bytes each rank loaded (LoadPlugin hashes the open file it
+// dlopen()s), never of whatever the path names by now.
+Status AgreeOnPlugin(Communicator& comm, const Result<LoadedPlugin>& loaded,
+                     const std::string& path, uint64_t* hash) {
+  Result<uint64_t> mine = loaded.ok() ? Result<uint64_t>(loaded.value().xxh3)
+                                      : Result<uint64_t>(loaded.status());
+  Status local = mine.status();
+  if (!local.ok()) {
+    local = Status(local.code(), "rank " + std::to_string(comm.rank()) + ": " + local.message());
+  }
+  SLUICE_RETURN_IF_ERROR(AgreeAcrossRanks(comm, local));
+  *hash = mine.value();
+  std::string root_hash = std::to_string(*hash);
+  comm.Broadcast(&root_hash, 0);
+  Status same;
+  if (root_hash != std::to_string(*hash)) {
+    same = Status::Usage("plugin '" + path + "' differs between rank 0 and rank " +
+                         std::to_string(comm.rank()) + " (every node must load the same build)");
+  }
+  return AgreeAcrossRanks(comm, same);
+}
+
+// Everything after the job is chosen is common to `sluice run` and job
+// binaries: flags, cluster, logging, the run itself.
+int RunWithArgs(int argc, char** argv, const std::vector<std::string>& args, const JobEntry* job,
+                const std::string& plugin_path, const std::string& usage_line) {
+  JobConfig config;
+  std::vector<std::string> positional;
+  bool help = false;
+  Status parsed = ParseJobFlags(args, &config, &positional, &help);
+  // Before connecting: the budget caps the transport's bytes in flight.
+  if (parsed.ok()) parsed = ApplyMemoryBudget(&config, RanksPerNode());
+
+  // Connect before reporting anything, so that under mpirun one rank speaks.
+  TransportOptions transport;
+  transport.max_inflight_bytes = parsed.ok() ? config.max_inflight_bytes : transport.max_inflight_bytes;
+  std::unique_ptr<Communicator> comm = ConnectCluster(&argc, &argv, transport);
+  const bool speaker = comm->rank() == 0;
+  Status logging =
+      SetupLogging(comm->rank(), config.log_level, config.quiet, parsed.ok() ? config.log_dir : "");
+
+  auto usage_error = [&](const Status& s) {
+    if (speaker) std::fprintf(stderr, "sluice: %s\n%s", s.ToString().c_str(), usage_line.c_str());
+    return ExitCodeFor(s.code());
+  };
+  if (!parsed.ok()) return usage_error(parsed);
+  // Each rank opens its own log file, so only some may fail: all must
+  // leave here together (a rank that returned alone would leave the others
+  // waiting in the next collective), with the first failing rank's message.
+  logging = AgreeAcrossRanks(*comm, logging);
+  if (!logging.ok()) return usage_error(logging);
+
+  LoadedPlugin plugin;
+  uint64_t plugin_xxh3 = 0;
+  if (!plugin_path.empty()) {
+    // Loading depends on each node's filesystem, so ranks can disagree; all
+    // ranks must take the same branch or the others would wait forever.
+    auto loaded = LoadPlugin(plugin_path);
+    Status agreed = AgreeOnPlugin(*comm, loaded, plugin_path, &plugin_xxh3);
+    if (!agreed.ok()) return usage_error(agreed);
+    plugin = std::move(loaded).value();
+    job = &plugin.entry;
+  }
+  std::unique_ptr<JobRunner> runner(job->create());
+  if (help) {
+    if (speaker) {
+      std::string params = runner->ParamsHelp();
+      std::printf("%s\n%s: %s\n\n%s\nJob parameters:\n%s", usage_line.c_str(),
+                  std::string(job->name).c_str(), std::string(job->description).c_str(),
+                  JobFlagsHelp().c_str(), params.empty() ? "  (none)\n" : params.c_str());
+    }
+    return 0;
+  }
+  // Every rank checks the same parameters the same way, so all agree.
+  if (Status p = runner->CheckParams(config.settings.params); !p.ok()) return usage_error(p);
+  runner.reset();
+  // Positional form: INPUT... OUTPUT (when --output is not given).
+  if (!positional.empty()) {
+    if (config.output.empty()) {
+      config.output = positional.back();
+      positional.pop_back();
+    }
+    config.inputs.insert(config.inputs.end(), positional.begin(), positional.end());
+  }
+  config.plugin_path = plugin_path;
+  config.plugin_xxh3 = plugin_xxh3;
+  Status valid = ValidateJobConfig(config);
+  if (!valid.ok()) return usage_error(valid);
+  return RunJob(*job, config, *comm);
+}
+
+}  // namespace
+
+int SluiceMain(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::fputs(kSluiceUsage, stderr);
+    return 2;
+  }
+  const std::string& cmd = args[0];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::fputs(kSluiceUsage, stdout);
+    return 0;
+  }
+  if (cmd == "--version") {
+    std::puts("sluice 0.1.0");
+    return 0;
+  }
+  if (cmd == "jobs") {
+    for (const JobEntry& e : BuiltinJobs()) {
+      std::printf("%-16s %s\n", std::string(e.name).c_str(), std::string(e.description).c_str());
+    }
+    return 0;
+  }
+  if (cmd != "run") {
+    std::fprintf(stderr, "sluice: unknown command '%s'\n\n%s", cmd.c_str(), kSluiceUsage);
+    return 2;
+  }
+  if (args.size() < 2 || args[1] == "--help" || args[1] == "-h") {
+    const bool asked = args.size() >= 2;
+    std::fprintf(asked ? stdout : stderr,
+                 "usage: sluice run JOB [flags] | sluice run --plugin PATH [flags]\n\n%s",
+                 JobFlagsHelp().c_str());
+    return asked ? 0 : 2;
+  }
+  std::string plugin_path;
+  const JobEntry* job = nullptr;
+  std::vector<std::string> rest;
+  if (args[1] == "--plugin" || args[1].rfind("--plugin=", 0) == 0) {
+    if (args[1] == "--plugin") {
+      if (args.size() < 3) {
+        std::fputs("sluice: --plugin needs a path\n", stderr);
+        return 2;
+      }
+      plugin_path = args[2];
+      rest.assign(args.begin() + 3, args.end());
+    } else {
+      plugin_path = args[1].substr(9);
+      rest.assign(args.begin() + 2, args.end());
+    }
+  } else {
+    job = FindBuiltinJob(args[1]);
+    if (job == nullptr) {
+      std::fprintf(stderr, "sluice: no built-in job named '%s' (see `sluice jobs`)\n", args[1].c_str());
+      return 2;
+    }
+    rest.assign(args.begin() + 2, args.end());
+  }
+  std::string usage = "usage: sluice run " + (job ? std::string(job->name) : "--plugin " + plugin_path) +
+                      " --input PATH... --output DIR [flags]\n";
+  return RunWithArgs(argc, argv, rest, job, plugin_path, usage);
+}
+
+int JobBinaryMain(int argc, char** argv) {
+  const auto& jobs = BuiltinJobs();
+  if (jobs.size() != 1) {
+    std::fprintf(stderr, "sluice: a job binary must contain exactly one job (found %zu)\n", jobs.size());
+    return 70;
+  }
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string usage = "usage: " + std::string(jobs[0].name) + " [flags] INPUT... OUTPUT\n";
+  if (args.empty()) {
+    std::fputs(usage.c_str(), stderr);
+    return 2;
+  }
+  return RunWithArgs(argc, argv, args, &jobs[0], "", usage);
+}
+
+}  // namespace sluice

@@ -1,0 +1,10 @@
+#include <csignal>
+
+#include "runtime/cli/cli.h"
+
+int main(int argc, char** argv) {
+  // As in sluice_main.cpp: a closed stderr or stdout is EPIPE, not a silent
+  // SIGPIPE death. Before MPI starts.
+  std::signal(SIGPIPE, SIG_IGN);
+  return sluice::JobBinaryMain(argc, argv);
+}

@@ -1,0 +1,82 @@
+// The JSON report every job writes: configuration, per-rank phase times,
+// counters, shuffle volume, peak memory, and the slowest rank per phase.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/input_lister.h"
+#include <sluice/counters.h>
+#include "runtime/driver/job_config.h"
+
+namespace sluice {
+
+// One committed part file, as the manifest lists it.
+struct PartInfo {
+  uint32_t partition = 0;
+  uint64_t bytes = 0;
+  uint64_t xxh3 = 0;
+};
+
+struct RankStats {
+  double map_seconds = 0;     // map + shuffle, until this rank's last block is in
+  double reduce_seconds = 0;  // reduce + task commit
+  uint64_t splits = 0;        // map tasks this rank ran (reused ones included)
+  uint64_t reused_splits = 0; // of those, taken from a killed run's saved work
+  uint64_t peak_rss_bytes = 0;
+  TaskCounters counters;
+  std::vector<PartInfo> parts;  // the part files this rank committed
+
+  std::string Encode() const;
+  static bool Decode(const std::string& bytes, RankStats* out);
+};
+
+struct JobReport {
+  std::string job;
+  const JobConfig* config = nullptr;
+  int ranks = 0;
+  uint64_t input_files = 0;
+  uint64_t input_bytes = 0;
+  uint64_t splits = 0;
+  double plan_seconds = 0;
+  double commit_seconds = 0;
+  double total_seconds = 0;
+  std::vector<RankStats> per_rank;
+  TaskCounters totals;  // summed over ranks
+  std::map<std::string, uint64_t> user_counters;
+  std::string output_dir;
+  std::vector<InputFile> inputs;
+  std::string plugin_path;    // empty for a built-in job
+  uint64_t plugin_xxh3 = 0;
+  uint64_t fingerprint = 0;  // job_fingerprint.h
+};
+
+// `s` as a JSON string literal (RFC 8259), quotes included: " and \\ are
+// backslash-escaped, \n and \t as such, every other byte below 0x20 and
+// 0x7f as \u00XX. JSON text must be UTF-8, and a byte that is not part of
+// a valid UTF-8 sequence (a file name in Latin-1, a truncated sequence) has
+// no representation in a JSON string: each such byte becomes U+FFFD. That
+// loses information, so where the string is a path the renderers below add a
+// sibling "<field>_hex" with its exact bytes (JsonHexBytes) whenever
+// IsValidUtf8 is false.
+std::string JsonQuote(std::string_view s);
+// True when `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing past U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+// The bytes of `s` as lowercase hex, two digits each, quoted for JSON.
+std::string JsonHexBytes(std::string_view s);
+
+// Pretty-printed JSON, stable key order (a report diffs cleanly).
+std::string RenderReportJson(const JobReport& report);
+
+// The manifest beside _SUCCESS: what lineage and data-quality tools read.
+// Inputs (path, size, mtime), the job and its plugin hash, configuration,
+// every output file with its size and xxh3, and the counters. Unlike the
+// report it holds no timings, so two runs of the same job on the same inputs
+// write the same manifest.
+std::string RenderManifestJson(const JobReport& report);
+
+}  // namespace sluice

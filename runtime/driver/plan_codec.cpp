@@ -1,0 +1,65 @@
+#include "runtime/driver/plan_codec.h"
+
+#include "shuffle/serde.h"
+
+namespace sluice {
+
+std::string EncodePlan(const JobPlan& plan) {
+  std::string out;
+  PutVarint(&out, plan.files.size());
+  for (const InputFile& f : plan.files) {
+    Encode(&out, f.path);
+    Encode(&out, f.size);
+    Encode(&out, f.mtime_ns);
+    Encode(&out, f.input_index);
+  }
+  PutVarint(&out, plan.splits.size());
+  for (const Split& s : plan.splits) {
+    Encode(&out, s.index);
+    PutVarint(&out, s.ranges.size());
+    for (const FileRange& r : s.ranges) {
+      Encode(&out, r.file_index);
+      Encode(&out, r.begin);
+      Encode(&out, r.end);
+    }
+  }
+  Encode(&out, plan.total_bytes);
+  Encode(&out, plan.fingerprint);
+  Encode(&out, static_cast<uint8_t>(plan.already_done));
+  Encode(&out, plan.run_token);
+  return out;
+}
+
+Result<JobPlan> DecodePlan(const std::string& bytes) {
+  JobPlan plan;
+  ByteReader r{bytes.data(), bytes.data() + bytes.size()};
+  auto bad = [] { return Status::Internal("plan broadcast is malformed"); };
+  uint64_t n = 0;
+  if (!GetVarint(r, &n)) return bad();
+  plan.files.resize(n);
+  for (InputFile& f : plan.files) {
+    if (!Decode(r, &f.path) || !Decode(r, &f.size) || !Decode(r, &f.mtime_ns) ||
+        !Decode(r, &f.input_index)) {
+      return bad();
+    }
+  }
+  if (!GetVarint(r, &n)) return bad();
+  plan.splits.resize(n);
+  for (Split& s : plan.splits) {
+    uint64_t ranges = 0;
+    if (!Decode(r, &s.index) || !GetVarint(r, &ranges)) return bad();
+    s.ranges.resize(ranges);
+    for (FileRange& fr : s.ranges) {
+      if (!Decode(r, &fr.file_index) || !Decode(r, &fr.begin) || !Decode(r, &fr.end)) return bad();
+    }
+  }
+  uint8_t done = 0;
+  if (!Decode(r, &plan.total_bytes) || !Decode(r, &plan.fingerprint) || !Decode(r, &done) ||
+      done > 1 || !Decode(r, &plan.run_token) || r.p != r.end) {
+    return bad();
+  }
+  plan.already_done = done == 1;
+  return plan;
+}
+
+}  // namespace sluice

@@ -1,0 +1,90 @@
+// JobRunner: the boundary between the framework (driver, MPI, commit) and a
+// job's typed engine (map loop, combiner, store, merge, reduce), which is
+// compiled into the job itself. Calls across it are per task, never per
+// record. Because it is C++ across a plugin boundary, this header is one of
+// those hashed at build time into the plugin layout hash (runtime/
+// CMakeLists.txt): any change here refuses plugins built before it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "io/buffered_writer.h"
+#include "io/file_system.h"
+#include "io/split_planner.h"
+#include "io/status.h"
+#include <sluice/bad_record.h>
+#include <sluice/counters.h>
+#include <sluice/input_formats.h>
+#include <sluice/detail/job_settings.h>
+#include "shuffle/transport.h"
+
+namespace sluice {
+
+// What the driver must know about a job before running it.
+struct JobTraits {
+  InputKind input = InputKind::kLines;
+  uint32_t record_bytes = 0;       // FixedRecords / GeneratedRows
+  bool map_only = false;           // no Reduce: one part file per split
+  bool range_partitioned = false;  // sample keys, then cut partitions by range
+};
+
+struct MapTask {
+  const Split* split = nullptr;
+  const std::vector<InputFile>* files = nullptr;
+  FileSystem* fs = nullptr;
+  BufferedWriter* output = nullptr;  // map-only jobs: this split's part file
+};
+
+class JobRunner {
+ public:
+  virtual ~JobRunner() = default;
+
+  virtual JobTraits traits() const = 0;
+  // Constructs a throwaway job with `params`: kUsage naming the parameter when
+  // one does not parse or the job has no such parameter.
+  virtual Status CheckParams(const std::vector<std::pair<std::string, std::string>>& params) = 0;
+  // "  name (type, default D): help" lines, for --help.
+  virtual std::string ParamsHelp() = 0;
+  // Once per rank before any task. `transport` must outlive the runner; the
+  // runner receives this rank's blocks from it. `fs` holds scratch.
+  virtual Status Setup(const JobSettings& settings, BlockTransport* transport, FileSystem* fs) = 0;
+
+  // Range partitioning. Every rank samples some splits (up to max_keys keys
+  // each, encoded); rank 0 picks the cuts from all samples; every rank sets
+  // them before its first map task.
+  virtual Status SampleKeys(const MapTask& task, size_t max_keys, std::vector<std::string>* keys) = 0;
+  virtual Result<std::vector<std::string>> ChooseCuts(std::vector<std::string> samples,
+                                                      uint32_t partitions) = 0;
+  virtual Status SetRangeCuts(const std::vector<std::string>& cuts) = 0;
+
+  // Reads every record of the split, calls Map, and sends the resulting
+  // blocks (map-only jobs: writes task.output). Polls the transport once
+  // per input chunk.
+  virtual Status RunMapTask(const MapTask& task) = 0;
+  // First error of receiving or spilling blocks, if any.
+  virtual Status ReceiveStatus() const = 0;
+  // After the shuffle: merges, groups and reduces every record of one
+  // partition (all ranks' map output for it) and writes the result to `out`.
+  virtual Status RunReduceTask(uint32_t partition, BufferedWriter* out) = 0;
+  // Deletes this rank's spill runs; also done when the runner is destroyed.
+  virtual void RemoveScratch() = 0;
+
+  // Resume: adds what a map task saved by an earlier run had added to its
+  // rank's counters (built-in and the job's own) and bad records, as if it
+  // had run here.
+  virtual void AddSavedCounters(const TaskCounters& counters,
+                                const std::vector<std::pair<std::string, uint64_t>>& user,
+                                const std::vector<BadRecordInfo>& bad) = 0;
+  // Records skipped so far on this rank (bad_record.h), in the order met.
+  virtual const std::vector<BadRecordInfo>& bad_records() const = 0;
+  // kBadInput once this rank alone is past --max-bad-records.
+  virtual Status BadRecordStatus() const = 0;
+
+  virtual const TaskCounters& counters() const = 0;
+  virtual std::vector<std::pair<std::string, uint64_t>> user_counters() const = 0;
+};
+
+}  // namespace sluice

@@ -1,0 +1,289 @@
+// The map side of the engine: partitions, combines, and packs what map()
+// emits into compressed blocks for the owning rank.
+//
+// Compiled into each job (template on the job type), so emit() and the
+// job's Combine() inline into the user's map loop.
+#pragma once
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <unordered_map>
+#include <vector>
+
+#include "io/status.h"
+#include <sluice/counters.h>
+#include <sluice/detail/job_settings.h>
+#include "shuffle/block_codec.h"
+#include "shuffle/partitioner.h"
+#include "shuffle/serde.h"
+#include "shuffle/string_combine_table.h"
+#include "shuffle/transport.h"
+
+namespace sluice {
+
+// True when job J declares `Value Combine(const Value&, const Value&)`: an
+// associative merge of two values of one key, run before the shuffle.
+template <class J>
+concept HasCombiner = requires(J& job, const typename J::Value& a) {
+  { job.Combine(a, a) } -> std::convertible_to<typename J::Value>;
+};
+
+// True when job J declares Reduce. A job without one is map-only: what map()
+// emits is written straight to the output, one part file per input split.
+template <class J>
+concept HasReduce = requires(J& job, const typename J::KeyView& key, typename J::Values& values,
+                             typename J::Output& out) { job.Reduce(key, values, out); };
+
+// Range partitioning: a job that sets `static constexpr bool
+// kRangePartitioned = true;` gets part files in global key order
+// (part-00000 < part-00001 < ...), cut at keys sampled from its input.
+template <class J>
+constexpr bool RangePartitioned() {
+  if constexpr (requires { J::kRangePartitioned; }) {
+    return J::kRangePartitioned;
+  } else {
+    return false;
+  }
+}
+
+// Secondary sort: a job whose key is a pair or tuple may set `static
+// constexpr size_t kGroupFields = N;`. Records are partitioned and grouped
+// on the first N fields and sorted on the whole key, so reduce() sees one
+// group per distinct prefix with its values ordered by the rest of the key.
+template <class J>
+constexpr size_t GroupFields() {
+  if constexpr (requires { J::kGroupFields; }) {
+    return J::kGroupFields;
+  } else {
+    return 0;
+  }
+}
+
+// The first N fields of a pair or tuple key, as a tuple of references.
+template <size_t N, class T>
+auto GroupPrefix(const T& key) {
+  return [&key]<size_t... I>(std::index_sequence<I...>) {
+    return std::tie(std::get<I>(key)...);
+  }(std::make_index_sequence<N>());
+}
+
+// The job's Combine as a callable for StringCombineTable (map and reduce
+// sides). Only instantiated for jobs that have a combiner.
+//
+// `*running` is set while Combine runs and stays set when it throws. That is
+// how the engine tells a Combine that threw (exit 6, "combine() threw")
+// from a Map that threw, without a try/catch per call: Combine runs inside
+// emit(), inside Map, and the engine catches once per chunk of input, per
+// table flush, per partition. When Combine cannot throw (wordcount's a + b,
+// inlined) the compiler drops the first store as dead.
+template <class J>
+struct CombineWith {
+  J* job;
+  bool* running;
+  typename J::Value operator()(const typename J::Value& a, const typename J::Value& b) const {
+    *running = true;
+    typename J::Value out = job->Combine(a, b);
+    *running = false;
+    return out;
+  }
+};
+
+template <class J>
+class MapEmitter {
+ public:
+  using K = typename J::Key;
+  using V = typename J::Value;
+  // String keys are emitted as views: no std::string is built per record.
+  using KeyArg = std::conditional_t<std::is_same_v<K, std::string>, std::string_view, const K&>;
+  // String values likewise.
+  using ValueArg = std::conditional_t<std::is_same_v<V, std::string>, std::string_view, const V&>;
+
+  MapEmitter(J* job, const JobSettings& settings, BlockTransport* transport, TaskCounters* counters)
+      : job_(job),
+        settings_(settings),
+        transport_(transport),
+        counters_(counters),
+        encoder_(settings.compression_level),
+        parts_(settings.partitions),
+        table_(MakeTable(job, &in_combine_, settings.combine_bytes)),
+        combine_{job, &in_combine_} {}
+
+  void operator()(KeyArg key, ValueArg value) {
+    if (sample_ != nullptr) {  // range partitioning's sampling pass
+      sample_->emplace_back();
+      Encode(&sample_->back(), key);
+      return;
+    }
+    ++counters_->map_output_records;
+    if constexpr (!HasReduce<J>) {
+      (*direct_)(key, value);
+    } else if constexpr (HasCombiner<J> && kStringKey) {
+      ++counters_->combine_input_records;
+      table_.Add(key, Table::Hash(key), V(value));
+      if (table_.full()) FlushTable();
+    } else if constexpr (HasCombiner<J>) {
+      ++counters_->combine_input_records;
+      auto it = table_.find(key);
+      if (it != table_.end()) {
+        it->second = combine_(it->second, V(value));
+        return;
+      }
+      table_.emplace(K(key), V(value));
+      table_bytes_ += ApproxBytes(key) + sizeof(V) + kTableEntryOverhead;
+      if (table_bytes_ >= settings_.combine_bytes) FlushTable();
+    } else {
+      Append(key, value);
+    }
+  }
+
+  // Engine side. Blocks never span splits, so that values reach reduce() in
+  // input order: blocks sort by (split, seq) on the reduce side.
+  void BeginSplit(uint32_t split) {
+    split_ = split;
+    for (Partition& p : parts_) p.seq = 0;
+  }
+  // Flushes the combiner and every partition buffer.
+  Status EndSplit() {
+    if constexpr (HasCombiner<J>) FlushTable();
+    for (uint32_t p = 0; p < parts_.size(); ++p) FlushPartition(p);
+    return status_;
+  }
+  // First error of a block encode, if any (sticky).
+  const Status& status() const { return status_; }
+  // True once the job's Combine threw (see CombineWith): what emit() or
+  // EndSplit() threw came from Combine, not from the code around it.
+  bool combine_threw() const { return in_combine_; }
+
+  // Range partitioning: keys below cuts[0] go to partition 0, keys in
+  // [cuts[i-1], cuts[i]) to partition i. partitions - 1 cuts, sorted.
+  void SetRangeCuts(std::vector<K> cuts) { cuts_ = std::move(cuts); }
+  // While set, emit() only records each key's encoding here.
+  void SampleInto(std::vector<std::string>* keys) { sample_ = keys; }
+  // Map-only jobs: where emit() writes, for the current split.
+  void WriteTo(typename J::Output* output) { direct_ = output; }
+
+ private:
+  struct Partition {
+    std::string raw;  // serialized records not yet in a block
+    uint32_t records = 0;
+    uint32_t seq = 0;
+  };
+  static constexpr size_t kTableEntryOverhead = 64;  // node, bucket, string header
+
+  static size_t ApproxBytes(KeyArg key) {
+    if constexpr (std::is_same_v<K, std::string>) {
+      return key.size();
+    } else {
+      return sizeof(K);
+    }
+  }
+
+  uint32_t PartitionFor(KeyArg key) {
+    if constexpr (RangePartitioned<J>()) {
+      return static_cast<uint32_t>(std::upper_bound(cuts_.begin(), cuts_.end(), key) - cuts_.begin());
+    } else if constexpr (GroupFields<J>() > 0) {
+      key_scratch_.clear();
+      Encode(&key_scratch_, GroupPrefix<GroupFields<J>()>(key));
+      return PartitionOf(key_scratch_, settings_.partitions);
+    } else {
+      return PartitionOf(KeyBytes(key, &key_scratch_), settings_.partitions);
+    }
+  }
+
+  void Append(KeyArg key, ValueArg value) { AppendTo(PartitionFor(key), key, value); }
+
+  void AppendTo(uint32_t p, KeyArg key, ValueArg value) {
+    Partition& part = parts_[p];
+    Encode(&part.raw, key);
+    Encode(&part.raw, value);
+    ++part.records;
+    if (part.raw.size() >= settings_.block_bytes) FlushPartition(p);
+  }
+
+  void FlushTable() {
+    if constexpr (kStringKey) {
+      // The stored xxh3 is the partition hash too (PartitionOf = xxh3 mod P).
+      table_.ForEach([this](std::string_view key, uint64_t hash, const V& value) {
+        if constexpr (RangePartitioned<J>()) {
+          AppendTo(PartitionFor(key), key, value);
+        } else {
+          AppendTo(static_cast<uint32_t>(hash % settings_.partitions), key, value);
+        }
+      });
+      // Counted after ForEach: it drains the prefetch queue into the table.
+      counters_->combine_output_records += table_.size();
+      table_.Clear();
+    } else {
+      counters_->combine_output_records += table_.size();
+      for (const auto& [key, value] : table_) Append(key, value);
+      table_.clear();
+      table_bytes_ = 0;
+    }
+  }
+
+  void FlushPartition(uint32_t p) {
+    Partition& part = parts_[p];
+    if (part.records == 0) return;
+    BlockInfo info;
+    info.partition = p;
+    info.split = split_;
+    info.seq = part.seq++;
+    info.records = part.records;
+    std::string frame;
+    Status s = encoder_.Encode(info, part.raw, &frame);
+    if (!s.ok()) {
+      if (status_.ok()) status_ = s;
+    } else {
+      counters_->shuffle_records += part.records;
+      counters_->shuffle_blocks += 1;
+      counters_->shuffle_raw_bytes += part.raw.size();
+      counters_->shuffle_packed_bytes += frame.size();
+      transport_->SendBlock(OwnerOf(p, transport_->size()), std::move(frame));
+    }
+    part.raw.clear();
+    part.records = 0;
+  }
+
+  // Hash for non-string keys: through their encoding, so tuples and user
+  // types need no std::hash specialization. (String keys use
+  // StringCombineTable.)
+  struct KeyHash {
+    size_t operator()(const K& k) const {
+      thread_local std::string scratch;
+      std::string_view bytes = KeyBytes(k, &scratch);
+      return XXH3_64bits(bytes.data(), bytes.size());
+    }
+  };
+  static constexpr bool kStringKey = std::is_same_v<K, std::string>;
+  using Table = std::conditional_t<kStringKey, StringCombineTable<V, CombineWith<J>>,
+                                   std::unordered_map<K, V, KeyHash, std::equal_to<>>>;
+  static Table MakeTable(J* job, bool* in_combine, uint64_t budget) {
+    if constexpr (kStringKey) {
+      return Table(CombineWith<J>{job, in_combine}, 4096, budget);
+    } else {
+      return Table();
+    }
+  }
+
+  J* job_;
+  JobSettings settings_;
+  BlockTransport* transport_;
+  TaskCounters* counters_;
+  BlockEncoder encoder_;
+  std::vector<Partition> parts_;
+  uint32_t split_ = 0;
+  std::string key_scratch_;
+  std::vector<K> cuts_;
+  std::vector<std::string>* sample_ = nullptr;
+  typename J::Output* direct_ = nullptr;
+  bool in_combine_ = false;  // CombineWith::running, for table_ and combine_
+  Table table_;
+  CombineWith<J> combine_;  // for the non-string table
+  size_t table_bytes_ = 0;
+  Status status_;
+};
+
+}  // namespace sluice
