@@ -32,6 +32,8 @@ endforeach()
 # hash as the installed `sluice`, which refuses any other.
 install(FILES ${SLUICE_GENERATED_INCLUDE_DIR}/sluice/detail/plugin_abi_hash.h
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/sluice/detail)
+install(FILES ${SLUICE_GENERATED_INCLUDE_DIR}/sluice/version.h
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/sluice)
 
 # sluice_main_job stays an OBJECT library: its object holds main(), and a
 # main() inside a static archive would be linked only by luck of order.

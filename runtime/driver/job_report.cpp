@@ -3,7 +3,11 @@
 #include "io/output_committer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+
+#include <nlohmann/json.hpp>
+#include <sluice/version.h>
 
 #include "shuffle/serde.h"
 
@@ -39,131 +43,87 @@ size_t Utf8SequenceAt(std::string_view s, size_t i) {
   return len;
 }
 
-std::string Quote(std::string_view s) { return JsonQuote(s); }
+using Json = nlohmann::ordered_json;  // keeps keys in the order written
 
-// `"name": "value"`, and for a value that is not valid UTF-8 (a path from a
-// file system that stores bytes, not text) also `"name_hex": "<bytes>"`: the
-// string alone would hold U+FFFD in place of the bytes it cannot carry, so
+// Sets obj[name] = value, and for a value that is not valid UTF-8 (a path
+// from a file system that stores bytes, not text) also obj[name + "_hex"]:
+// the string alone holds U+FFFD in place of the bytes it cannot carry, so
 // without the hex the path could not be recovered.
-std::string PathField(std::string_view name, std::string_view value) {
-  std::string j = Quote(name) + ": " + Quote(value);
-  if (!IsValidUtf8(value)) j += ", " + Quote(std::string(name) + "_hex") + ": " + JsonHexBytes(value);
-  return j;
+void PutPath(Json& obj, const std::string& name, const std::string& value) {
+  obj[name] = value;
+  if (!IsValidUtf8(value)) obj[name + "_hex"] = HexBytes(value);
 }
 
-std::string Hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(v));
+// A 64-bit hash as 16 hex digits in a string: as a JSON number above 2^53 it
+// would lose bits in readers that hold numbers as doubles (JavaScript, jq).
+std::string Hex64(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
   return buf;
 }
+
+// Seconds and rates to the millisecond: more digits would be noise, and a
+// report diffs more cleanly without them.
+double Milli(double v) { return std::round(v * 1000) / 1000; }
 
 // The settings that decide the output's bytes, and with `resources` also
 // those that only decide speed and memory. The manifest leaves the latter
 // out: the default --memory depends on the ranks per node, and the manifest
 // must not (it is the same for any rank count).
-std::string ConfigJson(const JobConfig& c, const std::string& indent, bool resources) {
-  std::string j = "{\n" + indent + "  \"inputs\": [";
-  bool all_utf8 = true;
-  for (size_t i = 0; i < c.inputs.size(); ++i) {
-    j += (i ? ", " : "") + Quote(c.inputs[i]);
-    all_utf8 = all_utf8 && IsValidUtf8(c.inputs[i]);
-  }
-  j += "],\n";
+Json ConfigJson(const JobConfig& c, bool resources) {
+  Json j = Json::object();
+  j["inputs"] = c.inputs;
+  const bool all_utf8 = std::all_of(c.inputs.begin(), c.inputs.end(),
+                                    [](const std::string& in) { return IsValidUtf8(in); });
   if (!all_utf8) {
-    // The exact bytes of each spec that is not UTF-8 (null for the others):
-    // see PathField.
-    j += indent + "  \"inputs_hex\": [";
-    for (size_t i = 0; i < c.inputs.size(); ++i) {
-      j += (i ? ", " : "") + (IsValidUtf8(c.inputs[i]) ? std::string("null") : JsonHexBytes(c.inputs[i]));
-    }
-    j += "],\n";
+    // The exact bytes of each spec that is not UTF-8, null for the others:
+    // see PutPath.
+    Json hex = Json::array();
+    for (const std::string& in : c.inputs) hex.push_back(IsValidUtf8(in) ? Json(nullptr) : Json(HexBytes(in)));
+    j["inputs_hex"] = std::move(hex);
   }
-  j += indent + "  \"params\": {";
-  for (size_t i = 0; i < c.settings.params.size(); ++i) {
-    j += (i ? ", " : "") + Quote(c.settings.params[i].first) + ": " + Quote(c.settings.params[i].second);
-  }
-  j += "},\n";
-  j += indent + "  \"partitions\": " + std::to_string(c.settings.partitions) + ",\n";
-  if (!resources) {
-    j += indent + "  \"split_size\": " + std::to_string(c.split_size) + "\n" + indent + "}";
-    return j;
-  }
-  j += indent + "  \"split_size\": " + std::to_string(c.split_size) + ",\n";
-  j += indent + "  \"block_bytes\": " + std::to_string(c.settings.block_bytes) + ",\n";
-  j += indent + "  \"compression_level\": " + std::to_string(c.settings.compression_level) + ",\n";
-  j += indent + "  \"combine_bytes\": " + std::to_string(c.settings.combine_bytes) + ",\n";
-  j += indent + "  \"max_inflight_bytes\": " + std::to_string(c.max_inflight_bytes) + ",\n";
-  j += indent + "  \"memory_bytes\": " + std::to_string(c.memory_bytes) + ",\n";
-  j += indent + "  \"store_bytes\": " + std::to_string(c.settings.store_bytes) + ",\n";
-  j += indent + "  \"sort_bytes\": " + std::to_string(c.settings.sort_bytes) + ",\n";
-  j += indent + "  \"merge_factor\": " + std::to_string(c.settings.merge_factor) + ",\n";
-  j += indent + "  " + PathField("scratch", c.scratch_root) + "\n" + indent + "}";
+  Json params = Json::object();
+  // A repeated --param: the last one wins, as it does for the job (params.h).
+  for (const auto& [name, value] : c.settings.params) params[name] = value;
+  j["params"] = std::move(params);
+  j["partitions"] = c.settings.partitions;
+  j["split_size"] = c.split_size;
+  if (!resources) return j;
+  j["block_bytes"] = c.settings.block_bytes;
+  j["compression_level"] = c.settings.compression_level;
+  j["combine_bytes"] = c.settings.combine_bytes;
+  j["max_inflight_bytes"] = c.max_inflight_bytes;
+  j["memory_bytes"] = c.memory_bytes;
+  j["store_bytes"] = c.settings.store_bytes;
+  j["sort_bytes"] = c.settings.sort_bytes;
+  j["merge_factor"] = c.settings.merge_factor;
+  PutPath(j, "scratch", c.scratch_root);
   return j;
 }
 
-std::string CountersJson(const JobReport& r) {
-  std::string j = "{\n";
-  const auto totals = r.totals.ToArray();
-  for (size_t i = 0; i < TaskCounters::kCount; ++i) {
-    j += "    " + Quote(TaskCounters::kNames[i]) + ": " + std::to_string(totals[i]) +
-         (i + 1 < TaskCounters::kCount ? ",\n" : "\n");
-  }
-  return j + "  }";
+Json CountersJson(const TaskCounters& totals) {
+  Json j = Json::object();
+  const auto values = totals.ToArray();
+  for (size_t i = 0; i < TaskCounters::kCount; ++i) j[std::string(TaskCounters::kNames[i])] = values[i];
+  return j;
 }
 
-std::string UserCountersJson(const JobReport& r) {
-  std::string j = "{";
-  size_t n = 0;
-  for (const auto& [name, value] : r.user_counters) {
-    j += std::string(n++ ? ", " : "") + Quote(name) + ": " + std::to_string(value);
-  }
-  return j + "}";
+Json UserCountersJson(const std::map<std::string, uint64_t>& counters) {
+  Json j = Json::object();
+  for (const auto& [name, value] : counters) j[name] = value;
+  return j;
 }
 
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", v);
-  return buf;
+// Invalid UTF-8 becomes U+FFFD (error_handler_t::replace) rather than
+// throwing (strict: one odd file name would fail a job that ran to the end)
+// or vanishing (ignore: "a\xffb" would read as "ab", another plausible and
+// perhaps existing name). The replacement shows that bytes were lost, and
+// PutPath's "_hex" sibling keeps them.
+std::string Render(const Json& j) {
+  return j.dump(2, ' ', /*ensure_ascii=*/false, Json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace
-
-std::string JsonQuote(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  out += '"';
-  for (size_t i = 0; i < s.size();) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      const size_t len = Utf8SequenceAt(s, i);
-      if (len == 0) {
-        out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER, per invalid byte
-        ++i;
-      } else {
-        out.append(s.data() + i, len);
-        i += len;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-    ++i;
-  }
-  out += '"';
-  return out;
-}
 
 bool IsValidUtf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
@@ -174,16 +134,14 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
-std::string JsonHexBytes(std::string_view s) {
+std::string HexBytes(std::string_view s) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
-  out.reserve(2 * s.size() + 2);
-  out += '"';
+  out.reserve(2 * s.size());
   for (unsigned char c : s) {
     out += kDigits[c >> 4];
     out += kDigits[c & 15];
   }
-  out += '"';
   return out;
 }
 
@@ -223,82 +181,85 @@ bool RankStats::Decode(const std::string& bytes, RankStats* out) {
 }
 
 std::string RenderReportJson(const JobReport& r) {
-  const JobConfig& c = *r.config;
-  std::string j = "{\n";
-  j += "  \"job\": " + Quote(r.job) + ",\n";
-  j += "  \"ranks\": " + std::to_string(r.ranks) + ",\n";
-  j += "  " + PathField("output", r.output_dir) + ",\n";
-  j += "  \"config\": " + ConfigJson(c, "  ", /*resources=*/true) + ",\n";
-  j += "  \"input\": {\"files\": " + std::to_string(r.input_files) +
-       ", \"bytes\": " + std::to_string(r.input_bytes) + ", \"splits\": " + std::to_string(r.splits) +
-       "},\n";
+  Json j = Json::object();
+  j["job"] = r.job;
+  j["ranks"] = r.ranks;
+  PutPath(j, "output", r.output_dir);
+  j["config"] = ConfigJson(*r.config, /*resources=*/true);
+  j["input"] = {{"files", r.input_files}, {"bytes", r.input_bytes}, {"splits", r.splits}};
   uint64_t reused = 0;
   for (const RankStats& s : r.per_rank) reused += s.reused_splits;
-  j += "  \"resume\": {\"fingerprint\": " + Hex(r.fingerprint) +
-       ", \"map_tasks_reused\": " + std::to_string(reused) + "},\n";
-  j += "  \"seconds\": {\"plan\": " + Num(r.plan_seconds) + ", \"commit\": " + Num(r.commit_seconds) +
-       ", \"total\": " + Num(r.total_seconds) + "},\n";
-  j += "  \"throughput_mb_per_s\": " +
-       Num(r.total_seconds > 0 ? static_cast<double>(r.input_bytes) / 1e6 / r.total_seconds : 0) + ",\n";
+  j["resume"] = {{"fingerprint", Hex64(r.fingerprint)}, {"map_tasks_reused", reused}};
+  j["seconds"] = {{"plan", Milli(r.plan_seconds)},
+                  {"commit", Milli(r.commit_seconds)},
+                  {"total", Milli(r.total_seconds)}};
+  j["throughput_mb_per_s"] =
+      Milli(r.total_seconds > 0 ? static_cast<double>(r.input_bytes) / 1e6 / r.total_seconds : 0);
   // Slowest rank per phase: where a straggler shows.
   size_t slow_map = 0, slow_reduce = 0;
   for (size_t i = 0; i < r.per_rank.size(); ++i) {
     if (r.per_rank[i].map_seconds > r.per_rank[slow_map].map_seconds) slow_map = i;
     if (r.per_rank[i].reduce_seconds > r.per_rank[slow_reduce].reduce_seconds) slow_reduce = i;
   }
-  j += "  \"slowest_rank\": {\"map\": " + std::to_string(slow_map) +
-       ", \"reduce\": " + std::to_string(slow_reduce) + "},\n";
-  j += "  \"per_rank\": [\n";
+  j["slowest_rank"] = {{"map", slow_map}, {"reduce", slow_reduce}};
+  Json per_rank = Json::array();
   for (size_t i = 0; i < r.per_rank.size(); ++i) {
     const RankStats& s = r.per_rank[i];
-    j += "    {\"rank\": " + std::to_string(i) + ", \"map_seconds\": " + Num(s.map_seconds) +
-         ", \"reduce_seconds\": " + Num(s.reduce_seconds) + ", \"splits\": " + std::to_string(s.splits) +
-         ", \"reused_splits\": " + std::to_string(s.reused_splits) +
-         ", \"peak_rss_bytes\": " + std::to_string(s.peak_rss_bytes) +
-         ", \"shuffle_packed_bytes\": " + std::to_string(s.counters.shuffle_packed_bytes) +
-         ", \"reduce_input_records\": " + std::to_string(s.counters.reduce_input_records) + "}" +
-         (i + 1 < r.per_rank.size() ? "," : "") + "\n";
+    per_rank.push_back({{"rank", i},
+                        {"map_seconds", Milli(s.map_seconds)},
+                        {"reduce_seconds", Milli(s.reduce_seconds)},
+                        {"splits", s.splits},
+                        {"reused_splits", s.reused_splits},
+                        {"peak_rss_bytes", s.peak_rss_bytes},
+                        {"shuffle_packed_bytes", s.counters.shuffle_packed_bytes},
+                        {"reduce_input_records", s.counters.reduce_input_records}});
   }
-  j += "  ],\n  \"counters\": " + CountersJson(r) + ",\n";
-  j += "  \"user_counters\": " + UserCountersJson(r) + ",\n";
+  j["per_rank"] = std::move(per_rank);
+  j["counters"] = CountersJson(r.totals);
+  j["user_counters"] = UserCountersJson(r.user_counters);
   const uint64_t raw = r.totals.shuffle_raw_bytes, packed = r.totals.shuffle_packed_bytes;
-  j += "  \"shuffle\": {\"raw_bytes\": " + std::to_string(raw) + ", \"packed_bytes\": " +
-       std::to_string(packed) + ", \"compression_ratio\": " +
-       Num(packed ? static_cast<double>(raw) / static_cast<double>(packed) : 0) + "}\n";
-  j += "}\n";
-  return j;
+  j["shuffle"] = {{"raw_bytes", raw},
+                  {"packed_bytes", packed},
+                  {"compression_ratio", Milli(packed ? static_cast<double>(raw) / static_cast<double>(packed) : 0)}};
+  return Render(j);
 }
 
 std::string RenderManifestJson(const JobReport& r) {
-  std::string j = "{\n";
-  j += "  \"format\": \"sluice-manifest/1\",\n";
-  j += "  \"job\": {\"name\": " + Quote(r.job) + ", \"sluice_version\": \"0.1.0\"";
+  Json j = Json::object();
+  j["format"] = "sluice-manifest/1";
+  Json job = {{"name", r.job}, {"sluice_version", kSluiceVersion}};
   if (!r.plugin_path.empty()) {
-    j += ", " + PathField("plugin", r.plugin_path) + ", \"plugin_xxh3\": " + Hex(r.plugin_xxh3);
+    PutPath(job, "plugin", r.plugin_path);
+    job["plugin_xxh3"] = Hex64(r.plugin_xxh3);
   }
-  j += "},\n";
+  j["job"] = std::move(job);
   // Same inputs, job build and configuration: same fingerprint (a re-run
   // with it is a no-op).
-  j += "  \"fingerprint\": " + Hex(r.fingerprint) + ",\n";
-  j += "  \"config\": " + ConfigJson(*r.config, "  ", /*resources=*/false) + ",\n";
-  j += "  \"inputs\": [\n";
-  for (size_t i = 0; i < r.inputs.size(); ++i) {
-    const InputFile& f = r.inputs[i];
-    j += "    {" + PathField("path", f.path) + ", \"size\": " + std::to_string(f.size) +
-         ", \"mtime_ns\": " + std::to_string(f.mtime_ns) + "}" + (i + 1 < r.inputs.size() ? "," : "") + "\n";
+  j["fingerprint"] = Hex64(r.fingerprint);
+  j["config"] = ConfigJson(*r.config, /*resources=*/false);
+  Json inputs = Json::array();
+  for (const InputFile& f : r.inputs) {
+    Json in = Json::object();
+    PutPath(in, "path", f.path);
+    in["size"] = f.size;
+    in["mtime_ns"] = f.mtime_ns;
+    inputs.push_back(std::move(in));
   }
-  j += "  ],\n  \"outputs\": [\n";
+  j["inputs"] = std::move(inputs);
   std::vector<PartInfo> parts;
   for (const RankStats& s : r.per_rank) parts.insert(parts.end(), s.parts.begin(), s.parts.end());
   std::sort(parts.begin(), parts.end(),
             [](const PartInfo& a, const PartInfo& b) { return a.partition < b.partition; });
-  for (size_t i = 0; i < parts.size(); ++i) {
-    j += "    {\"file\": " + Quote(OutputCommitter::PartName(static_cast<int>(parts[i].partition))) + ", \"bytes\": " + std::to_string(parts[i].bytes) +
-         ", \"xxh3\": " + Hex(parts[i].xxh3) + "}" + (i + 1 < parts.size() ? "," : "") + "\n";
+  Json outputs = Json::array();
+  for (const PartInfo& p : parts) {
+    outputs.push_back({{"file", OutputCommitter::PartName(static_cast<int>(p.partition))},
+                       {"bytes", p.bytes},
+                       {"xxh3", Hex64(p.xxh3)}});
   }
-  j += "  ],\n  \"counters\": " + CountersJson(r) + ",\n";
-  j += "  \"user_counters\": " + UserCountersJson(r) + "\n}\n";
-  return j;
+  j["outputs"] = std::move(outputs);
+  j["counters"] = CountersJson(r.totals);
+  j["user_counters"] = UserCountersJson(r.user_counters);
+  return Render(j);
 }
 
 }  // namespace sluice

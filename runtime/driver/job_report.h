@@ -54,22 +54,22 @@ struct JobReport {
   uint64_t fingerprint = 0;  // job_fingerprint.h
 };
 
-// `s` as a JSON string literal (RFC 8259), quotes included: " and \\ are
-// backslash-escaped, \n and \t as such, every other byte below 0x20 and
-// 0x7f as \u00XX. JSON text must be UTF-8, and a byte that is not part of
-// a valid UTF-8 sequence (a file name in Latin-1, a truncated sequence) has
-// no representation in a JSON string: each such byte becomes U+FFFD. That
-// loses information, so where the string is a path the renderers below add a
-// sibling "<field>_hex" with its exact bytes (JsonHexBytes) whenever
-// IsValidUtf8 is false.
-std::string JsonQuote(std::string_view s);
+// Strings in the report and manifest. JSON text must be UTF-8, but a path is
+// bytes (a file name in Latin-1, a truncated sequence), and such a byte has
+// no representation in a JSON string. The renderers write U+FFFD in its
+// place (one per maximal invalid subsequence, as the Unicode standard
+// recommends), and where the string is a path they add a sibling
+// "<field>_hex" holding its exact bytes (HexBytes) whenever IsValidUtf8 is
+// false, so the path can still be recovered.
+//
 // True when `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no
 // surrogates, nothing past U+10FFFF).
 bool IsValidUtf8(std::string_view s);
-// The bytes of `s` as lowercase hex, two digits each, quoted for JSON.
-std::string JsonHexBytes(std::string_view s);
+// The bytes of `s` as lowercase hex, two digits each ("a\xff" -> "61ff").
+std::string HexBytes(std::string_view s);
 
-// Pretty-printed JSON, stable key order (a report diffs cleanly).
+// Pretty-printed JSON (2-space indent, newline at the end), keys in a fixed
+// order (a report diffs cleanly). Never throws on invalid UTF-8 (above).
 std::string RenderReportJson(const JobReport& report);
 
 // The manifest beside _SUCCESS: what lineage and data-quality tools read.

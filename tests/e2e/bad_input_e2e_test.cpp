@@ -25,6 +25,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "tests/e2e/e2e_util.h"
 
@@ -170,29 +171,17 @@ bool NothingPublished(const std::string& parent, const std::string& name) {
   return !Exists(parent + "/" + name) && !Exists(parent + "/." + name + ".sluice-staging");
 }
 
-// Every number that follows "key": in a JSON document (the report is flat
-// enough that this needs no parser).
-std::vector<uint64_t> JsonNumbers(const std::string& json, const std::string& key) {
-  std::vector<uint64_t> values;
-  const std::string needle = "\"" + key + "\": ";
-  for (size_t at = json.find(needle); at != std::string::npos; at = json.find(needle, at + 1)) {
-    values.push_back(std::strtoull(json.c_str() + at + needle.size(), nullptr, 10));
-  }
-  return values;
-}
-
 // The number of splits the plan made: "splits" of the report's "input"
-// object (per-rank entries have their own "splits" further down).
-uint64_t PlannedSplits(const std::string& report) {
-  const size_t input = report.find("\"input\": {");
-  if (input == std::string::npos) return 0;
-  std::vector<uint64_t> v = JsonNumbers(report.substr(input), "splits");
-  return v.empty() ? 0 : v[0];
-}
+// object (per-rank entries have their own "splits").
+uint64_t PlannedSplits(const std::string& out) { return ReportNumber(out, "/input/splits"); }
 
-uint64_t PeakRss(const std::string& report) {
-  std::vector<uint64_t> v = JsonNumbers(report, "peak_rss_bytes");
-  return v.empty() ? 0 : *std::max_element(v.begin(), v.end());
+// The largest peak RSS of any rank of OUT's job.
+uint64_t PeakRss(const std::string& out) {
+  uint64_t peak = 0;
+  for (const nlohmann::json& rank : ReadJson(out + "/_report.json").value("per_rank", nlohmann::json::array())) {
+    peak = std::max(peak, rank.value("peak_rss_bytes", uint64_t{0}));
+  }
+  return peak;
 }
 
 std::string Mib(uint64_t bytes) {
@@ -425,13 +414,11 @@ TEST(BadInputE2E, HundredMegabyteLineIsOneRecord) {
       if (r.exit_code == 0) {
         const std::vector<std::string> parts = ReadParts(dir / out, kPartitions);
         EXPECT_EQ(parts, expected) << "ranks=" << ranks << " newline=" << trailing_newline;
-        const std::string report = ReadFile(dir / (out + "/_report.json"));
-        const std::vector<uint64_t> records = JsonNumbers(report, "input_records");
-        ASSERT_FALSE(records.empty()) << report;
-        EXPECT_EQ(records[0], 1u) << "the line must be read as one record";
+        const uint64_t records = ReportCounter(dir / out, "input_records");
+        EXPECT_EQ(records, 1u) << "the line must be read as one record";
         sees += std::string(parts == expected ? ", counts = reference" : ", counts DIFFER") + ", " +
-                std::to_string(records[0]) + " input record(s), " + std::to_string(PlannedSplits(report)) +
-                " split(s), peak RSS " + Mib(PeakRss(report)) + " (max over ranks), " + Secs(r.seconds);
+                std::to_string(records) + " input record(s), " + std::to_string(PlannedSplits(dir / out)) +
+                " split(s), peak RSS " + Mib(PeakRss(dir / out)) + " (max over ranks), " + Secs(r.seconds);
       } else {
         sees = FailureSeen(r);
       }
@@ -517,7 +504,7 @@ TEST(BadInputE2E, TenThousandTinyFilesMakeFewSplits) {
     if (r.exit_code == 0) {
       outputs.push_back(ReadParts(dir / out, kPartitions));
       EXPECT_EQ(outputs.back(), expected) << "ranks=" << ranks;
-      const uint64_t splits = PlannedSplits(ReadFile(dir / (out + "/_report.json")));
+      const uint64_t splits = PlannedSplits(dir / out);
       EXPECT_GE(splits, 1u);
       EXPECT_LE(splits, 10u) << "tiny files must be grouped into few splits";
       sees += std::string(outputs.back() == expected ? ", counts = reference" : ", counts DIFFER") + ", " +

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace sluice::e2e {
 
@@ -69,6 +70,35 @@ std::string ReadFile(const std::string& path) {
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
+}
+
+nlohmann::json ReadJson(const std::string& path) {
+  if (!Exists(path)) {
+    ADD_FAILURE() << path << " does not exist";
+    return nlohmann::json::object();
+  }
+  const std::string text = ReadFile(path);
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    ADD_FAILURE() << path << " is not JSON:\n" << text;
+    return nlohmann::json::object();
+  }
+  return doc;
+}
+
+uint64_t ReportNumber(const std::string& out, const std::string& pointer) {
+  const nlohmann::json report = ReadJson(out + "/_report.json");
+  const nlohmann::json::json_pointer at(pointer);
+  if (!report.contains(at) || !report[at].is_number_unsigned()) {
+    ADD_FAILURE() << "no unsigned number at " << pointer << " in " << out << "/_report.json:\n"
+                  << report.dump(2);
+    return 0;
+  }
+  return report[at].get<uint64_t>();
+}
+
+uint64_t ReportCounter(const std::string& out, const std::string& name) {
+  return ReportNumber(out, "/counters/" + name);
 }
 
 bool Exists(const std::string& path) {

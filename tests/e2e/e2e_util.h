@@ -2,9 +2,12 @@
 // plain process or under mpirun), and reading a job's output.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 namespace sluice::e2e {
 
@@ -49,6 +52,18 @@ std::string ReadFile(const std::string& path);
 bool Exists(const std::string& path);
 // Sorted entry names of a directory (empty if it does not exist).
 std::vector<std::string> ListDir(const std::string& path);
+
+// The JSON document at `path` (a job's _report.json or _manifest.json),
+// parsed. When the file is missing or is not JSON (nlohmann::json refuses
+// invalid UTF-8 too) it fails the test and returns an empty object, so that
+// lookups that follow report what is missing instead of throwing.
+nlohmann::json ReadJson(const std::string& path);
+
+// The unsigned number at `pointer` (RFC 6901: "/resume/map_tasks_reused")
+// in OUT/_report.json; fails the test and returns 0 when there is none.
+uint64_t ReportNumber(const std::string& out, const std::string& pointer);
+// A built-in counter of OUT/_report.json ("spill_runs": its "counters").
+uint64_t ReportCounter(const std::string& out, const std::string& name);
 
 // Contents of part-00000 .. part-{n-1}, in order; fails the test if a part is
 // missing or there are other files (beside _SUCCESS, the manifest, the report

@@ -4,10 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+
+#include <nlohmann/json.hpp>
 
 namespace sluice::e2e {
 namespace {
@@ -37,11 +40,15 @@ Seen LookAtOutput(const std::string& out, int partitions, std::string* fingerpri
     *why = out + ": " + std::strerror(errno);
     return Seen::kAbsent;
   }
-  std::string problem, success, manifest;
+  std::string problem, success, manifest_text;
+  nlohmann::json manifest;
   if (!ReadAt(dir, "_SUCCESS", &success)) {
     problem = "the output directory exists without _SUCCESS";
-  } else if (!ReadAt(dir, "_manifest.json", &manifest)) {
+  } else if (!ReadAt(dir, "_manifest.json", &manifest_text)) {
     problem = "_SUCCESS but no _manifest.json";
+  } else if (manifest = nlohmann::json::parse(manifest_text, nullptr, /*allow_exceptions=*/false);
+             !manifest.is_object() || !manifest.contains("outputs") || !manifest["outputs"].is_array()) {
+    problem = "_manifest.json is not a manifest (no \"outputs\" list)";
   } else {
     const size_t at = success.find("fingerprint\t");
     *fingerprint = at == npos ? "" : success.substr(at, success.find('\n', at) - at);
@@ -53,10 +60,11 @@ Seen LookAtOutput(const std::string& out, int partitions, std::string* fingerpri
         problem = std::string("_SUCCESS but no ") + name;
         break;
       }
-      const std::string key = std::string("\"file\": \"") + name + "\", \"bytes\": ";
-      const size_t m = manifest.find(key);
-      if (m == npos || std::strtoull(manifest.c_str() + m + key.size(), nullptr, 10) !=
-                           static_cast<unsigned long long>(st.st_size)) {
+      const nlohmann::json& outputs = manifest["outputs"];
+      const auto entry = std::find_if(outputs.begin(), outputs.end(), [&](const nlohmann::json& o) {
+        return o.is_object() && o.value("file", "") == name;
+      });
+      if (entry == outputs.end() || entry->value("bytes", ~uint64_t{0}) != static_cast<uint64_t>(st.st_size)) {
         problem = std::string(name) + " is not the size its manifest gives (a mix of two outputs)";
       }
     }

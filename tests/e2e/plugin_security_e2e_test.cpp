@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "tests/e2e/e2e_util.h"
 
@@ -132,9 +133,9 @@ TEST_F(PluginSecurityE2E, ManifestRecordsTheXxh3OfTheLoadedFile) {
   char want[24];
   std::snprintf(want, sizeof want, "%016llx",
                 static_cast<unsigned long long>(XXH3_64bits(bytes.data(), bytes.size())));
-  const std::string manifest = ReadFile(dir_ / "out/_manifest.json");
-  EXPECT_NE(manifest.find(std::string("\"plugin_xxh3\": \"") + want + "\""), std::string::npos)
-      << "want " << want << " in\n" << manifest;
+  const nlohmann::json manifest = ReadJson(dir_ / "out/_manifest.json");
+  const nlohmann::json::json_pointer at("/job/plugin_xxh3");
+  EXPECT_EQ(manifest.value(at, std::string()), want) << manifest.dump(2);
 }
 
 // A plugin whose descriptor has the current ABI version but was built

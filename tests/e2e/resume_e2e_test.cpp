@@ -37,12 +37,9 @@ CommandResult WordCount(int ranks, const std::string& in, const std::string& out
                     " " + extra + " --input " + Quoted(in) + " --output " + Quoted(out));
 }
 
-// "map_tasks_reused": N from a job report.
+// The map tasks a job took from a killed run's saved work (its report).
 int ReusedTasks(const std::string& out) {
-  const std::string report = ReadFile(out + "/_report.json");
-  const size_t at = report.find("\"map_tasks_reused\": ");
-  if (at == std::string::npos) return -1;
-  return std::atoi(report.c_str() + at + 20);
+  return static_cast<int>(ReportNumber(out, "/resume/map_tasks_reused"));
 }
 
 std::string WorkRoot(const std::string& parent, const std::string& name) {

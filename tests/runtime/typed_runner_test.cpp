@@ -16,7 +16,6 @@
 
 #include "io/split_planner.h"
 #include <sluice/job.h>
-#include "runtime/driver/job_report.h"
 
 namespace sluice {
 namespace {
@@ -604,32 +603,6 @@ TEST_F(CombineThrowsTest, MapThrowingInAJobWithACombinerStillNamesMap) {
   EXPECT_NE(s.message().find("map() threw on the line at byte 6"), std::string::npos) << s.message();
   // And a bomb alone is no failure.
   EXPECT_TRUE((MapAndReduce<BombJob>({"a\nbomb\na\n", "b\n"}, 1 << 20, InMemory())).ok());
-}
-
-// ---- JSON strings of the report and manifest (runtime/job_report.h).
-
-TEST(JsonQuoteTest, EscapesPerRfc8259) {
-  EXPECT_EQ(JsonQuote("plain/path.txt"), "\"plain/path.txt\"");
-  EXPECT_EQ(JsonQuote("a\"b\\c"), "\"a\\\"b\\\\c\"");
-  EXPECT_EQ(JsonQuote("a\nb\tc"), "\"a\\nb\\tc\"");
-  EXPECT_EQ(JsonQuote(std::string("\x01\x1f\x7f\r", 4)), "\"\\u0001\\u001f\\u007f\\u000d\"");
-  EXPECT_EQ(JsonQuote(std::string("a\0b", 3)), "\"a\\u0000b\"");
-}
-
-TEST(JsonQuoteTest, KeepsValidUtf8AndReplacesEachInvalidByte) {
-  const std::string valid = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80";  // é € 😀
-  EXPECT_TRUE(IsValidUtf8(valid));
-  EXPECT_EQ(JsonQuote(valid), "\"" + valid + "\"");
-  const std::string fffd = "\xef\xbf\xbd";
-  EXPECT_FALSE(IsValidUtf8("a\xff"));
-  EXPECT_EQ(JsonQuote("a\xff"), "\"a" + fffd + "\"");
-  EXPECT_EQ(JsonQuote("\xc3"), "\"" + fffd + "\"");                 // truncated
-  EXPECT_EQ(JsonQuote("\xc0\xaf"), "\"" + fffd + fffd + "\"");     // overlong
-  EXPECT_EQ(JsonQuote("\xed\xa0\x80"), "\"" + fffd + fffd + fffd + "\"");  // surrogate
-  EXPECT_EQ(JsonQuote("\xf4\x90\x80\x80x"), "\"" + fffd + fffd + fffd + fffd + "x\"");  // > U+10FFFF
-  EXPECT_FALSE(IsValidUtf8("\xe2\x82"));
-  EXPECT_TRUE(IsValidUtf8(""));
-  EXPECT_EQ(JsonHexBytes(std::string("a\xff\n\0", 4)), "\"61ff0a00\"");
 }
 
 }  // namespace
