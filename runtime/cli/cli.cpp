@@ -7,15 +7,19 @@
 
 #include <spdlog/spdlog.h>
 
-#include "cluster/communicator.h"
-#include "io/file_system.h"
-#include "runtime/driver/job_config.h"
-#include "runtime/driver/job_driver.h"
 #include <sluice/detail/job_runner.h>
+#include <sluice/version.h>
+
+#include "cluster/communicator.h"
+#include "cluster/rank_agreement.h"
+#include "io/file_system.h"
+#include "runtime/cli/job_flag_help.h"
+#include "runtime/cli/job_flag_parser.h"
 #include "runtime/cli/job_registry.h"
 #include "runtime/cli/logging.h"
 #include "runtime/cli/plugin_loader.h"
-#include "cluster/rank_agreement.h"
+#include "runtime/driver/job_config.h"
+#include "runtime/driver/job_driver.h"
 
 namespace sluice {
 namespace {
@@ -26,7 +30,7 @@ Commands:
   jobs                        list the built-in jobs
   run JOB [flags]             run a built-in job
   run --plugin PATH [flags]   run a job plugin (a .so built with sluice_add_job)
-  run JOB --help              flags of a job
+  run JOB --help              flags of a job, and its parameters
   --version                   print the version
 
 Run as one plain process, or under mpirun for many ranks, with the same
@@ -64,14 +68,40 @@ Status AgreeOnPlugin(Communicator& comm, const Result<LoadedPlugin>& loaded,
   return AgreeAcrossRanks(comm, same);
 }
 
+// The two command lines differ only in how the job is named: `sluice run
+// JOB` or `sluice run --plugin PATH`, or the job binary's own job.
+enum class Caller { kSluiceRun, kJobBinary };
+
+std::string UsageLine(Caller caller, const JobEntry* job, const std::string& plugin_path) {
+  if (caller == Caller::kJobBinary) return "usage: " + std::string(job->name) + " [flags] INPUT... OUTPUT\n";
+  const std::string named =
+      job != nullptr ? std::string(job->name) : "--plugin " + (plugin_path.empty() ? "PATH" : plugin_path);
+  return "usage: sluice run " + named + " --input PATH... --output DIR [flags]\n";
+}
+
+// Exactly one job: a built-in one (by name, or the binary's own) or a plugin.
+Status CheckJobChoice(Caller caller, const JobEntry* job, const std::string& plugin_path) {
+  if (plugin_path.empty()) {
+    return job != nullptr ? Status::OK()
+                          : Status::Usage("no job given (sluice run JOB, or sluice run --plugin PATH)");
+  }
+  if (caller == Caller::kJobBinary) return Status::Usage("flag --plugin: only `sluice run` loads plugins");
+  if (job != nullptr) return Status::Usage("flag --plugin: give a job name or --plugin PATH, not both");
+  return Status::OK();
+}
+
 // Everything after the job is chosen is common to `sluice run` and job
-// binaries: flags, cluster, logging, the run itself.
+// binaries: flags, cluster, logging, the run itself. `job` is null for
+// `sluice run --plugin PATH`.
 int RunWithArgs(int argc, char** argv, const std::vector<std::string>& args, const JobEntry* job,
-                const std::string& plugin_path, const std::string& usage_line) {
+                Caller caller) {
   JobConfig config;
   std::vector<std::string> positional;
   bool help = false;
   Status parsed = ParseJobFlags(args, &config, &positional, &help);
+  if (parsed.ok()) parsed = CheckJobChoice(caller, job, config.plugin_path);
+  const std::string plugin_path = config.plugin_path;
+  const std::string usage_line = UsageLine(caller, job, plugin_path);
   // Before connecting: the budget caps the transport's bytes in flight.
   if (parsed.ok()) parsed = ApplyMemoryBudget(&config, RanksPerNode());
 
@@ -126,7 +156,6 @@ int RunWithArgs(int argc, char** argv, const std::vector<std::string>& args, con
     }
     config.inputs.insert(config.inputs.end(), positional.begin(), positional.end());
   }
-  config.plugin_path = plugin_path;
   config.plugin_xxh3 = plugin_xxh3;
   Status valid = ValidateJobConfig(config);
   if (!valid.ok()) return usage_error(valid);
@@ -143,11 +172,11 @@ int SluiceMain(int argc, char** argv) {
   }
   const std::string& cmd = args[0];
   if (cmd == "--help" || cmd == "-h" || cmd == "help") {
-    std::fputs(kSluiceUsage, stdout);
+    std::printf("%s\n%s", kSluiceUsage, JobFlagsHelp().c_str());
     return 0;
   }
   if (cmd == "--version") {
-    std::puts("sluice 0.1.0");
+    std::printf("sluice %s\n", kSluiceVersion);
     return 0;
   }
   if (cmd == "jobs") {
@@ -167,32 +196,23 @@ int SluiceMain(int argc, char** argv) {
                  JobFlagsHelp().c_str());
     return asked ? 0 : 2;
   }
-  std::string plugin_path;
+  // Undocumented: the README's flag table, for scripts/update-readme-flags.
+  if (args[1] == "--help-markdown") {
+    std::fputs(JobFlagsMarkdown().c_str(), stdout);
+    return 0;
+  }
+  // `run JOB [flags]`, or `run --plugin PATH [flags]` with the job in the flags.
   const JobEntry* job = nullptr;
-  std::vector<std::string> rest;
-  if (args[1] == "--plugin" || args[1].rfind("--plugin=", 0) == 0) {
-    if (args[1] == "--plugin") {
-      if (args.size() < 3) {
-        std::fputs("sluice: --plugin needs a path\n", stderr);
-        return 2;
-      }
-      plugin_path = args[2];
-      rest.assign(args.begin() + 3, args.end());
-    } else {
-      plugin_path = args[1].substr(9);
-      rest.assign(args.begin() + 2, args.end());
-    }
-  } else {
+  const bool named = args[1].rfind('-', 0) != 0;
+  if (named) {
     job = FindBuiltinJob(args[1]);
     if (job == nullptr) {
       std::fprintf(stderr, "sluice: no built-in job named '%s' (see `sluice jobs`)\n", args[1].c_str());
       return 2;
     }
-    rest.assign(args.begin() + 2, args.end());
   }
-  std::string usage = "usage: sluice run " + (job ? std::string(job->name) : "--plugin " + plugin_path) +
-                      " --input PATH... --output DIR [flags]\n";
-  return RunWithArgs(argc, argv, rest, job, plugin_path, usage);
+  std::vector<std::string> rest(args.begin() + (named ? 2 : 1), args.end());
+  return RunWithArgs(argc, argv, rest, job, Caller::kSluiceRun);
 }
 
 int JobBinaryMain(int argc, char** argv) {
@@ -202,12 +222,11 @@ int JobBinaryMain(int argc, char** argv) {
     return 70;
   }
   std::vector<std::string> args(argv + 1, argv + argc);
-  std::string usage = "usage: " + std::string(jobs[0].name) + " [flags] INPUT... OUTPUT\n";
   if (args.empty()) {
-    std::fputs(usage.c_str(), stderr);
+    std::fputs(UsageLine(Caller::kJobBinary, &jobs[0], "").c_str(), stderr);
     return 2;
   }
-  return RunWithArgs(argc, argv, args, &jobs[0], "", usage);
+  return RunWithArgs(argc, argv, args, &jobs[0], Caller::kJobBinary);
 }
 
 }  // namespace sluice

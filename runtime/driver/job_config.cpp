@@ -5,22 +5,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
-#include <functional>
-#include <map>
 
 namespace sluice {
 namespace {
 
 constexpr uint64_t kMinMemoryBytes = uint64_t{4} << 20;
-
-Result<int64_t> ParseInt(const std::string& flag, const std::string& text) {
-  int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size()) {
-    return Status::Usage("flag " + flag + ": '" + text + "' is not an integer");
-  }
-  return v;
-}
 
 }  // namespace
 
@@ -49,126 +38,6 @@ Result<uint64_t> ParseSize(const std::string& flag, const std::string& text) {
   }
   if (v > UINT64_MAX / mult) return Status::Usage("flag " + flag + ": '" + text + "' is too large");
   return v * mult;
-}
-
-Status ParseJobFlags(const std::vector<std::string>& args, JobConfig* config,
-                     std::vector<std::string>* positional, bool* help) {
-  using Setter = std::function<Status(const std::string& flag, const std::string& value)>;
-  auto size_flag = [](uint64_t* dst) -> Setter {
-    return [dst](const std::string& f, const std::string& v) {
-      SLUICE_ASSIGN_OR_RETURN(*dst, ParseSize(f, v));
-      return Status::OK();
-    };
-  };
-  const std::map<std::string, Setter> with_value = {
-      {"--input", [&](const std::string&, const std::string& v) {
-         config->inputs.push_back(v);
-         return Status::OK();
-       }},
-      {"--output", [&](const std::string&, const std::string& v) {
-         config->output = v;
-         return Status::OK();
-       }},
-      {"--log-dir", [&](const std::string&, const std::string& v) {
-         config->log_dir = v;
-         return Status::OK();
-       }},
-      {"--report", [&](const std::string&, const std::string& v) {
-         config->report_path = v;
-         return Status::OK();
-       }},
-      {"--partitions", [&](const std::string& f, const std::string& v) {
-         SLUICE_ASSIGN_OR_RETURN(int64_t n, ParseInt(f, v));
-         if (n < 1 || n > 1'000'000) return Status::Usage("flag " + f + ": must be in 1..1000000, got " + v);
-         config->settings.partitions = static_cast<uint32_t>(n);
-         return Status::OK();
-       }},
-      {"--compression-level", [&](const std::string& f, const std::string& v) {
-         SLUICE_ASSIGN_OR_RETURN(int64_t n, ParseInt(f, v));
-         if (n < -7 || n > 22) return Status::Usage("flag " + f + ": zstd level must be in -7..22, got " + v);
-         config->settings.compression_level = static_cast<int>(n);
-         return Status::OK();
-       }},
-      {"--split-size", size_flag(&config->split_size)},
-      {"--block-size", size_flag(&config->settings.block_bytes)},
-      {"--combine-memory", size_flag(&config->settings.combine_bytes)},
-      {"--max-inflight", size_flag(&config->max_inflight_bytes)},
-      {"--memory", size_flag(&config->memory_bytes)},
-      {"--param", [&](const std::string& f, const std::string& v) {
-         const size_t eq = v.find('=');
-         if (eq == std::string::npos || eq == 0) {
-           return Status::Usage("flag " + f + ": '" + v + "' is not key=value");
-         }
-         config->settings.params.emplace_back(v.substr(0, eq), v.substr(eq + 1));
-         return Status::OK();
-       }},
-      {"--scratch", [&](const std::string& f, const std::string& v) {
-         if (v.empty()) return Status::Usage("flag " + f + ": empty directory");
-         config->scratch_root = v;
-         return Status::OK();
-       }},
-      {"--merge-factor", [&](const std::string& f, const std::string& v) {
-         SLUICE_ASSIGN_OR_RETURN(int64_t n, ParseInt(f, v));
-         if (n < 2 || n > 4096) return Status::Usage("flag " + f + ": must be in 2..4096, got " + v);
-         config->settings.merge_factor = static_cast<uint32_t>(n);
-         return Status::OK();
-       }},
-      {"--max-bad-records", [&](const std::string& f, const std::string& v) {
-         SLUICE_ASSIGN_OR_RETURN(int64_t n, ParseInt(f, v));
-         if (n < 0) return Status::Usage("flag " + f + ": must be >= 0, got " + v);
-         config->settings.max_bad_records = static_cast<uint64_t>(n);
-         return Status::OK();
-       }},
-      {"--log-level", [&](const std::string& f, const std::string& v) {
-         static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
-         for (const char* l : kLevels) {
-           if (v == l) {
-             config->log_level = v;
-             return Status::OK();
-           }
-         }
-         return Status::Usage("flag " + f + ": unknown level '" + v + "' (trace, debug, info, warn, error, off)");
-       }},
-  };
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "--help" || arg == "-h") {
-      *help = true;
-      continue;
-    }
-    if (arg == "--force") {
-      config->force = true;
-      continue;
-    }
-    if (arg == "--overwrite") {
-      config->overwrite = true;
-      continue;
-    }
-    if (arg == "--quiet" || arg == "-q") {
-      config->quiet = true;
-      continue;
-    }
-    if (arg.rfind("--", 0) != 0 || arg == "--") {
-      positional->push_back(arg);
-      continue;
-    }
-    std::string name = arg;
-    std::string value;
-    bool has_value = false;
-    if (size_t eq = arg.find('='); eq != std::string::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-      has_value = true;
-    }
-    auto it = with_value.find(name);
-    if (it == with_value.end()) return Status::Usage("unknown flag '" + name + "' (see --help)");
-    if (!has_value) {
-      if (i + 1 >= args.size()) return Status::Usage("flag " + name + " needs a value");
-      value = args[++i];
-    }
-    SLUICE_RETURN_IF_ERROR(it->second(name, value));
-  }
-  return Status::OK();
 }
 
 uint64_t DefaultMemoryBytes(int ranks_per_node) {
@@ -229,37 +98,6 @@ Status ValidateJobConfig(const JobConfig& config) {
   }
   if (config.max_inflight_bytes == 0) return Status::Usage("flag --max-inflight: must be > 0");
   return Status::OK();
-}
-
-std::string JobFlagsHelp() {
-  return R"(Job flags:
-  --input PATH            input file, directory (recursive) or quoted glob (a path that
-                          exists is taken literally); repeatable
-  --output DIR            output directory (must not exist, see --overwrite)
-  --overwrite             replace DIR if it exists (atomically, at commit)
-  --force                 run even if DIR already holds this job's result for the
-                          same inputs and configuration, and redo every map task
-                          instead of resuming a killed run's; replaces DIR
-  --partitions N          reduce partitions = part files (default 16; independent of ranks)
-  --split-size SIZE       input bytes per map task (default 64M)
-  --compression-level N   zstd level for shuffle blocks, -7..22 (default 1)
-  --block-size SIZE       serialized bytes per shuffle block (default 1M)
-  --combine-memory SIZE   map-side combiner table size before flushing (default 64M)
-  --max-inflight SIZE     shuffle bytes in flight per rank (default 64M, at most MEMORY/8)
-  --memory SIZE           memory budget per rank (default: half of RAM / ranks per node);
-                          beyond it, shuffle data spills to --scratch (min 4M)
-  --scratch DIR           node-local directory for spill runs (default $TMPDIR or /tmp)
-  --merge-factor N        most spill runs merged at once (default 64)
-  --max-bad-records N     skip up to N records the job rejects as unparsable (listed in
-                          DIR/_bad_records); fail past N (default 0: fail on the first)
-  --param KEY=VALUE       a job parameter (repeatable; the job's own list is below)
-  --report PATH           also write the JSON job report to PATH (always in DIR/_report.json)
-  --log-level LEVEL       trace, debug, info, warn, error, off (default info)
-  --log-dir DIR           also log each rank to DIR/rank-N.log (created if missing)
-  --quiet, -q             only errors on stderr
-  --help, -h              this help
-SIZE takes K, M, G suffixes (powers of 1024).
-)";
 }
 
 }  // namespace sluice

@@ -1,4 +1,5 @@
-// Everything a run of a job is configured with, from flags.
+// Everything a run of a job is configured with, from flags (the flags
+// themselves: runtime/cli/job_flags.h).
 #pragma once
 
 #include <cstdint>
@@ -43,12 +44,6 @@ struct JobConfig {
 // in the error.
 Result<uint64_t> ParseSize(const std::string& flag, const std::string& text);
 
-// Parses job flags from args. Unknown flags and bad values are kUsage errors
-// naming the flag. Arguments that are not flags are appended to *positional.
-// Sets *help when --help / -h is present.
-Status ParseJobFlags(const std::vector<std::string>& args, JobConfig* config,
-                     std::vector<std::string>* positional, bool* help);
-
 // The default --memory: half of physical RAM, shared by the ranks of a node.
 uint64_t DefaultMemoryBytes(int ranks_per_node);
 // Ranks on this node, from the launcher's environment (1 without one).
@@ -61,8 +56,5 @@ Status ApplyMemoryBudget(JobConfig* config, int ranks_per_node);
 
 // Checks the parsed config as a whole (inputs and output given, ranges).
 Status ValidateJobConfig(const JobConfig& config);
-
-// The flag reference printed by --help.
-std::string JobFlagsHelp();
 
 }  // namespace sluice

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "runtime/cli/job_flag_parser.h"
+
 namespace sluice {
 namespace {
 

@@ -1,0 +1,166 @@
+#include "runtime/cli/job_flags.h"
+
+#include <charconv>
+#include <cstdint>
+
+namespace sluice {
+namespace {
+
+Result<int64_t> ParseInt(const std::string& flag, const std::string& text) {
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size()) {
+    return Status::Usage("flag " + flag + ": '" + text + "' is not an integer");
+  }
+  return v;
+}
+
+// An integer in lo..hi; `what` opens the range message ("zstd level ").
+Result<int64_t> ParseIntIn(const std::string& flag, const std::string& text, int64_t lo, int64_t hi,
+                           const std::string& what = "") {
+  SLUICE_ASSIGN_OR_RETURN(int64_t n, ParseInt(flag, text));
+  if (n < lo || n > hi) {
+    return Status::Usage("flag " + flag + ": " + what + "must be in " + std::to_string(lo) + ".." +
+                         std::to_string(hi) + ", got " + text);
+  }
+  return n;
+}
+
+Status SetSize(const std::string& flag, const std::string& text, uint64_t* dst) {
+  SLUICE_ASSIGN_OR_RETURN(*dst, ParseSize(flag, text));
+  return Status::OK();
+}
+
+// A switch is given bare; CLI11 reports `--quiet=VALUE` as that value.
+Status SetSwitch(const std::string& flag, const std::string& value, bool* dst) {
+  if (value != "true") return Status::Usage("flag " + flag + " takes no value");
+  *dst = true;
+  return Status::OK();
+}
+
+Status SetLogLevel(const std::string& flag, const std::string& v, JobConfig* c) {
+  for (const char* level : {"trace", "debug", "info", "warn", "error", "off"}) {
+    if (v == level) {
+      c->log_level = v;
+      return Status::OK();
+    }
+  }
+  return Status::Usage("flag " + flag + ": unknown level '" + v + "' (trace, debug, info, warn, error, off)");
+}
+
+Status AddParam(const std::string& flag, const std::string& v, JobConfig* c) {
+  const size_t eq = v.find('=');
+  if (eq == std::string::npos || eq == 0)
+    return Status::Usage("flag " + flag + ": '" + v + "' is not key=value");
+  c->settings.params.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+  return Status::OK();
+}
+
+}  // namespace
+
+const std::vector<JobFlag>& JobFlags() {
+  using S = const std::string&;
+  static const auto* flags = new std::vector<JobFlag>{
+      {"--input", "", "PATH", "(required)",
+       "a file, a directory (walked recursively; names starting with `.` or `_` are skipped), or a quoted "
+       "glob; a path that exists is taken literally even if it holds `*`, `?` or `[` (only one that does not "
+       "exist is globbed); repeatable",
+       [](S, S v, JobConfig* c) {
+         c->inputs.push_back(v);
+         return Status::OK();
+       }},
+      {"--output", "", "DIR", "(required)", "output directory; refused if it exists, unless `--overwrite`",
+       [](S, S v, JobConfig* c) {
+         c->output = v;
+         return Status::OK();
+       }},
+      {"--overwrite", "", "", "off",
+       "replace `DIR` atomically at commit; only a Sluice output, never one that is or holds an input, `/`, "
+       "`$HOME` or the current directory (see [Sharing a machine]"
+       "(#sharing-a-machine-locks-private-directories-safe-replace))",
+       [](S f, S v, JobConfig* c) { return SetSwitch(f, v, &c->overwrite); }},
+      {"--force", "", "", "off",
+       "run even if `DIR` already holds this job's result, and redo every map task instead of resuming "
+       "(replaces `DIR`, under the same rules as `--overwrite`)",
+       [](S f, S v, JobConfig* c) { return SetSwitch(f, v, &c->force); }},
+      {"--max-bad-records", "", "N", "0",
+       "skip up to `N` records the job rejects as unparsable, listing each in `DIR/_bad_records`; fail past "
+       "`N`",
+       [](S f, S v, JobConfig* c) {
+         SLUICE_ASSIGN_OR_RETURN(int64_t n, ParseInt(f, v));
+         if (n < 0) return Status::Usage("flag " + f + ": must be >= 0, got " + v);
+         c->settings.max_bad_records = static_cast<uint64_t>(n);
+         return Status::OK();
+       }},
+      {"--partitions", "", "N", "16",
+       "reduce partitions, one `part-NNNNN` each; independent of the rank count",
+       [](S f, S v, JobConfig* c) {
+         SLUICE_ASSIGN_OR_RETURN(int64_t n, ParseIntIn(f, v, 1, 1'000'000));
+         c->settings.partitions = static_cast<uint32_t>(n);
+         return Status::OK();
+       }},
+      {"--split-size", "", "SIZE", "64M",
+       "input bytes per map task (a file up to a tenth over it is one task)",
+       [](S f, S v, JobConfig* c) { return SetSize(f, v, &c->split_size); }},
+      {"--compression-level", "", "N", "1", "zstd level of shuffle blocks (-7..22)",
+       [](S f, S v, JobConfig* c) {
+         SLUICE_ASSIGN_OR_RETURN(int64_t n, ParseIntIn(f, v, -7, 22, "zstd level "));
+         c->settings.compression_level = static_cast<int>(n);
+         return Status::OK();
+       }},
+      {"--block-size", "", "SIZE", "1M", "serialized bytes per shuffle block (1K..64M)",
+       [](S f, S v, JobConfig* c) { return SetSize(f, v, &c->settings.block_bytes); }},
+      {"--combine-memory", "", "SIZE", "64M", "map-side combiner table, flushed when full (64K..2G)",
+       [](S f, S v, JobConfig* c) { return SetSize(f, v, &c->settings.combine_bytes); }},
+      {"--max-inflight", "", "SIZE", "64M", "shuffle bytes in flight per rank (at most MEMORY/8)",
+       [](S f, S v, JobConfig* c) { return SetSize(f, v, &c->max_inflight_bytes); }},
+      {"--memory", "", "SIZE", "half of RAM / ranks per node",
+       "memory budget per rank, at least 4M; beyond it shuffle data spills to `--scratch` (see [Data larger "
+       "than memory](#data-larger-than-memory))",
+       [](S f, S v, JobConfig* c) { return SetSize(f, v, &c->memory_bytes); }},
+      {"--scratch", "", "DIR", "`$TMPDIR` or `/tmp`",
+       "node-local directory for spill runs: each rank makes its own `DIR/sluice-<random>` (mode 0700) per "
+       "run, at its first spill",
+       [](S f, S v, JobConfig* c) {
+         if (v.empty()) return Status::Usage("flag " + f + ": empty directory");
+         c->scratch_root = v;
+         return Status::OK();
+       }},
+      {"--merge-factor", "", "N", "64", "most spill runs merged at once; more merge in passes",
+       [](S f, S v, JobConfig* c) {
+         SLUICE_ASSIGN_OR_RETURN(int64_t n, ParseIntIn(f, v, 2, 4096));
+         c->settings.merge_factor = static_cast<uint32_t>(n);
+         return Status::OK();
+       }},
+      {"--param", "", "KEY=VALUE", "none",
+       "a job parameter, typed and checked by the job (`sluice run JOB --help` lists them); repeatable",
+       AddParam},
+      {"--plugin", "", "PATH", "none",
+       "`sluice run` only: run the job in this plugin (a `.so` built with `sluice_add_job`) instead of a "
+       "built-in one",
+       [](S f, S v, JobConfig* c) {
+         if (v.empty()) return Status::Usage("flag " + f + ": empty path");
+         c->plugin_path = v;
+         return Status::OK();
+       }},
+      {"--report", "", "PATH", "none",
+       "also write the JSON job report to `PATH` (written before the output is published: if it cannot be, "
+       "nothing is; one is always in `DIR/_report.json`)",
+       [](S, S v, JobConfig* c) {
+         c->report_path = v;
+         return Status::OK();
+       }},
+      {"--log-level", "", "LEVEL", "info", "trace, debug, info, warn, error, off", SetLogLevel},
+      {"--log-dir", "", "DIR", "none", "also log each rank to `DIR/rank-N.log` (created if missing)",
+       [](S, S v, JobConfig* c) {
+         c->log_dir = v;
+         return Status::OK();
+       }},
+      {"--quiet", "-q", "", "off", "only errors on stderr",
+       [](S f, S v, JobConfig* c) { return SetSwitch(f, v, &c->quiet); }},
+      {"--help", "-h", "", "", "these flags, then the job's parameters", nullptr},
+  };
+  return *flags;
+}
+
+}  // namespace sluice
