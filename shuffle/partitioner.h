@@ -10,7 +10,9 @@
 namespace sluice {
 
 // p = xxh3_64(key bytes) mod P. Independent of the number of ranks, so the
-// same key lands in the same part file whatever the cluster size.
+// same key lands in the same part file whatever the cluster size. The key
+// bytes are KeyBytes' (serde.h): floating-point keys are canonical there, so
+// -0.0 and +0.0 share a partition, and so do all NaNs (float_keys.h).
 inline uint32_t PartitionOf(std::string_view key_bytes, uint32_t partitions) {
   return static_cast<uint32_t>(XXH3_64bits(key_bytes.data(), key_bytes.size()) % partitions);
 }

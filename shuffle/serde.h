@@ -7,6 +7,10 @@
 // past it (nor allocates more than it holds: bounded_binary_archive.h). Cereal is the slow path; it is there so users can shuffle their
 // own types by writing a `serialize(Archive&)` member.
 //
+// Keys are written through EncodeKey: the same bytes, except that float and
+// double fields are canonical (-0.0 as +0.0, every NaN as one NaN), so that
+// equal keys hash and group alike (float_keys.h).
+//
 // Decoding never trusts its input: every read is bounds-checked and a
 // malformed encoding makes Decode return false (Cereal exceptions included).
 #pragma once
@@ -29,6 +33,7 @@
 #include <cereal/types/vector.hpp>
 
 #include "shuffle/bounded_binary_archive.h"
+#include "shuffle/float_keys.h"
 
 namespace sluice {
 
@@ -179,15 +184,37 @@ bool Decode(ByteReader& r, T* v) {
   }
 }
 
+// Encodes a key as Encode does, except that float and double fields
+// (through pairs and tuples) are written in their canonical form: +0.0 for
+// -0.0, the positive quiet NaN for every NaN (float_keys.h). Every key the
+// map side shuffles, samples or hashes goes through here, so equal keys have
+// equal bytes: one partition, one group, one Reduce call. Keys without a
+// floating-point field are encoded exactly as by Encode.
+template <class K>
+void EncodeKey(std::string* out, const K& key) {
+  using namespace serde_detail;
+  if constexpr (!kKeyHasFloat<K>) {
+    Encode(out, key);
+  } else if constexpr (std::is_floating_point_v<K>) {
+    Encode(out, CanonicalKeyFloat(key));
+  } else if constexpr (IsPair<K>::value) {
+    EncodeKey(out, key.first);
+    EncodeKey(out, key.second);
+  } else {
+    std::apply([out](const auto&... e) { (EncodeKey(out, e), ...); }, key);
+  }
+}
+
 // The bytes that decide a key's partition. Strings hash their characters
-// (so a string and a string_view key agree); other types their encoding.
+// (so a string and a string_view key agree); other types their key encoding
+// (EncodeKey: -0.0 and +0.0, and all NaNs, hash alike).
 template <class K>
 inline std::string_view KeyBytes(const K& key, std::string* scratch) {
   if constexpr (serde_detail::kString<K>) {
     return std::string_view(key.data(), key.size());
   } else {
     scratch->clear();
-    Encode(scratch, key);
+    EncodeKey(scratch, key);
     return *scratch;
   }
 }

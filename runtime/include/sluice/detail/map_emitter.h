@@ -17,6 +17,7 @@
 #include <sluice/counters.h>
 #include <sluice/detail/job_settings.h>
 #include "shuffle/block_codec.h"
+#include "shuffle/float_keys.h"
 #include "shuffle/partitioner.h"
 #include "shuffle/serde.h"
 #include "shuffle/string_combine_table.h"
@@ -31,8 +32,9 @@ concept HasCombiner = requires(J& job, const typename J::Value& a) {
   { job.Combine(a, a) } -> std::convertible_to<typename J::Value>;
 };
 
-// True when job J declares Reduce. A job without one is map-only: what map()
-// emits is written straight to the output, one part file per input split.
+// True when the engine can call J's Reduce. A job without one must declare
+// kMapOnly (job_traits.h refuses anything else): what map() emits is then
+// written straight to the output, one part file per input split.
 template <class J>
 concept HasReduce = requires(J& job, const typename J::KeyView& key, typename J::Values& values,
                              typename J::Output& out) { job.Reduce(key, values, out); };
@@ -114,7 +116,7 @@ class MapEmitter {
   void operator()(KeyArg key, ValueArg value) {
     if (sample_ != nullptr) {  // range partitioning's sampling pass
       sample_->emplace_back();
-      Encode(&sample_->back(), key);
+      EncodeKey(&sample_->back(), key);
       return;
     }
     ++counters_->map_output_records;
@@ -183,10 +185,11 @@ class MapEmitter {
 
   uint32_t PartitionFor(KeyArg key) {
     if constexpr (RangePartitioned<J>()) {
-      return static_cast<uint32_t>(std::upper_bound(cuts_.begin(), cuts_.end(), key) - cuts_.begin());
+      return static_cast<uint32_t>(std::upper_bound(cuts_.begin(), cuts_.end(), key, KeyOrder()) -
+                                   cuts_.begin());
     } else if constexpr (GroupFields<J>() > 0) {
       key_scratch_.clear();
-      Encode(&key_scratch_, GroupPrefix<GroupFields<J>()>(key));
+      EncodeKey(&key_scratch_, GroupPrefix<GroupFields<J>()>(key));
       return PartitionOf(key_scratch_, settings_.partitions);
     } else {
       return PartitionOf(KeyBytes(key, &key_scratch_), settings_.partitions);
@@ -197,7 +200,7 @@ class MapEmitter {
 
   void AppendTo(uint32_t p, KeyArg key, ValueArg value) {
     Partition& part = parts_[p];
-    Encode(&part.raw, key);
+    EncodeKey(&part.raw, key);  // canonical: what Reduce sees (float_keys.h)
     Encode(&part.raw, value);
     ++part.records;
     if (part.raw.size() >= settings_.block_bytes) FlushPartition(p);
@@ -247,8 +250,9 @@ class MapEmitter {
     part.records = 0;
   }
 
-  // Hash for non-string keys: through their encoding, so tuples and user
-  // types need no std::hash specialization. (String keys use
+  // Hash for non-string keys: through their key encoding, so tuples and
+  // user types need no std::hash specialization, and it agrees with
+  // KeyEqual on -0.0 and NaN (float_keys.h). (String keys use
   // StringCombineTable.)
   struct KeyHash {
     size_t operator()(const K& k) const {
@@ -259,7 +263,7 @@ class MapEmitter {
   };
   static constexpr bool kStringKey = std::is_same_v<K, std::string>;
   using Table = std::conditional_t<kStringKey, StringCombineTable<V, CombineWith<J>>,
-                                   std::unordered_map<K, V, KeyHash, std::equal_to<>>>;
+                                   std::unordered_map<K, V, KeyHash, KeyEqual>>;
   static Table MakeTable(J* job, bool* in_combine, uint64_t budget) {
     if constexpr (kStringKey) {
       return Table(CombineWith<J>{job, in_combine}, 4096, budget);
