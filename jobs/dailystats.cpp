@@ -43,16 +43,16 @@ class DailyStats : public sluice::Job<DailyStats, std::pair<std::string, std::st
   void Reduce(const Key& key, Values& sessions, Output& out) {
     uint64_t count = 0, clients = 0, hits = 0, bytes = 0;
     int64_t duration = 0;
-    for (auto it = sessions.begin(); it != sessions.end(); ++it) {
-      const std::string& client = sessions.key().second;
+    for (const auto& [full_key, totals] : sessions.with_keys()) {
+      const std::string& client = full_key.second;
       if (count == 0 || client != last_client_) {
         ++clients;
         last_client_ = client;
       }
       ++count;
-      duration += std::get<0>(*it);
-      hits += std::get<1>(*it);
-      bytes += std::get<2>(*it);
+      duration += std::get<0>(totals);
+      hits += std::get<1>(totals);
+      bytes += std::get<2>(totals);
     }
     const int64_t mean_duration = duration / static_cast<int64_t>(count);  // durations are >= 0
     out(key.first, std::make_tuple(count, hits, bytes, mean_duration, clients));

@@ -37,8 +37,8 @@ class Distinct : public sluice::Job<Distinct, std::pair<std::string, std::string
 
   void Reduce(const Key& key, Values& values, Output& out) {
     uint64_t distinct = 0;
-    for (auto it = values.begin(); it != values.end(); ++it) {
-      const std::string& value = values.key().second;  // ascending
+    for (const auto& [full_key, ignored] : values.with_keys()) {
+      const std::string& value = full_key.second;  // ascending
       if (distinct == 0 || value != previous_) {
         ++distinct;
         previous_ = value;

@@ -52,6 +52,10 @@ class Regex {
 
 class Grep : public sluice::Job<Grep, std::string, uint64_t> {
  public:
+  static constexpr sluice::Param<std::string> kPattern{"pattern", "",
+                                                       "POSIX extended regular expression (required)"};
+  static constexpr auto kParams = sluice::ParamTable(kPattern);
+
   void Map(std::string_view line, Emitter& emit) {
     if (regex_.Search(line)) emit(input_path(), 1);
   }
@@ -65,8 +69,7 @@ class Grep : public sluice::Job<Grep, std::string, uint64_t> {
   }
 
  private:
-  const Regex regex_{
-      param<std::string>("pattern", "", "POSIX extended regular expression (required)")};
+  const Regex regex_{param(kPattern)};
 };
 
 }  // namespace

@@ -55,8 +55,8 @@ class InvertedIndex
     line_.clear();
     last_doc_.clear();
     uint64_t last_offset = 0;
-    for (auto it = postings.begin(); it != postings.end(); ++it) {
-      const auto& [word, doc, offset] = postings.key();
+    for (const auto& [full_key, ignored] : postings.with_keys()) {
+      const auto& [word, doc, offset] = full_key;
       if (!line_.empty() && doc == last_doc_ && offset == last_offset) continue;  // a repeat
       if (!line_.empty()) line_ += ' ';
       line_ += doc;

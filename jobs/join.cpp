@@ -40,19 +40,27 @@ class Join : public sluice::Job<Join, std::pair<std::string, int>, std::string> 
     emit(key_, line.substr(tab + 1));
   }
 
+  // The user record sorts first (kUser < kEvent): it decides the group.
   void Reduce(const Key& key, Values& values, Output& out) {
-    auto it = values.begin();
-    if (values.key().second != kUser) {  // an inner join drops these
-      for (; it != values.end(); ++it) events_without_user_.Add();
-      return;
-    }
-    user_.assign(*it);  // "name\tcountry"; a value's view ends at the next read
-    for (++it; it != values.end(); ++it) {
-      if (values.key().second == kUser) {
-        duplicate_users_.Add();
-        continue;
+    bool first = true;
+    bool has_user = false;
+    for (const auto& [full_key, value] : values.with_keys()) {
+      const bool is_user = full_key.second == kUser;
+      if (first) {
+        first = false;
+        has_user = is_user;
+        if (is_user) {
+          user_.assign(value);  // "name\tcountry"; a value's view ends at the next read
+          continue;
+        }
       }
-      out(key.first, std::tie(user_, *it));
+      if (!has_user) {
+        events_without_user_.Add();  // an inner join drops these
+      } else if (is_user) {
+        duplicate_users_.Add();
+      } else {
+        out(key.first, std::tie(user_, value));
+      }
     }
   }
 

@@ -44,6 +44,9 @@ class Sessionize : public sluice::Job<Sessionize, std::pair<std::string, int64_t
  public:
   using Output = sluice::KeyValueOutput<std::string, Session>;
   static constexpr size_t kGroupFields = 1;
+  static constexpr sluice::Param<int64_t> kGapSeconds{
+      "gap_seconds", 1800, "a pause longer than this many seconds ends a session"};
+  static constexpr auto kParams = sluice::ParamTable(kGapSeconds);
 
   // Emits (client, time) -> bytes sent ("-" counts as 0).
   void Map(std::string_view line, Emitter& emit) {
@@ -69,8 +72,8 @@ class Sessionize : public sluice::Job<Sessionize, std::pair<std::string, int64_t
     uint64_t count = 0;
     uint64_t bytes = 0;
     auto write = [&] { out(DayOf(start), Session{key.first, start, last - start, count, bytes}); };
-    for (auto it = hits.begin(); it != hits.end(); ++it) {
-      const int64_t time = hits.key().second;
+    for (const auto& [full_key, sent] : hits.with_keys()) {
+      const int64_t time = full_key.second;
       if (count > 0 && time - last > gap_seconds_) {
         write();
         count = bytes = 0;
@@ -78,14 +81,13 @@ class Sessionize : public sluice::Job<Sessionize, std::pair<std::string, int64_t
       if (count == 0) start = time;
       last = time;
       ++count;
-      bytes += *it;
+      bytes += sent;
     }
     write();
   }
 
  private:
-  const int64_t gap_seconds_ =
-      param<int64_t>("gap_seconds", 1800, "a pause longer than this many seconds ends a session");
+  const int64_t gap_seconds_ = param(kGapSeconds);
   Key key_;
 };
 

@@ -16,6 +16,9 @@ class TeraGen : public sluice::Job<TeraGen, std::string, std::string> {
  public:
   using Input = sluice::GeneratedRows<tera::kRecordBytes>;
   using Output = sluice::RecordOutput;
+  static constexpr bool kMapOnly = true;  // the records are written as generated
+  static constexpr sluice::Param<uint64_t> kSeed{"seed", 0x5eed, "random seed of the keys"};
+  static constexpr auto kParams = sluice::ParamTable(kSeed);
 
   void Map(uint64_t row, Emitter& emit) {
     tera::MakeRecord(seed_, row, record_);
@@ -24,7 +27,7 @@ class TeraGen : public sluice::Job<TeraGen, std::string, std::string> {
   }
 
  private:
-  const uint64_t seed_ = param<uint64_t>("seed", 0x5eed, "random seed of the keys");
+  const uint64_t seed_ = param(kSeed);
   char record_[tera::kRecordBytes];
 };
 

@@ -43,6 +43,9 @@ struct TopItems {
 
 class TopK : public sluice::Job<TopK, std::string, TopItems> {
  public:
+  static constexpr sluice::Param<uint64_t> kK{"k", 10, "items kept per key"};
+  static constexpr auto kParams = sluice::ParamTable(kK);
+
   TopK() {
     if (k_ == 0) throw sluice::JobParamError("parameter 'k': must be at least 1");
   }
@@ -81,7 +84,7 @@ class TopK : public sluice::Job<TopK, std::string, TopItems> {
   }
 
  private:
-  const uint64_t k_ = param<uint64_t>("k", 10, "items kept per key");
+  const uint64_t k_ = param(kK);
 };
 
 }  // namespace

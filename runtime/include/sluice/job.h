@@ -5,21 +5,42 @@
 //   void Map(std::string_view line, Emitter& emit);
 //       Called once per input line (without its '\n' or a trailing '\r').
 //       emit(key, value) sends a record to the reduce side. For string keys
-//       emit takes a std::string_view: nothing is copied per record.
+//       emit takes a std::string_view: nothing is copied per record. Another
+//       Input (below) changes what Map takes; see input_formats.h.
 //
 //   Value Combine(const Value& a, const Value& b);          (optional)
 //       Merges two values of one key before the shuffle. Must be
 //       associative; Sluice applies it within each input split only, so the
-//       result never depends on how many ranks run the job.
+//       result never depends on how many ranks run the job. Parameters by
+//       value or by const&; never by non-const reference.
 //
-//   void Reduce(KeyView key, Values& values, Output& out);      (optional)
+//   void Reduce(KeyView key, Values& values, Output& out);
 //       Called once per distinct key, keys in sorted order within each
 //       partition, values in input order (split, then emission order).
-//       KeyView is std::string_view for string keys, Key otherwise;
-//       iterating `values` (once: they may stream from disk) yields
-//       ValueView the same way. out(k, v) writes the text line "k\tv\n"
-//       to the partition's part file. A job without Reduce is map-only:
-//       emit() writes to the output directly, one part file per split.
+//       Iterating `values` (once: they may stream from disk) yields
+//       ValueView. out(k, v) writes the text line "k\tv\n" to the
+//       partition's part file.
+//
+//   or, instead of Reduce:
+//   static constexpr bool kMapOnly = true;
+//       A map-only job: emit() writes to the output directly, one part file
+//       per split. Map-only is never inferred from a missing Reduce.
+//
+// Keys and values in user code, one rule for all of them (ViewOfT in
+// shuffle/serde.h): KeyView is std::string_view when Key is std::string,
+// and Key itself for every other type (integers, floating point, pairs,
+// tuples, your own structs); ValueView likewise for Value, and the same
+// rule gives the arguments of Map for KeyValueInput<K, V>. Take a KeyView
+// parameter as `KeyView key` or `const KeyView& key`; both work for every
+// key type. A string view points into a block the engine owns and is valid
+// until the next value (or, for the key, the end of the Reduce call); copy
+// it to keep it. So a string-keyed Reduce takes std::string_view, not
+// const std::string&, and a tuple-keyed one takes const Key& (or Key).
+//
+// Mistakes in these signatures are compile errors that name the expected
+// signature (detail/job_traits.h): a member named Map, Combine or Reduce
+// that the engine cannot call as above, a job with neither Reduce nor
+// kMapOnly, and a kMapOnly job that has a Reduce or a Combine.
 //
 // Optional declarations in the job class:
 //   using Input = sluice::FixedRecords<100>;   what map() reads (input_formats.h)
@@ -28,7 +49,11 @@
 //       part files in global key order, cut at sampled keys
 //   static constexpr size_t kGroupFields = 1;
 //       secondary sort for pair/tuple keys: group on the first field(s),
-//       values ordered by the rest of the key (values.key() shows it)
+//       values ordered by the rest of the key:
+//       for (const auto& [full_key, value] : values.with_keys()) ...
+//   static constexpr sluice::Param<uint64_t> kLimit{"limit", 10, "help"};
+//   static constexpr auto kParams = sluice::ParamTable(kLimit);
+//       --param limit=N, read anywhere as param(kLimit) (params.h)
 //
 // Memory: a rank stays within --memory however large the input; past it,
 // shuffle data is sorted and spilled to --scratch and merged back for
@@ -38,13 +63,20 @@
 // of those, or any type with a Cereal serialize() member (keys also need
 // operator<, and operator== when the job has a combiner).
 //
+// Floating-point keys (float, double, and such fields of pair/tuple keys)
+// have one total order: -inf < ... < -0.0 == +0.0 < ... < +inf < NaN. -0.0
+// and +0.0 are one key and reach Reduce as +0.0; every NaN (any sign or
+// payload) is one key and reaches Reduce as the quiet positive NaN. Values
+// are never altered (shuffle/float_keys.h).
+//
 // The job object is created once per rank; Map and Reduce run on one thread.
 // An exception thrown by Map or Reduce fails the whole job with a message
 // naming the rank and the record. The exception: Map throws
 // sluice::BadRecord("why") for a record it cannot parse, before emitting
 // anything for it; such records are skipped up to --max-bad-records, counted
-// (bad_records) and listed in OUTPUT/_bad_records (bad_record.h). Counters: counter("name").Add(n); look the
-// Counter& up once and keep it, the lookup is by name.
+// (bad_records) and listed in OUTPUT/_bad_records (bad_record.h).
+// Counters: counter("name").Add(n); look the Counter& up once and keep it,
+// the lookup is by name.
 //
 // End the file with SLUICE_JOB(Class, "name", "one-line description"): the
 // same source then builds into the `sluice` command, into a job binary and
@@ -53,6 +85,7 @@
 
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <sluice/bad_record.h>
 #include <sluice/counters.h>
@@ -86,12 +119,18 @@ class Job {
   Counter& counter(std::string_view name) { return user_counters_.Get(name); }
   const UserCounters& user_counters() const { return user_counters_; }
 
-  // A parameter from `--param name=value` (job_params.h); call it in the
-  // constructor or a member initializer. T: bool, integers, floating point,
-  // std::string.
+  // The value of a parameter the job declares in its kParams table
+  // (params.h), given by `--param name=value` or its default: T, or
+  // const std::string& for a string. Readable anywhere in the job, the
+  // constructor and member initializers included. A job object made
+  // outside the engine (a unit test) reads the defaults.
   template <class T>
-  T param(std::string_view name, T default_value, std::string_view help) {
-    return params_ ? params_->Get<T>(name, std::move(default_value), help) : default_value;
+  std::conditional_t<std::is_same_v<T, std::string>, const std::string&, T> param(const Param<T>& p) const {
+    if (params_ == nullptr) {
+      static const JobParams defaults(DeclaredParams<Self>(), {});
+      return defaults.Get(p);
+    }
+    return params_->Get(p);
   }
 
   // In Map: which input the current record came from, as the index of the
@@ -113,7 +152,7 @@ class Job {
     input_path_ = path;
   }
 
-  JobParams* params_;  // valid only while the job is being constructed
+  const JobParams* params_;  // the engine's, outliving the job object
   UserCounters user_counters_;
   uint64_t record_offset_ = 0;
   uint32_t input_index_ = 0;

@@ -24,6 +24,12 @@ namespace {
 
 class VanishingInputJob : public sluice::Job<VanishingInputJob, std::string, uint64_t> {
  public:
+  static constexpr sluice::Param<std::string> kVictim{
+      "victim", "", "input file to delete (or truncate) on the first Map call"};
+  static constexpr sluice::Param<int64_t> kTruncateTo{
+      "truncate_to", -1, "truncate the victim to this many bytes instead of deleting it"};
+  static constexpr auto kParams = sluice::ParamTable(kVictim, kTruncateTo);
+
   VanishingInputJob() {
     if (victim_.empty()) throw sluice::JobParamError("--param victim=PATH is required");
   }
@@ -51,10 +57,8 @@ class VanishingInputJob : public sluice::Job<VanishingInputJob, std::string, uin
   }
 
  private:
-  const std::string victim_ =
-      param<std::string>("victim", "", "input file to delete (or truncate) on the first Map call");
-  const int64_t truncate_to_ =
-      param<int64_t>("truncate_to", -1, "truncate the victim to this many bytes instead of deleting it");
+  const std::string victim_ = param(kVictim);
+  const int64_t truncate_to_ = param(kTruncateTo);
   bool acted_ = false;
 };
 
