@@ -127,6 +127,13 @@ Result<std::unique_ptr<KvFileReader>> KvFileReader::Open(FileSystem& fs, const s
   return reader;
 }
 
+Result<std::unique_ptr<KvFileReader>> KvFileReader::Open(std::unique_ptr<ReadableFile> file) {
+  std::string path = file->path();
+  std::unique_ptr<KvFileReader> reader(new KvFileReader(std::move(file), std::move(path)));
+  SLUICE_RETURN_IF_ERROR(reader->Load());
+  return reader;
+}
+
 KvFileReader::KvFileReader(std::unique_ptr<ReadableFile> file, std::string path)
     : file_(std::move(file)), path_(std::move(path)), file_size_(file_->size()) {}
 

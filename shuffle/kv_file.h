@@ -179,6 +179,9 @@ class KvFileReader {
   //    kCorruption naming the path and the byte offset where it was found;
   //  - the filesystem failing: its own Status (kIOError, ...).
   static Result<std::unique_ptr<KvFileReader>> Open(FileSystem& fs, const std::string& path);
+  // The same, over a file the caller has opened (and checked): the reader
+  // takes it over and names it by file->path() in errors.
+  static Result<std::unique_ptr<KvFileReader>> Open(std::unique_ptr<ReadableFile> file);
 
   const std::string& path() const { return path_; }
   const std::string& key_type() const { return key_type_; }

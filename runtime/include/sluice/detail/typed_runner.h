@@ -10,17 +10,23 @@
 #include <string>
 #include <vector>
 
-#include "io/fixed_record_reader.h"
-#include "io/line_reader.h"
 #include <sluice/bad_record.h>
 #include <sluice/params.h>
+#include <sluice/detail/array_groups.h>
+#include <sluice/detail/fixed_record_source.h>
 #include <sluice/detail/job_runner.h>
+#include <sluice/detail/job_traits.h>
+#include <sluice/detail/kv_record_source.h>
+#include <sluice/detail/line_source.h>
 #include <sluice/detail/map_emitter.h>
-#include <sluice/detail/run_merge.h>
-#include <sluice/detail/shuffle_store.h>
+#include <sluice/detail/merged_groups.h>
+#include <sluice/detail/record_source.h>
+#include <sluice/detail/reduce_groups.h>
+#include <sluice/detail/row_source.h>
 #include <sluice/value_range.h>
-#include "shuffle/kv_file.h"
+#include "shuffle/run_merge.h"
 #include "shuffle/serde.h"
+#include "shuffle/shuffle_store.h"
 #include "shuffle/string_combine_table.h"
 
 namespace sluice {
@@ -34,6 +40,9 @@ class TypedRunner final : public JobRunner {
   using Input = typename J::Input;
   using Output = typename J::Output;
 
+  // A signature the engine cannot call is an error naming the one it can
+  // (job_traits.h), never a silently map-only job or a skipped Combine.
+  static_assert(JobContract<J>::kChecked);
   static_assert(!(GroupFields<J>() > 0 && HasCombiner<J>),
                 "secondary sort (kGroupFields) and Combine do not mix: a combiner folds whole keys");
   static_assert(!(GroupFields<J>() > 0 && RangePartitioned<J>()),
@@ -48,27 +57,19 @@ class TypedRunner final : public JobRunner {
     return t;
   }
 
+  // Every --param against the job's kParams table, then the job's own
+  // constructor (which may refuse a missing required value).
   Status CheckParams(const JobParamList& given) override {
-    JobParams params(given);
+    JobParams params;
+    SLUICE_RETURN_IF_ERROR(MakeParams(given, &params));
     std::optional<J> job;
-    SLUICE_RETURN_IF_ERROR(Construct(&job, &params));
-    if (std::string unknown = params.Undeclared(); !unknown.empty()) {
-      std::string known;
-      for (const auto& d : params.declared()) known += (known.empty() ? "" : ", ") + d.name;
-      return Status::Usage("unknown job parameter(s): " + unknown + " (this job takes: " +
-                           (known.empty() ? "none" : known) + ")");
-    }
-    return Status::OK();
+    return Construct(&job, &params);
   }
 
+  // The kParams table; no job object is made.
   std::string ParamsHelp() override {
-    JobParams params;
-    std::optional<J> job;
-    // A job may refuse to construct without a required parameter; what it
-    // declared before refusing is still its parameter list.
-    (void)Construct(&job, &params);
     std::string out;
-    for (const auto& d : params.declared()) {
+    for (const auto& d : DeclaredParams<J>()) {
       out += "  --param " + d.name + "=" + d.type + "  (default " +
              (d.default_text.empty() ? "\"\"" : d.default_text) + "): " + d.help + "\n";
     }
@@ -77,12 +78,16 @@ class TypedRunner final : public JobRunner {
 
   Status Setup(const JobSettings& settings, BlockTransport* transport, FileSystem* fs) override {
     settings_ = settings;
-    params_ = JobParams(settings.params);
+    SLUICE_RETURN_IF_ERROR(MakeParams(settings.params, &params_));
     SLUICE_RETURN_IF_ERROR(Construct(&job_, &params_));
     emitter_ = std::make_unique<MapEmitter<J>>(&*job_, settings_, transport, &counters_);
     transport_ = transport;
     fs_ = fs;
-    store_ = std::make_unique<ShuffleStore<K, V>>(settings_, fs, &counters_);
+    store_ = std::make_unique<ShuffleStore<K, V>>(
+        StoreSettings{settings_.partitions, settings_.store_bytes, settings_.sort_bytes, settings_.merge_factor,
+                      settings_.spill_block_bytes, settings_.compression_level, settings_.scratch_dir},
+        fs, SpillCounters{&counters_.spill_runs, &counters_.spill_records, &counters_.spill_bytes,
+                          &counters_.merge_passes});
     bad_ = std::make_unique<BadRecordLog>(settings_.max_bad_records);
     transport->SetReceiver(store_.get());
     return Status::OK();
@@ -91,8 +96,9 @@ class TypedRunner final : public JobRunner {
   Status SampleKeys(const MapTask& task, size_t max_keys, std::vector<std::string>* keys) override {
     // A job object of its own, so that sampling leaves no trace in the real
     // job's counters or state.
+    JobParams params;  // outlives the job object that reads it
+    SLUICE_RETURN_IF_ERROR(MakeParams(settings_.params, &params));
     std::optional<J> sampler;
-    JobParams params(settings_.params);
     SLUICE_RETURN_IF_ERROR(Construct(&sampler, &params));
     TaskCounters ignored;
     MapEmitter<J> emit(&*sampler, settings_, transport_, &ignored);
@@ -115,7 +121,7 @@ class TypedRunner final : public JobRunner {
       if (!Decode(r, &key)) return Status::Internal("malformed sampled key");
       keys.push_back(std::move(key));
     }
-    std::sort(keys.begin(), keys.end());
+    std::sort(keys.begin(), keys.end(), KeyOrder());
     std::vector<std::string> cuts;
     if (keys.empty()) return cuts;  // no input: every record (none) goes to partition 0
     for (uint32_t i = 1; i < partitions; ++i) {
@@ -204,11 +210,20 @@ class TypedRunner final : public JobRunner {
 
  private:
   using CombineTable = StringCombineTable<V, CombineWith<J>>;
-  using KeyView = ViewOfT<K>;
   static constexpr bool kFoldsOnReduceSide = HasCombiner<J> && std::is_same_v<K, std::string>;
 
+  // The job's parameter values: its kParams table with `given` applied.
+  static Status MakeParams(const JobParamList& given, JobParams* params) {
+    try {
+      *params = JobParams(DeclaredParams<J>(), given);
+    } catch (const JobParamError& e) {
+      return Status::Usage(e.what());
+    }
+    return Status::OK();
+  }
+
   // Constructs J reading `params` (which must outlive it).
-  static Status Construct(std::optional<J>* job, JobParams* params) {
+  static Status Construct(std::optional<J>* job, const JobParams* params) {
     JobParams::Pending() = params;
     Status s;
     try {
@@ -228,23 +243,60 @@ class TypedRunner final : public JobRunner {
   // prefix of them: sampling) and calls job.Map on each.
   template <class Stop>
   Status ReadSplit(const MapTask& task, J& job, MapEmitter<J>& emit, TaskCounters& counters,
-                   BadRecordLog& bad,
-                   Stop&& stop) {
+                   BadRecordLog& bad, Stop&& stop) {
     for (const FileRange& range : task.split->ranges) {
       const InputFile& input = (*task.files)[range.file_index];
       job.SetCurrentInput(input.input_index, input.path);
       if constexpr (Input::kKind == InputKind::kGeneratedRows) {
-        SLUICE_RETURN_IF_ERROR(ReadRows(range, input, job, emit, counters, bad, stop));
+        RowSource<Input::kRecordBytes> rows(input, range);
+        SLUICE_RETURN_IF_ERROR(MapRecords(rows, job, emit, counters, bad, stop));
       } else {
         SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> file, OpenInput(*task.fs, input));
         if constexpr (Input::kKind == InputKind::kLines) {
-          SLUICE_RETURN_IF_ERROR(ReadLines(*file, range, job, emit, counters, bad, stop));
+          LineSource lines(*file, range, settings_.read_buffer_bytes, &read_buffer_);
+          SLUICE_RETURN_IF_ERROR(MapRecords(lines, job, emit, counters, bad, stop));
         } else if constexpr (Input::kKind == InputKind::kFixedRecords) {
-          SLUICE_RETURN_IF_ERROR(ReadFixed(*file, range, job, emit, counters, bad, stop));
+          FixedRecordSource<Input::kRecordBytes> records(*file, range, settings_.read_buffer_bytes,
+                                                         &read_buffer_);
+          SLUICE_RETURN_IF_ERROR(MapRecords(records, job, emit, counters, bad, stop));
         } else {
-          SLUICE_RETURN_IF_ERROR(ReadKeyValues(*task.fs, input, range, job, emit, counters, bad, stop));
+          using Source = KvRecordSource<typename Input::Key, typename Input::Value>;
+          Source records(std::move(file), range);
+          SLUICE_RETURN_IF_ERROR(MapRecords(records, job, emit, counters, bad, stop));
         }
       }
+      if (stop()) break;
+    }
+    return Status::OK();
+  }
+
+  // The map loop of every input kind: each record of `source` counted and
+  // given to job.Map; between chunks, the bad-record limit, the shuffle and
+  // stop() get their turn.
+  template <RecordSource Source, class Stop>
+  Status MapRecords(Source& source, J& job, MapEmitter<J>& emit, TaskCounters& counters,
+                    BadRecordLog& bad, Stop& stop) {
+    SLUICE_RETURN_IF_ERROR(source.Start());
+    counters.input_bytes += source.TakeBytesRead();
+    const std::string& path = source.path();
+    for (;;) {
+      SLUICE_ASSIGN_OR_RETURN(const bool more, source.NextChunk());
+      if (!more) break;
+      counters.input_bytes += source.TakeBytesRead();
+      uint64_t offset = 0;  // of the record in Map, for the message if it throws
+      Status decoded;
+      try {  // once per chunk, not per record
+        decoded = source.ForEachRecord([&](uint64_t at, const auto&... record) {
+          offset = at;
+          if constexpr (Source::kInFile) job.record_offset_ = at;
+          ++counters.input_records;
+          MapOne(job, emit, counters, bad, path, at, record...);
+        });
+      } catch (const std::exception& e) {
+        return MapThrew(emit, e, source.Where(offset));
+      }
+      SLUICE_RETURN_IF_ERROR(decoded);
+      SLUICE_RETURN_IF_ERROR(AfterChunk(bad, emit));
       if (stop()) break;
     }
     return Status::OK();
@@ -283,17 +335,15 @@ class TypedRunner final : public JobRunner {
     }
   }
 
-  // What Map (or the Combine that emit() ran inside it) threw, for the
-  // record at `offset` of `path`. A Combine may fold a record queued a few
-  // emits earlier, so its message says "near".
-  static Status MapThrew(const MapEmitter<J>& emit, const std::exception& e, std::string_view what,
-                         uint64_t offset, const std::string& path) {
+  // What Map (or the Combine that emit() ran inside it) threw, on the
+  // record `where` names ("the line at byte 12 of 'a.txt'"). A Combine may
+  // fold a record queued a few emits earlier, so its message says "near".
+  static Status MapThrew(const MapEmitter<J>& emit, const std::exception& e,
+                         const std::string& where) {
     if (emit.combine_threw()) {
-      return Status::UserCode("combine() threw in the map phase, near the " + std::string(what) +
-                              " at byte " + std::to_string(offset) + " of '" + path + "': " + e.what());
+      return Status::UserCode("combine() threw in the map phase, near " + where + ": " + e.what());
     }
-    return Status::UserCode("map() threw on the " + std::string(what) + " at byte " +
-                            std::to_string(offset) + " of '" + path + "': " + e.what());
+    return Status::UserCode("map() threw on " + where + ": " + e.what());
   }
 
   // The files of a split, for messages: "'a.txt'" or "'a.txt' and 2 more".
@@ -305,34 +355,6 @@ class TypedRunner final : public JobRunner {
     return out;
   }
 
-  template <class Stop>
-  Status ReadLines(ReadableFile& file, const FileRange& range, J& job, MapEmitter<J>& emit,
-                   TaskCounters& counters, BadRecordLog& bad, Stop& stop) {
-    LineReader reader(file, range.begin, range.end, settings_.read_buffer_bytes, &read_buffer_);
-    std::string_view chunk;
-    for (;;) {
-      SLUICE_ASSIGN_OR_RETURN(bool more, reader.NextChunk(&chunk));
-      if (!more) break;
-      counters.input_bytes += chunk.size();
-      const char* line_start = chunk.data();
-      const uint64_t chunk_offset = range.begin + reader.bytes_read() - chunk.size();
-      try {
-        ForEachLine(chunk, [&](std::string_view line) {
-          line_start = line.data();
-          job.record_offset_ = chunk_offset + static_cast<uint64_t>(line.data() - chunk.data());
-          ++counters.input_records;
-          MapOne(job, emit, counters, bad, file.path(), job.record_offset_, line);
-        });
-      } catch (const std::exception& e) {
-        uint64_t offset = chunk_offset + static_cast<uint64_t>(line_start - chunk.data());
-        return MapThrew(emit, e, "line", offset, file.path());
-      }
-      SLUICE_RETURN_IF_ERROR(AfterChunk(bad, emit));
-      if (stop()) break;
-    }
-    return Status::OK();
-  }
-
   // Between chunks of every input kind: a bad-record limit passed or a
   // failed send ends the task, and the shuffle gets its turn to progress.
   Status AfterChunk(const BadRecordLog& bad, const MapEmitter<J>& emit) {
@@ -340,104 +362,6 @@ class TypedRunner final : public JobRunner {
     SLUICE_RETURN_IF_ERROR(emit.status());
     transport_->Poll();
     return Status::OK();
-  }
-
-  template <class Stop>
-  Status ReadFixed(ReadableFile& file, const FileRange& range, J& job, MapEmitter<J>& emit,
-                   TaskCounters& counters, BadRecordLog& bad, Stop& stop) {
-    constexpr uint32_t n = Input::kRecordBytes;
-    SLUICE_RETURN_IF_ERROR(FixedRecordReader::CheckFile(file, n));
-    FixedRecordReader reader(file, range.begin, range.end, n, settings_.read_buffer_bytes,
-                             &read_buffer_);
-    std::string_view chunk;
-    for (;;) {
-      SLUICE_ASSIGN_OR_RETURN(bool more, reader.NextChunk(&chunk));
-      if (!more) break;
-      counters.input_bytes += chunk.size();
-      counters.input_records += chunk.size() / n;
-      size_t at = 0;
-      try {
-        for (; at < chunk.size(); at += n) {
-          job.record_offset_ = reader.chunk_offset() + at;
-          MapOne(job, emit, counters, bad, file.path(), job.record_offset_, chunk.substr(at, n));
-        }
-      } catch (const std::exception& e) {
-        return MapThrew(emit, e, "record", reader.chunk_offset() + at, file.path());
-      }
-      SLUICE_RETURN_IF_ERROR(AfterChunk(bad, emit));
-      if (stop()) break;
-    }
-    return Status::OK();
-  }
-
-  template <class Stop>
-  Status ReadRows(const FileRange& range, const InputFile& input, J& job, MapEmitter<J>& emit,
-                  TaskCounters& counters, BadRecordLog& bad, Stop& stop) {
-    constexpr uint64_t n = Input::kRecordBytes;
-    const uint64_t rows = input.size / n;
-    const uint64_t first = std::min((range.begin + n - 1) / n, rows);
-    const uint64_t last = std::min((range.end + n - 1) / n, rows);
-    constexpr uint64_t kRowsPerPoll = 4096;
-    for (uint64_t row = first; row < last;) {
-      const uint64_t batch_begin = row;
-      const uint64_t batch_end = std::min(last, row + kRowsPerPoll);
-      try {
-        for (; row < batch_end; ++row) MapOne(job, emit, counters, bad, input.path, row * n, row);
-      } catch (const std::exception& e) {
-        if (emit.combine_threw()) {
-          return Status::UserCode("combine() threw in the map phase, near row " + std::to_string(row) +
-                                  ": " + e.what());
-        }
-        return Status::UserCode("map() threw on row " + std::to_string(row) + ": " + e.what());
-      }
-      counters.input_records += batch_end - batch_begin;
-      counters.input_bytes += (batch_end - batch_begin) * n;
-      SLUICE_RETURN_IF_ERROR(AfterChunk(bad, emit));
-      if (stop()) break;
-    }
-    return Status::OK();
-  }
-
-  template <class Stop>
-  Status ReadKeyValues(FileSystem& fs, const InputFile& input, const FileRange& range, J& job,
-                       MapEmitter<J>& emit, TaskCounters& counters, BadRecordLog& bad, Stop& stop) {
-    if constexpr (Input::kKind != InputKind::kKeyValue) {
-      return Status::Internal("not a key-value input");
-    } else {
-      using InK = typename Input::Key;
-      using InV = typename Input::Value;
-      SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<KvFileReader> reader, KvFileReader::Open(fs, input.path));
-      SLUICE_RETURN_IF_ERROR((CheckKvTypes<InK, InV>(*reader)));
-      counters.input_bytes += reader->BytesOwnedBy(range.begin, range.end);
-      const auto [first, last] = reader->BlocksStartingIn(range.begin, range.end);
-      std::string raw;
-      for (size_t b = first; b < last; ++b) {
-        SLUICE_RETURN_IF_ERROR(reader->ReadBlock(b, &raw));
-        ByteReader r{raw.data(), raw.data() + raw.size()};
-        const uint32_t records = reader->blocks()[b].records;
-        for (uint32_t i = 0; i < records; ++i) {
-          ViewOfT<InK> key;
-          ViewOfT<InV> value;
-          if (!Decode(r, &key) || !Decode(r, &value)) {
-            return Status::Corruption("malformed record " + std::to_string(i) + " in block " +
-                                      std::to_string(b) + " at offset " +
-                                      std::to_string(reader->blocks()[b].offset) +
-                                      " of key-value file '" + input.path + "'");
-          }
-          ++counters.input_records;
-          job.record_offset_ = reader->blocks()[b].offset;
-          try {
-            MapOne(job, emit, counters, bad, input.path, job.record_offset_, key, value);
-          } catch (const std::exception& e) {
-            return MapThrew(emit, e, "record " + std::to_string(i) + " of the block",
-                            reader->blocks()[b].offset, input.path);
-          }
-        }
-        SLUICE_RETURN_IF_ERROR(AfterChunk(bad, emit));
-        if (stop()) break;
-      }
-      return Status::OK();
-    }
   }
 
   // ---- reduce side ----
@@ -486,20 +410,9 @@ class TypedRunner final : public JobRunner {
 
   // Calls Reduce once per group of `records` (sorted).
   Status ReduceSorted(uint32_t partition, const std::vector<Record>& records, Output& output) {
-    const Record* end = records.data() + records.size();
-    for (const Record* group = records.data(); group != end;) {
-      const Record* next = group + 1;
-      while (next != end && SameGroup(group->key, next->key)) ++next;
-      ++counters_.reduce_input_groups;
-      typename J::Values values(group, next);
-      try {
-        job_->Reduce(group->key, values, output);
-      } catch (const std::exception& e) {
-        return ReduceThrew(partition, e);
-      }
-      group = next;
-    }
-    return Status::OK();
+    ArrayGroups<K, V, SameGroup<J>> groups(records.data(), records.data() + records.size());
+    return ReduceGroups</*kFold=*/false>(*job_, groups, output, partition, counters_,
+                                         &reduce_in_combine_);
   }
 
   // Some of the partition is in spill runs: merge them (in several passes if
@@ -530,106 +443,12 @@ class TypedRunner final : public JobRunner {
     }
     RunMerger<K, V> merger(std::move(cursors));
     SLUICE_RETURN_IF_ERROR(merger.Start());
-    SLUICE_RETURN_IF_ERROR(ReduceStream(partition, merger, output));
+    MergedGroups<K, V, SameGroup<J>> groups(&merger, &counters_);
+    SLUICE_RETURN_IF_ERROR((ReduceGroups<kFoldsOnReduceSide>(*job_, groups, output, partition,
+                                                              counters_, &reduce_in_combine_)));
     for (const RunInfo& run : part.runs) SLUICE_RETURN_IF_ERROR(fs_->RemoveFile(run.path));
     part.runs.clear();
     return Status::OK();
-  }
-
-  // One group of a merged stream, as ValueRange's refill source.
-  struct StreamGroup {
-    RunMerger<K, V>* merger;
-    TaskCounters* counters;
-    std::string key_bytes;  // owns the group's key: merging moves past its block
-    KeyView key{};
-    Status status;
-
-    void SetKey(const KeyView& k) {
-      if constexpr (std::is_same_v<K, std::string>) {
-        key_bytes.assign(k);
-        key = key_bytes;
-      } else {
-        key = k;
-      }
-    }
-    static bool Refill(void* self, const Record** cur, const Record** end) {
-      auto* g = static_cast<StreamGroup*>(self);
-      Status s = g->merger->Advance();
-      if (!s.ok()) {
-        g->status = s;
-        return false;
-      }
-      const Record* r = g->merger->current();
-      if (r == nullptr || !SameGroup(g->key, r->key)) return false;
-      ++g->counters->reduce_input_records;
-      *cur = r;
-      *end = r + 1;
-      return true;
-    }
-  };
-
-  Status ReduceStream(uint32_t partition, RunMerger<K, V>& merger, Output& output) {
-    StreamGroup group{&merger, &counters_, {}, {}, Status::OK()};
-    while (const Record* first = merger.current()) {
-      ++counters_.reduce_input_records;
-      ++counters_.reduce_input_groups;
-      group.SetKey(first->key);
-      if constexpr (kFoldsOnReduceSide) {
-        const CombineWith<J> combine{&*job_, &reduce_in_combine_};
-        V folded(first->value);
-        try {  // once per key, not per value
-          for (;;) {
-            SLUICE_RETURN_IF_ERROR(merger.Advance());
-            const Record* r = merger.current();
-            if (r == nullptr || !SameGroup(group.key, r->key)) break;
-            ++counters_.reduce_input_records;
-            folded = combine(folded, V(r->value));
-          }
-        } catch (const std::exception& e) {
-          if (!reduce_in_combine_) throw;
-          return CombineThrewInReduce(partition, e);
-        }
-        Record one{group.key, ViewOfT<V>(folded), 0};
-        typename J::Values values(&one, &one + 1);
-        try {
-          job_->Reduce(group.key, values, output);
-        } catch (const std::exception& e) {
-          return ReduceThrew(partition, e);
-        }
-      } else {
-        typename J::Values values(first, first + 1, &StreamGroup::Refill, &group);
-        try {
-          job_->Reduce(group.key, values, output);
-        } catch (const std::exception& e) {
-          return ReduceThrew(partition, e);
-        }
-        values.SkipRest();
-        SLUICE_RETURN_IF_ERROR(group.status);
-      }
-    }
-    return Status::OK();
-  }
-
-  // b follows a in sorted order: same group unless a < b (on the group's
-  // fields, with secondary sort).
-  static bool SameGroup(const KeyView& a, const KeyView& b) {
-    if constexpr (GroupFields<J>() > 0) {
-      return !(GroupPrefix<GroupFields<J>()>(a) < GroupPrefix<GroupFields<J>()>(b));
-    } else if constexpr (std::is_same_v<K, std::string>) {
-      return SameKeyBytes(a, b);  // sorted, so "not less" is "equal"
-    } else {
-      return !(a < b);
-    }
-  }
-
-  static Status ReduceThrew(uint32_t partition, const std::exception& e) {
-    return Status::UserCode("reduce() threw in partition " + std::to_string(partition) + ": " +
-                            e.what());
-  }
-  // Combine folding a partition's values before Reduce (string keys).
-  static Status CombineThrewInReduce(uint32_t partition, const std::exception& e) {
-    return Status::UserCode("combine() threw in the reduce phase, folding partition " +
-                            std::to_string(partition) + ": " + e.what());
   }
 
   JobSettings settings_;

@@ -20,14 +20,14 @@
 #include "io/fault_points.h"
 #include "io/file_system.h"
 #include "io/status.h"
-#include <sluice/counters.h>
-#include <sluice/detail/job_settings.h>
-#include <sluice/detail/run_merge.h>
-#include <sluice/value_range.h>
 #include "shuffle/block_codec.h"
+#include "shuffle/float_keys.h"
 #include "shuffle/key_prefix.h"
+#include "shuffle/reduce_record.h"
 #include "shuffle/run_file.h"
+#include "shuffle/run_merge.h"
 #include "shuffle/serde.h"
+#include "shuffle/store_settings.h"
 #include "shuffle/transport.h"
 
 namespace sluice {
@@ -69,8 +69,8 @@ class ShuffleStore final : public BlockReceiver {
     std::vector<RunInfo> runs;        // spilled, oldest first
   };
 
-  ShuffleStore(const JobSettings& settings, FileSystem* fs, TaskCounters* counters)
-      : settings_(settings), fs_(fs), counters_(counters), parts_(settings.partitions) {}
+  ShuffleStore(StoreSettings settings, FileSystem* fs, SpillCounters counters)
+      : settings_(std::move(settings)), fs_(fs), counters_(counters), parts_(settings_.partitions) {}
   ~ShuffleStore() override { RemoveScratch(); }
 
   void OnBlock(int source, std::string frame) override {
@@ -156,7 +156,7 @@ class ShuffleStore final : public BlockReceiver {
       // The merged run is the newest data-wise only in file order; its records
       // keep their origins, so where it sits in the list does not matter.
       part.runs.push_back(std::move(merged));
-      ++counters_->merge_passes;
+      ++*counters_.merge_passes;
     }
     return Status::OK();
   }
@@ -258,8 +258,9 @@ class ShuffleStore final : public BlockReceiver {
       for (const SortEntry& e : order) sorted.push_back(in[e.index]);
       records->swap(sorted);
     } else {
+      // KeyOrder, not `<`: with NaN keys `<` is no strict weak order.
       std::stable_sort(records->begin(), records->end(),
-                       [](const Record& a, const Record& b) { return a.key < b.key; });
+                       [](const Record& a, const Record& b) { return KeyOrder()(a.key, b.key); });
     }
   }
 
@@ -317,14 +318,14 @@ class ShuffleStore final : public BlockReceiver {
   }
 
   void NoteRun(const RunInfo& run) {
-    ++counters_->spill_runs;
-    counters_->spill_records += run.records;
-    counters_->spill_bytes += run.bytes;
+    ++*counters_.spill_runs;
+    *counters_.spill_records += run.records;
+    *counters_.spill_bytes += run.bytes;
   }
 
-  JobSettings settings_;
+  StoreSettings settings_;
   FileSystem* fs_;
-  TaskCounters* counters_;
+  SpillCounters counters_;
   std::vector<Partition> parts_;
   uint64_t kept_bytes_ = 0;
   struct SortEntry {

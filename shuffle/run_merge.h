@@ -11,18 +11,20 @@
 
 #include "io/file_system.h"
 #include "io/status.h"
-#include <sluice/value_range.h>
+#include "shuffle/float_keys.h"
+#include "shuffle/reduce_record.h"
 #include "shuffle/run_file.h"
 #include "shuffle/serde.h"
 
 namespace sluice {
 
-// The one order of records everywhere on the reduce side.
+// The one order of records everywhere on the reduce side: by key (KeyOrder:
+// NaN last for floating-point keys, float_keys.h), then by origin.
 template <class K, class V>
 struct RecordOrder {
   bool operator()(const ReduceRecord<K, V>& a, const ReduceRecord<K, V>& b) const {
-    if (a.key < b.key) return true;
-    if (b.key < a.key) return false;
+    if (KeyOrder()(a.key, b.key)) return true;
+    if (KeyOrder()(b.key, a.key)) return false;
     return a.origin < b.origin;
   }
 };
