@@ -1,0 +1,357 @@
+#include "runtime/driver/commit_phase.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "io/file_system.h"
+#include "runtime/driver/job_fingerprint.h"
+#include "runtime/driver/plan_maker.h"
+#include "shuffle/serde.h"
+
+namespace sluice {
+namespace {
+
+uint64_t PeakRssBytes() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<uint64_t>(ru.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+// This rank's statistics, as the report lists them per rank.
+RankStats StatsOf(const JobRun& run, RankWork work) {
+  RankStats stats;
+  stats.counters = run.runner->counters();
+  stats.counters.output_bytes = work.output_bytes;
+  stats.map_seconds = work.map_seconds;
+  stats.reduce_seconds = work.reduce_seconds;
+  stats.splits = work.splits;
+  stats.reused_splits = work.reused_splits;
+  stats.peak_rss_bytes = PeakRssBytes();
+  stats.parts = std::move(work.parts);
+  return stats;
+}
+
+// The promises of DESIGN.md invariant 3, on global sums.
+Status Reconcile(const JobRun& run, const TaskCounters& t) {
+  auto mismatch = [](std::string what, uint64_t a, uint64_t b) {
+    return Status::Corruption("counters do not reconcile: " + what + " (" + std::to_string(a) +
+                              " vs " + std::to_string(b) + "); output discarded");
+  };
+  if (t.input_bytes != run.plan.total_bytes) {
+    return mismatch("input bytes read != input bytes planned (did an input change while the job ran?)",
+                    t.input_bytes, run.plan.total_bytes);
+  }
+  if (run.map_only) {
+    if (t.map_output_records != t.output_records) {
+      return mismatch("map output records != records written", t.map_output_records,
+                      t.output_records);
+    }
+    return Status::OK();
+  }
+  if (t.combine_input_records > 0) {
+    if (t.combine_input_records != t.map_output_records) {
+      return mismatch("map output records != combine input records", t.map_output_records,
+                      t.combine_input_records);
+    }
+    if (t.combine_output_records != t.shuffle_records) {
+      return mismatch("combine output records != shuffled records", t.combine_output_records,
+                      t.shuffle_records);
+    }
+  } else if (t.map_output_records != t.shuffle_records) {
+    return mismatch("map output records != shuffled records", t.map_output_records,
+                    t.shuffle_records);
+  }
+  if (t.shuffle_records != t.reduce_input_records) {
+    return mismatch("shuffled records != reduce input records", t.shuffle_records,
+                    t.reduce_input_records);
+  }
+  return Status::OK();
+}
+
+// Every rank's counters summed: the same on every rank, and so is whether
+// they reconcile.
+struct Totals {
+  TaskCounters counters;
+  Status reconciled;
+};
+
+Totals SumAndReconcile(JobRun& run, const RankStats& stats) {
+  auto arr = stats.counters.ToArray();
+  std::vector<uint64_t> sums(arr.begin(), arr.end());
+  sums.push_back(stats.reused_splits);
+  run.comm.AllReduceSum(&sums);
+  const uint64_t reused_total = sums.back();
+  sums.pop_back();
+  Totals totals{TaskCounters::FromArray(sums), Status::OK()};
+  totals.reconciled = Reconcile(run, totals.counters);
+  if (!totals.reconciled.ok() && reused_total > 0) {
+    totals.reconciled =
+        Status(totals.reconciled.code(),
+               totals.reconciled.message() + "; " + std::to_string(reused_total) +
+                   " map task(s) were reused from saved work in '" + run.store->dir() +
+                   "': if that work is suspect, re-run with --force to map every split again");
+  }
+  return totals;
+}
+
+// Every rank's skipped records at rank 0, sorted by (file, offset): the
+// same list whatever the rank count or scheduling. Empty elsewhere.
+std::vector<BadRecordInfo> GatherBadRecords(JobRun& run) {
+  std::string mine;
+  for (const BadRecordInfo& r : run.runner->bad_records()) {
+    Encode(&mine, r.file);
+    Encode(&mine, r.offset);
+    Encode(&mine, r.reason);
+  }
+  std::vector<BadRecordInfo> all;
+  for (const std::string& bytes : run.comm.Gather(mine, 0)) {
+    ByteReader r{bytes.data(), bytes.data() + bytes.size()};
+    BadRecordInfo b;
+    while (r.p != r.end && Decode(r, &b.file) && Decode(r, &b.offset) && Decode(r, &b.reason)) {
+      all.push_back(b);
+    }
+  }
+  std::sort(all.begin(), all.end(), [](const BadRecordInfo& a, const BadRecordInfo& b) {
+    return std::tie(a.file, a.offset, a.reason) < std::tie(b.file, b.offset, b.reason);
+  });
+  return all;
+}
+
+// OUTPUT/_bad_records: "file<TAB>offset<TAB>reason" lines; tabs and line
+// breaks inside a field become spaces, so each record stays one line.
+std::string BadRecordsTsv(const std::vector<BadRecordInfo>& records) {
+  auto field = [](std::string s) {
+    for (char& c : s) {
+      if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+    }
+    return s;
+  };
+  std::string out;
+  for (const BadRecordInfo& r : records) {
+    out += field(r.file) + "\t" + std::to_string(r.offset) + "\t" + field(r.reason) + "\n";
+  }
+  return out;
+}
+
+std::map<std::string, uint64_t> GatherUserCounters(JobRun& run) {
+  std::string mine;
+  for (const auto& [name, value] : run.runner->user_counters()) {
+    Encode(&mine, name);
+    Encode(&mine, value);
+  }
+  std::map<std::string, uint64_t> sums;
+  for (const std::string& bytes : run.comm.Gather(mine, 0)) {
+    ByteReader r{bytes.data(), bytes.data() + bytes.size()};
+    std::string name;
+    uint64_t value = 0;
+    while (r.p != r.end && Decode(r, &name) && Decode(r, &value)) sums[name] += value;
+  }
+  return sums;
+}
+
+std::string SuccessContents(const JobRun& run, const TaskCounters& totals,
+                            const std::map<std::string, uint64_t>& user) {
+  std::string s =
+      "job\t" + std::string(run.job.name) + "\n" + FingerprintLine(run.plan.fingerprint);
+  s += "ranks\t" + std::to_string(run.comm.size()) + "\n";
+  s += "partitions\t" + std::to_string(run.config.settings.partitions) + "\n";
+  const auto values = totals.ToArray();
+  for (size_t i = 0; i < TaskCounters::kCount; ++i) {
+    s += std::string(TaskCounters::kNames[i]) + "\t" + std::to_string(values[i]) + "\n";
+  }
+  for (const auto& [name, value] : user) s += "user." + name + "\t" + std::to_string(value) + "\n";
+  return s;
+}
+
+void PrintSummary(const JobRun& run, const JobReport& report) {
+  const TaskCounters& totals = report.totals;
+  const auto t = totals.ToArray();
+  const std::map<std::string, uint64_t>& user = report.user_counters;
+  const double seconds = report.total_seconds;
+  const double mb = static_cast<double>(run.plan.total_bytes) / 1e6;
+  spdlog::info("done in {:.2f}s: {:.1f} MB input, {:.1f} MB/s, output in {}", seconds, mb,
+               seconds > 0 ? mb / seconds : 0.0, run.committer.output_dir());
+  std::string counters;
+  for (size_t i = 0; i < TaskCounters::kCount; ++i) {
+    counters += fmt::format("\n  {:<24}{:>16}", TaskCounters::kNames[i], t[i]);
+  }
+  for (const auto& [name, value] : user) counters += fmt::format("\n  {:<24}{:>16}", name, value);
+  spdlog::info("counters:{}", counters);
+  if (totals.shuffle_packed_bytes > 0) {
+    spdlog::info("shuffle compression: {:.2f}x ({} -> {})",
+                 static_cast<double>(totals.shuffle_raw_bytes) /
+                     static_cast<double>(totals.shuffle_packed_bytes),
+                 Mib(totals.shuffle_raw_bytes), Mib(totals.shuffle_packed_bytes));
+  }
+  std::string peaks;
+  for (size_t r = 0; r < report.per_rank.size(); ++r) {
+    const RankStats& s = report.per_rank[r];
+    peaks += fmt::format("{}rank {}: {}", r ? ", " : "", r, Mib(s.peak_rss_bytes));
+  }
+  spdlog::info("peak RSS per rank: {}", peaks);
+  std::string phases;
+  for (size_t r = 0; r < report.per_rank.size(); ++r) {
+    const RankStats& s = report.per_rank[r];
+    phases += fmt::format("{}rank {}: {} splits, map {:.2f}s, reduce {:.2f}s", r ? "; " : "", r,
+                          s.splits, s.map_seconds, s.reduce_seconds);
+  }
+  spdlog::info("per rank: {}", phases);
+}
+
+// Rank 0: the job's report, from every rank's statistics as gathered.
+JobReport MakeReport(JobRun& run, const std::vector<std::string>& gathered,
+                     const TaskCounters& totals, const std::map<std::string, uint64_t>& user) {
+  JobReport report;
+  report.job = std::string(run.job.name);
+  report.config = &run.config;
+  report.ranks = run.comm.size();
+  report.input_files = run.plan.files.size();
+  report.input_bytes = run.plan.total_bytes;
+  report.splits = run.plan.splits.size();
+  report.plan_seconds = run.plan_seconds;
+  report.per_rank.resize(gathered.size());
+  for (size_t r = 0; r < gathered.size(); ++r) {
+    if (!RankStats::Decode(gathered[r], &report.per_rank[r])) {
+      run.Fail("commit", Status::Internal("malformed statistics from rank " + std::to_string(r)));
+    }
+  }
+  report.totals = totals;
+  report.user_counters = user;
+  report.output_dir = run.committer.output_dir();
+  report.inputs = run.plan.files;
+  report.plugin_path = run.config.plugin_path;
+  report.plugin_xxh3 = run.config.plugin_xxh3;
+  report.fingerprint = run.plan.fingerprint;
+  return report;
+}
+
+// Rank 0: the report, the manifest and the skipped records, written into
+// staging so that they are published with the output, atomically.
+void WriteIntoStaging(JobRun& run, const JobReport& report,
+                      const std::vector<BadRecordInfo>& bad_records) {
+  const std::string& staging = run.committer.staging_dir();
+  run.Check("commit", WriteStringToFile(*FileSystem::Default(), staging + "/_report.json",
+                                        RenderReportJson(report)));
+  run.Check("commit", WriteStringToFile(*FileSystem::Default(), staging + "/_manifest.json",
+                                        RenderManifestJson(report)));
+  if (!bad_records.empty()) {
+    run.Check("commit", WriteStringToFile(*FileSystem::Default(), staging + "/_bad_records",
+                                          BadRecordsTsv(bad_records)));
+    spdlog::warn("skipped {} bad record(s) (--max-bad-records {}); each is listed in {}/_bad_records",
+                 bad_records.size(), run.config.settings.max_bad_records,
+                 run.committer.output_dir());
+  }
+}
+
+// --report's copy is written before the output is published, so that a
+// full disk or a bad path fails the job with nothing published; it is
+// renamed into place after (PutReportCopyInPlace). It equals
+// DIR/_report.json. Returns the temporary's path, empty without --report.
+std::string WriteReportCopy(JobRun& run, const JobReport& report) {
+  if (run.config.report_path.empty()) return "";
+  FileSystem& fs = *FileSystem::Default();
+  std::string report_temp = run.config.report_path + ".sluice-tmp-" + run.plan.run_token;
+  Status written = WriteStringToFile(fs, report_temp, RenderReportJson(report));
+  if (!written.ok()) (void)fs.RemoveFile(report_temp);
+  run.Check("report", written);
+  return report_temp;
+}
+
+// Rank 0: publishes the output with its _SUCCESS, then removes what only a
+// failed run would still need.
+void PublishOutput(JobRun& run, const std::string& success_contents,
+                   const std::string& report_temp) {
+  FileSystem& fs = *FileSystem::Default();
+  Status committed = run.committer.CommitJob(success_contents);
+  if (!committed.ok() && !report_temp.empty()) (void)fs.RemoveFile(report_temp);
+  run.Check("commit", committed);
+  if (fs.LinkStat(run.committer.staging_dir()).ok()) {
+    spdlog::warn("output committed, but the replaced output under '{}' was not removed; the "
+                 "next run on this output removes it", run.committer.staging_container());
+  }
+  // The output is in place; saved map tasks are no longer needed. A
+  // failure here loses nothing, so it is reported, not fatal.
+  if (Status removed = run.store->RemoveAll(); !removed.ok()) {
+    spdlog::warn("output committed, but the saved map tasks were not removed: {}",
+                 removed.ToString());
+  }
+}
+
+// Rank 0, after publishing: renames the --report copy into place. Returns
+// the exit code that ends the job when it could not be.
+std::optional<int> PutReportCopyInPlace(JobRun& run, const std::string& report_temp) {
+  if (report_temp.empty()) return std::nullopt;
+  FileSystem& fs = *FileSystem::Default();
+  Status moved = fs.Rename(report_temp, run.config.report_path);
+  if (moved.ok()) return std::nullopt;
+  // The output is published and whole; only the copy is missing.
+  (void)fs.RemoveFile(report_temp);
+  spdlog::error("output committed, but the --report copy could not be put in place: {} "
+                "(the same report is {}/_report.json)",
+                moved.ToString(), run.committer.output_dir());
+  run.comm.Barrier();
+  return run.EndCleanly(ExitCodeFor(moved.code()));
+}
+
+// Rank 0's share of the commit: report, publish, summary. Returns the exit
+// code when the job ends otherwise than with the barrier every rank is in.
+std::optional<int> CommitAtRankZero(JobRun& run, const std::vector<std::string>& gathered,
+                                    const TaskCounters& totals,
+                                    const std::map<std::string, uint64_t>& user,
+                                    const std::vector<BadRecordInfo>& bad_records) {
+  JobReport report = MakeReport(run, gathered, totals, user);
+  const auto commit_start = Clock::now();
+  report.total_seconds = SecondsSince(run.start);
+  WriteIntoStaging(run, report, bad_records);
+  const std::string report_temp = WriteReportCopy(run, report);
+  PublishOutput(run, SuccessContents(run, totals, user), report_temp);
+  report.commit_seconds = SecondsSince(commit_start);
+  report.total_seconds = SecondsSince(run.start);
+  if (std::optional<int> failed = PutReportCopyInPlace(run, report_temp)) return failed;
+  PrintSummary(run, report);
+  return std::nullopt;
+}
+
+}  // namespace
+
+int CommitPhase(JobRun& run, RankWork work) {
+  const RankStats stats = StatsOf(run, std::move(work));
+  const Totals totals = SumAndReconcile(run, stats);
+  std::vector<std::string> gathered = run.comm.Gather(stats.Encode(), 0);
+  std::map<std::string, uint64_t> user = GatherUserCounters(run);
+  if (!totals.reconciled.ok()) {
+    // Every rank holds the same sums, so every rank reaches this branch.
+    if (run.comm.rank() == 0) spdlog::error("{}", totals.reconciled.ToString());
+    return run.EndCleanly(ExitCodeFor(totals.reconciled.code()));
+  }
+  // Skipped records: each rank checked its own count; the job's limit is
+  // on the sum, which every rank holds.
+  std::vector<BadRecordInfo> bad_records;
+  if (totals.counters.bad_records > 0) bad_records = GatherBadRecords(run);
+  if (totals.counters.bad_records > run.config.settings.max_bad_records) {
+    if (run.comm.rank() == 0) {
+      spdlog::error("job failed: {} bad records in all, more than --max-bad-records {} allows "
+                    "(the first: {}); output discarded",
+                    totals.counters.bad_records, run.config.settings.max_bad_records,
+                    BadRecordLog::Describe(bad_records.front()));
+    }
+    return run.EndCleanly(ExitCodeFor(StatusCode::kBadInput));
+  }
+  if (run.comm.rank() == 0) {
+    std::optional<int> ended = CommitAtRankZero(run, gathered, totals.counters, user, bad_records);
+    if (ended) return *ended;
+  }
+  run.comm.Barrier();  // nobody exits before the output is in place
+  return run.EndCleanly(0);
+}
+
+}  // namespace sluice

@@ -1,0 +1,86 @@
+#include "runtime/driver/job_run.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include <spdlog/spdlog.h>
+
+namespace sluice {
+namespace {
+
+// Ends the job from the rank that failed. Alone, it removes the staging
+// directory itself. With peers it normally aborts at once and leaves the
+// removal to them: MPI_Abort makes mpirun SIGTERM every other rank, whose
+// handler (termination_cleanup.h) removes staging. Removing it here first
+// would make a peer that is writing part files fail on the vanished
+// directory and race this rank's exit code with a misleading one of its own.
+// `no_peer_writes_staging` says that cannot happen (this rank has not ended
+// its map tasks, so no peer can have begun reducing); then this rank removes
+// staging itself, which also covers several ranks failing at once (bad input
+// every rank reads), when each is in MPI_Abort and none runs the handler.
+// The output lock is never released here: the kernel drops it when this
+// process is gone, and removing the lock file first would let the next job
+// in while peers of this one may still be running.
+[[noreturn]] void AbortJob(Communicator& comm, OutputCommitter& committer, int exit_code,
+                           bool no_peer_writes_staging) {
+  if (comm.size() == 1 || no_peer_writes_staging) committer.Abort();
+  comm.Abort(exit_code);
+  std::abort();  // not reached
+}
+
+}  // namespace
+
+double SecondsSince(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::string Mib(uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  return buf;
+}
+
+JobRun::JobRun(const JobEntry& job, const JobConfig& config, Communicator& comm)
+    : job(job), config(config), comm(comm), committer(*FileSystem::Default(), config.output) {}
+
+void JobRun::Check(const char* phase, const Status& s) {
+  if (!s.ok()) Fail(phase, s);
+}
+
+void JobRun::Fail(const char* phase, const Status& s) {
+  spdlog::error("job failed in {} on rank {}: {}", phase, comm.rank(), s.ToString());
+  spdlog::default_logger()->flush();
+  RemoveScratch();
+  ReleaseLockIfAlone();
+  AbortJob(comm, committer, ExitCodeFor(s.code()), NoPeerWritesStaging());
+  std::abort();  // not reached: GCC does not trust [[noreturn]] on a virtual call
+}
+
+void JobRun::AbortAfterException() {
+  RemoveScratch();
+  ReleaseLockIfAlone();
+  AbortJob(comm, committer, ExitCodeFor(StatusCode::kInternal), NoPeerWritesStaging());
+}
+
+int JobRun::EndCleanly(int exit_code) {
+  if (exit_code != 0) committer.Abort();
+  comm.Barrier();
+  if (comm.rank() == 0) lock.Release();
+  return exit_code;
+}
+
+void JobRun::RemoveScratch() {
+  if (runner) runner->RemoveScratch();
+  if (scratch_dir.empty()) return;
+  (void)RemoveOwnTree(*FileSystem::Default(), scratch_dir);  // never one planted by another user
+  scratch_dir.clear();
+  if (store) store->UnregisterScratch();
+}
+
+void JobRun::ReleaseLockIfAlone() {
+  if (comm.size() != 1) return;
+  committer.Abort();
+  lock.Release();
+}
+
+}  // namespace sluice

@@ -1,0 +1,106 @@
+// One rank's run of one job: the state every phase of the job driver shares
+// (job_driver.cpp, map_phase.cpp, commit_phase.cpp), and the ways a run ends:
+// in step on every rank (EndCleanly), or from the one rank that failed
+// (Fail, AbortAfterException). Internal to runtime/driver/.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "cluster/communicator.h"
+#include "io/buffered_writer.h"
+#include "io/file_system.h"
+#include "io/output_committer.h"
+#include "io/output_lock.h"
+#include "io/status.h"
+#include "runtime/driver/job_config.h"
+#include "runtime/driver/job_report.h"
+#include "runtime/driver/map_task_store.h"
+#include "runtime/driver/plan_codec.h"
+#include "runtime/driver/task_recording_transport.h"
+#include <sluice/registration.h>
+
+namespace sluice {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point t);
+
+// "12.3 MiB", for log lines.
+std::string Mib(uint64_t bytes);
+
+// Not copyable: the phases hold it by reference, and the failure paths of
+// RunJob reach it after an exception.
+class JobRun {
+ public:
+  JobRun(const JobEntry& job, const JobConfig& config, Communicator& comm);
+  JobRun(const JobRun&) = delete;
+  JobRun& operator=(const JobRun&) = delete;
+
+  // True until this rank ends its share of the shuffle: before that no peer
+  // can finish receiving and begin writing reduce output into staging. A
+  // map-only job writes its parts during map, so there it is never true.
+  bool NoPeerWritesStaging() const { return !map_only && !shuffle_finished; }
+
+  // Ends the run with `phase`'s error `s` unless it is OK (see Fail).
+  void Check(const char* phase, const Status& s);
+  // Logs `s` with the phase and this rank, removes what this rank made, and
+  // ends the job on every rank with s's exit code. Never returns.
+  [[noreturn]] void Fail(const char* phase, const Status& s);
+  // After an exception on this rank: removes what this run made, then ends
+  // the job everywhere.
+  [[noreturn]] void AbortAfterException();
+
+  // Ends this rank's part of a job that stops in step on every rank (done,
+  // or failed the same way everywhere): rank 0 removes staging and releases
+  // the output lock (removing the lock file) once every rank is past it.
+  // Returns `exit_code`.
+  int EndCleanly(int exit_code);
+
+  // Removes this rank's scratch (idempotent; also on failure paths).
+  void RemoveScratch();
+
+  // Runs one task that writes part `part` (a reduce partition, or a
+  // map-only job's split) into its task-private file, then commits it.
+  // `body(BufferedWriter*)` writes the records and returns a Status.
+  template <class Body>
+  PartInfo WriteTask(uint32_t part, const char* phase, Body&& body);
+
+  const JobEntry& job;
+  const JobConfig& config;
+  Communicator& comm;
+  OutputCommitter committer;
+  JobPlan plan;
+  std::unique_ptr<MapTaskStore> store;
+  std::unique_ptr<TaskRecordingTransport> recording;
+  std::unique_ptr<JobRunner> runner;
+  bool map_only = true;  // until the job's traits say otherwise
+  bool shuffle_finished = false;
+  OutputLock lock;           // rank 0: held from the plan to the end
+  std::string scratch_dir;   // this rank's, once made
+  Clock::time_point start;   // when this rank began the run
+  double plan_seconds = 0;   // from start to the end of the job's setup
+
+ private:
+  // A job of one rank has no peer that could outlive it, so on failure it
+  // removes its lock file too (after removing staging). With peers the file
+  // stays until the next job takes it over (see AbortJob in job_run.cpp).
+  void ReleaseLockIfAlone();
+};
+
+template <class Body>
+PartInfo JobRun::WriteTask(uint32_t part, const char* phase, Body&& body) {
+  FileSystem& fs = *FileSystem::Default();
+  const std::string temp = committer.TaskTempPath(static_cast<int>(part), comm.rank());
+  auto file = fs.Create(temp);
+  Check(phase, file.status());
+  BufferedWriter writer(std::move(file).value());
+  Check(phase, body(&writer));
+  Check(phase, writer.Close(/*sync=*/false));  // made durable in one syncfs before commit
+  Check("commit", committer.CommitTask(static_cast<int>(part), comm.rank()));
+  return PartInfo{part, writer.bytes_written(), writer.checksum()};
+}
+
+}  // namespace sluice

@@ -1,0 +1,124 @@
+#include "runtime/driver/plan_maker.h"
+
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <utility>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "io/file_system.h"
+#include "io/input_lister.h"
+#include "io/overwrite_guard.h"
+#include "io/split_planner.h"
+#include "runtime/driver/job_fingerprint.h"
+#include "runtime/driver/map_task_store.h"
+
+namespace sluice {
+namespace {
+
+// Many tiny tasks cost more in per-task overhead than they map: say so.
+void WarnAboutTinySplits(const JobPlan& plan, uint64_t split_size) {
+  constexpr size_t kManySplits = 10000;
+  if (plan.splits.size() < kManySplits || split_size >= (1u << 20)) return;
+  spdlog::warn("--split-size {} cuts {} bytes of input into {} map tasks; each task has a fixed "
+               "cost (scheduling, a saved task file, a part for map-only jobs), so this job will "
+               "spend most of its time on overhead: use 1M or more (default 64M)",
+               split_size, plan.total_bytes, plan.splits.size());
+}
+
+// A generator's input (GeneratedRows) is a row count, planned as a virtual
+// file of rows * record_bytes bytes so that splitting works as for files.
+Result<std::vector<InputFile>> GeneratedInput(const JobConfig& config, uint32_t record_bytes) {
+  uint64_t rows = 0;
+  const std::string& arg = config.inputs.empty() ? std::string() : config.inputs[0];
+  auto [ptr, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), rows);
+  if (config.inputs.size() != 1 || ec != std::errc() || ptr != arg.data() + arg.size() ||
+      rows > UINT64_MAX / record_bytes) {
+    return Status::Usage("this job generates its input: give one row count as INPUT, got '" +
+                         arg + "'");
+  }
+  InputFile f;
+  f.path = "(" + std::to_string(rows) + " generated rows)";
+  f.size = rows * record_bytes;
+  return std::vector<InputFile>{f};
+}
+
+// Whether `output_dir` holds a committed result of this very fingerprint.
+bool AlreadyDone(FileSystem& fs, const std::string& output_dir, uint64_t fingerprint) {
+  auto success = ReadFileToString(fs, output_dir + "/_SUCCESS");
+  return success.ok() && success->find(FingerprintLine(fingerprint)) != std::string::npos;
+}
+
+}  // namespace
+
+std::string NewRunToken() {
+  uint64_t bits = 0;
+  if (getrandom(&bits, sizeof bits, 0) != static_cast<ssize_t>(sizeof bits)) {
+    bits = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+           (static_cast<uint64_t>(getpid()) << 32);
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(bits));
+  return hex;
+}
+
+std::string FingerprintLine(uint64_t fingerprint) {
+  return "fingerprint\t" + FingerprintHex(fingerprint) + "\n";
+}
+
+PlanOutcome MakePlan(std::string_view job_name, const JobConfig& config, const JobTraits& traits,
+                     OutputCommitter& committer, OutputLock* lock) {
+  PlanOutcome out;
+  FileSystem& fs = *FileSystem::Default();
+  out.plan.run_token = NewRunToken();
+  out.status = committer.CheckNameAndMakeParent();
+  if (!out.status.ok()) return out;
+  {
+    auto locked = OutputLock::Acquire(committer.lock_path(), committer.output_dir(),
+                                      DescribeThisProcess(), out.plan.run_token);
+    if (!locked.ok()) {
+      out.status = locked.status();
+      return out;
+    }
+    *lock = std::move(locked).value();
+  }
+  committer.SetRunToken(out.plan.run_token);
+  auto files = traits.input == InputKind::kGeneratedRows ? GeneratedInput(config, traits.record_bytes)
+                                                         : ListInputs(fs, config.inputs);
+  if (!files.ok()) {
+    out.status = files.status();
+    return out;
+  }
+  out.plan.files = std::move(files).value();
+  out.plan.splits = PlanSplits(out.plan.files, config.split_size);
+  for (const InputFile& f : out.plan.files) out.plan.total_bytes += f.size;
+  WarnAboutTinySplits(out.plan, config.split_size);
+  const uint64_t build = config.plugin_path.empty() ? ExecutableXxh3() : config.plugin_xxh3;
+  out.plan.fingerprint = JobFingerprint(job_name, build, config, out.plan.files);
+  if (!config.force && AlreadyDone(fs, committer.output_dir(), out.plan.fingerprint)) {
+    out.plan.already_done = true;
+    return out;
+  }
+  const bool replace = config.overwrite || config.force;
+  if (replace && fs.LinkStat(committer.output_dir()).ok()) {
+    std::vector<std::string> inputs = config.inputs;
+    if (traits.input == InputKind::kGeneratedRows) inputs.clear();
+    for (const InputFile& f : out.plan.files) {
+      if (traits.input != InputKind::kGeneratedRows) inputs.push_back(f.path);
+    }
+    out.status = CheckReplaceable(fs, committer.output_dir(), inputs);
+    if (!out.status.ok()) return out;
+  }
+  out.status = committer.Prepare(replace);
+  if (out.status.ok()) {
+    out.status = MapTaskStore(fs, committer.work_root(), out.plan.fingerprint, 0).Prepare();
+  }
+  return out;
+}
+
+}  // namespace sluice

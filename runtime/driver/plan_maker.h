@@ -1,0 +1,38 @@
+// Rank 0's part of planning a job: takes the output lock, lists the input,
+// cuts it into splits and prepares staging and the saved-task store. The
+// plan is then broadcast to every rank (job_driver.cpp, plan_codec.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "io/output_committer.h"
+#include "io/output_lock.h"
+#include "io/status.h"
+#include "runtime/driver/job_config.h"
+#include "runtime/driver/plan_codec.h"
+#include <sluice/registration.h>
+
+namespace sluice {
+
+// Rank 0's plan, or the reason there is none.
+struct PlanOutcome {
+  Status status;
+  JobPlan plan;
+};
+
+// Rank 0: takes the output lock first (nothing of the output, staging,
+// work or scratch is looked at before), then lists and plans. On success
+// `*lock` holds the output lock; on failure it may hold it too, and the
+// caller releases it once every rank has agreed on the failure.
+PlanOutcome MakePlan(std::string_view job_name, const JobConfig& config, const JobTraits& traits,
+                     OutputCommitter& committer, OutputLock* lock);
+
+// 16 hex digits from the kernel's random source: names one run.
+std::string NewRunToken();
+
+// The line of _SUCCESS that records the job's fingerprint.
+std::string FingerprintLine(uint64_t fingerprint);
+
+}  // namespace sluice
