@@ -181,6 +181,24 @@ const SluiceHostLink kHostLink = {&ShareFaultFlag, &HitFaultPoint};
 
 }  // namespace
 
+// "/proc/self/fd/N" for `*fd`, at a number N no library loaded in this
+// process was opened by. dlopen first looks for an object loaded under the
+// same name: a second plugin whose descriptor got the number of an earlier
+// one would get the earlier library back, unchecked. So the descriptor is
+// moved up until its name is new.
+Result<std::string> UnloadedFdName(Fd* fd, const std::string& plugin) {
+  for (int tries = 0; tries < 1024; ++tries) {
+    std::string name = "/proc/self/fd/" + std::to_string(fd->get());
+    void* loaded = dlopen(name.c_str(), RTLD_LAZY | RTLD_NOLOAD);
+    if (loaded == nullptr) return name;
+    dlclose(loaded);
+    const int moved = fcntl(fd->get(), F_DUPFD_CLOEXEC, fd->get() + 1);
+    if (moved < 0) return Status::IOError(plugin + ": cannot move its descriptor: " + std::strerror(errno));
+    *fd = Fd(moved);
+  }
+  return Status::Internal(plugin + ": no descriptor number free of an earlier plugin");
+}
+
 Result<LoadedPlugin> LoadPlugin(const std::string& path) {
   if (path.find('/') == std::string::npos) {
     return Status::Usage("plugin '" + path + "': give a path containing '/' (e.g. ./" + path +
@@ -200,7 +218,7 @@ Result<LoadedPlugin> LoadPlugin(const std::string& path) {
   SLUICE_ASSIGN_OR_RETURN(uint64_t xxh3, Xxh3OfFd(fd.get(), plugin));
   // The checked, hashed open file is the one loaded: its name can change
   // under us, the descriptor cannot.
-  const std::string by_fd = "/proc/self/fd/" + std::to_string(fd.get());
+  SLUICE_ASSIGN_OR_RETURN(std::string by_fd, UnloadedFdName(&fd, plugin));
   void* handle = dlopen(by_fd.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     const char* err = dlerror();

@@ -5,8 +5,12 @@
 // same bytes: same job build, same parameters, same inputs (path, size,
 // mtime), and the same settings that shape map output (split size,
 // partitions, block and combiner sizes, compression). Settings that change
-// neither (ranks, --memory, --scratch, logging) are left out, so a job killed
-// at 4 ranks resumes at 2.
+// neither (ranks, --scratch, logging) are left out, so a job killed at 4
+// ranks resumes at 2. --memory is left out too, except where the budget
+// caps the block or combiner size (ApplyMemoryBudget: under 512M per rank
+// at 16 partitions): those are hashed as applied, because where a combiner
+// flushes decides the bytes a task emits (a float sum's last bits), and
+// reusing tasks made with another flush size could change the output.
 #pragma once
 
 #include <cstdint>

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstring>
 #include <new>
+#include <string>
+#include <string_view>
 
 #include <unistd.h>
 
@@ -17,6 +19,22 @@
 
 namespace sluice {
 namespace {
+
+// Whether `path` ends in a folder named as the driver names scratch:
+// "sluice-" and 16 lowercase hex digits (job_driver.cpp). Only such a
+// folder is ever removed on a record's word, so a record pointing at, say,
+// /data/sluice-src or a folder inside /tmp/sluice-scratch/ removes nothing.
+bool IsScratchDirPath(std::string_view path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string_view::npos) return false;
+  const std::string_view name = path.substr(slash + 1);
+  constexpr std::string_view kPrefix = "sluice-";
+  if (name.size() != kPrefix.size() + 16 || name.substr(0, kPrefix.size()) != kPrefix) return false;
+  for (char c : name.substr(kPrefix.size())) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
 
 // The last 24 bytes of a saved task: u64 trailer size (the encoded stats
 // before these 24 bytes), u64 xxh3 of every byte before this field, magic.
@@ -263,7 +281,7 @@ std::vector<std::string> MapTaskStore::RemoveStaleScratch(const std::string& hos
     auto dir = ReadFileToString(fs_, claimed);
     // Only a directory of our own, named as Sluice names scratch: a record
     // cannot make us remove anything else.
-    if (dir.ok() && dir->find("/sluice-") != std::string::npos) {
+    if (dir.ok() && IsScratchDirPath(*dir)) {
       Status removed = RemoveOwnTree(fs_, *dir);
       if (!removed.ok()) failed.push_back(*dir + ": " + removed.ToString());
     }
