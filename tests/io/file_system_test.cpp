@@ -6,8 +6,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "io/fault_injecting_file_system.h"
 #include "tests/io/test_util.h"
 
 namespace sluice {
@@ -22,8 +26,22 @@ class FileSystemTest : public ::testing::Test {
   TempDir dir_;
 };
 
+// One process-wide object, whichever thread asks: the fault injector that
+// SLUICE_FAULT arms (DefaultFileSystemFaults), so an armed fault reaches
+// every caller of Default(), not a private copy.
 TEST_F(FileSystemTest, DefaultIsOneInstance) {
-  EXPECT_EQ(FileSystem::Default(), FileSystem::Default());
+  std::vector<FileSystem*> seen(4, nullptr);
+  std::vector<std::thread> threads;
+  for (FileSystem*& slot : seen) threads.emplace_back([&slot] { slot = FileSystem::Default(); });
+  for (std::thread& t : threads) t.join();
+  for (FileSystem* fs : seen) EXPECT_EQ(fs, &DefaultFileSystemFaults());
+
+  DefaultFileSystemFaults().FailNth(FsOp::kCreate, 1, EIO);
+  Result<std::unique_ptr<WritableFile>> file = FileSystem::Default()->Create(dir_.Sub("f"));
+  DefaultFileSystemFaults().FailNth(FsOp::kCreate, 0, 0);  // disarmed, whatever happened
+  ASSERT_FALSE(file.ok()) << "a fault armed on the injector did not reach Default()";
+  EXPECT_EQ(file.status().code(), StatusCode::kIOError) << file.status().ToString();
+  EXPECT_FALSE(fs_.Exists(dir_.Sub("f")));
 }
 
 TEST_F(FileSystemTest, WriteThenReadBack) {

@@ -32,20 +32,41 @@ TEST(StringCombineTable, AggregatesLikeAMapThroughGrowth) {
   EXPECT_EQ(table.size(), ref.size());
 }
 
-// A non-commutative combiner sees each key's values in Add order, through
-// the prefetch queue and through long keys that bypass it.
+// A non-commutative combiner sees each key's values in Add order: while the
+// slots fit in cache (applied at once), through the prefetch queue once the
+// table has grown past that, and for long keys that bypass the queue.
 TEST(StringCombineTable, KeepsAddOrderPerKey) {
   auto concat = [](const std::string& a, const std::string& b) { return a + b; };
-  StringCombineTable<std::string, decltype(concat)> table(concat, 8);
-  std::map<std::string, std::string> ref;
-  for (int i = 0; i < 5000; ++i) {
-    std::string key = (i % 50 == 0 ? std::string(60, 'z') : "k") + std::to_string(i % 7);
-    std::string v = std::to_string(i) + ";";
+  using Table = StringCombineTable<std::string, decltype(concat)>;
+  Table table(concat, 8);
+  // Add queues only once the slots outgrow 256 KiB; the table doubles at
+  // half load, so one new filler key per step gets it there halfway through.
+  const int steps = static_cast<int>((256 << 10) / Table::kSlotBytes);
+  std::map<std::string, std::string> ref;  // the keys whose order is checked
+  int steps_with_queued_records = 0;
+  for (int i = 0; i < steps; ++i) {
+    const std::string filler = "f" + std::to_string(i);
+    table.Add(filler, table.Hash(filler), "");
+    // Seven short keys, each back within the queue's 16 records.
+    const std::string key = (i % 50 == 0 ? std::string(60, 'z') : "k") + std::to_string(i % 7);
+    const std::string v = std::to_string(i) + ";";
     table.Add(key, table.Hash(key), v);
     ref[key] += v;
+    // size() leaves out queued records: a lag proves the queue holds some.
+    if (table.size() < static_cast<size_t>(i + 1) + ref.size()) ++steps_with_queued_records;
   }
+  EXPECT_GT(steps_with_queued_records, steps / 4) << "the prefetch queue was never used";
   std::map<std::string, std::string> got;
-  table.ForEach([&](std::string_view k, uint64_t, const std::string& v) { got[std::string(k)] = v; });
+  int fillers = 0;
+  table.ForEach([&](std::string_view k, uint64_t, const std::string& v) {
+    if (k[0] == 'f') {
+      ++fillers;
+      EXPECT_EQ(v, "") << k;
+    } else {
+      got[std::string(k)] = v;
+    }
+  });
+  EXPECT_EQ(fillers, steps);
   EXPECT_EQ(got, ref);
 }
 
