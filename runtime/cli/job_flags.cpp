@@ -26,6 +26,15 @@ Result<int64_t> ParseIntIn(const std::string& flag, const std::string& text, int
   return n;
 }
 
+// Parses an integer in lo..hi into `*dst`.
+template <class T>
+Status SetIntIn(const std::string& flag, const std::string& text, int64_t lo, int64_t hi, T* dst,
+                const std::string& what = "") {
+  SLUICE_ASSIGN_OR_RETURN(int64_t n, ParseIntIn(flag, text, lo, hi, what));
+  *dst = static_cast<T>(n);
+  return Status::OK();
+}
+
 Status SetSize(const std::string& flag, const std::string& text, uint64_t* dst) {
   SLUICE_ASSIGN_OR_RETURN(*dst, ParseSize(flag, text));
   return Status::OK();
@@ -94,19 +103,13 @@ const std::vector<JobFlag>& JobFlags() {
        }},
       {"--partitions", "", "N", "16",
        "reduce partitions, one `part-NNNNN` each; independent of the rank count",
-       [](S f, S v, JobConfig* c) {
-         SLUICE_ASSIGN_OR_RETURN(int64_t n, ParseIntIn(f, v, 1, 1'000'000));
-         c->settings.partitions = static_cast<uint32_t>(n);
-         return Status::OK();
-       }},
+       [](S f, S v, JobConfig* c) { return SetIntIn(f, v, 1, 1'000'000, &c->settings.partitions); }},
       {"--split-size", "", "SIZE", "64M",
        "input bytes per map task (a file up to a tenth over it is one task)",
        [](S f, S v, JobConfig* c) { return SetSize(f, v, &c->split_size); }},
       {"--compression-level", "", "N", "1", "zstd level of shuffle blocks (-7..22)",
        [](S f, S v, JobConfig* c) {
-         SLUICE_ASSIGN_OR_RETURN(int64_t n, ParseIntIn(f, v, -7, 22, "zstd level "));
-         c->settings.compression_level = static_cast<int>(n);
-         return Status::OK();
+         return SetIntIn(f, v, -7, 22, &c->settings.compression_level, "zstd level ");
        }},
       {"--block-size", "", "SIZE", "1M", "serialized bytes per shuffle block (1K..64M)",
        [](S f, S v, JobConfig* c) { return SetSize(f, v, &c->settings.block_bytes); }},
@@ -127,11 +130,7 @@ const std::vector<JobFlag>& JobFlags() {
          return Status::OK();
        }},
       {"--merge-factor", "", "N", "64", "most spill runs merged at once; more merge in passes",
-       [](S f, S v, JobConfig* c) {
-         SLUICE_ASSIGN_OR_RETURN(int64_t n, ParseIntIn(f, v, 2, 4096));
-         c->settings.merge_factor = static_cast<uint32_t>(n);
-         return Status::OK();
-       }},
+       [](S f, S v, JobConfig* c) { return SetIntIn(f, v, 2, 4096, &c->settings.merge_factor); }},
       {"--param", "", "KEY=VALUE", "none",
        "a job parameter, typed and checked by the job (`sluice run JOB --help` lists them); repeatable",
        AddParam},

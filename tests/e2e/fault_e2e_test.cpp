@@ -40,9 +40,7 @@ int ExitCodeOf(const std::string& action) {
 }
 
 int ReusedTasks(const std::string& out) {
-  const std::string report = ReadFile(out + "/_report.json");
-  const size_t at = report.find("\"map_tasks_reused\": ");
-  return at == std::string::npos ? -1 : std::atoi(report.c_str() + at + 20);
+  return static_cast<int>(ReportNumber(out, "/resume/map_tasks_reused"));
 }
 
 void WriteInput(const std::string& dir, const std::string& word_prefix) {

@@ -345,7 +345,7 @@ TEST(SpillE2E, ScratchIsEmptyAfterSuccessAndAfterFailure) {
 // loaded 2-core CI machine a rank was once not scheduled (or sat in a write
 // throttled by another test's I/O) for that long, and died before its handler
 // ran. That race is mpirun's, not the handler's, and the next run removes
-// what it leaves (FaultE2E.SpillFaultsFailCleanlyAndLeaveNoScratch), so this
+// what it leaves (FaultE2E/SpillFault.FailsCleanlyAndLeavesNoScratch), so this
 // test gives the handler a grace period no load can miss.
 TEST(SpillE2E, ScratchIsEmptyAfterSigtermMidSpill) {
   TempDir dir;

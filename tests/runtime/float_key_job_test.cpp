@@ -48,30 +48,23 @@ std::vector<uint64_t>& ReducedKeys() {
   return keys;
 }
 
-// (key, 1) per line; Reduce writes "key\tcount".
-class CountJob : public Job<CountJob, double, int64_t> {
+// (key, 1) per line; Reduce writes "key\tcount". kRange: range partitioned,
+// so that the part files in order are one sorted list.
+template <bool kRange>
+class CountJobOf : public Job<CountJobOf<kRange>, double, int64_t> {
  public:
-  void Map(std::string_view line, Emitter& emit) { emit(ParseLine(line).first, 1); }
-  void Reduce(double key, Values& values, Output& out) {
+  using Base = Job<CountJobOf<kRange>, double, int64_t>;
+  static constexpr bool kRangePartitioned = kRange;
+  void Map(std::string_view line, typename Base::Emitter& emit) { emit(ParseLine(line).first, 1); }
+  void Reduce(double key, typename Base::Values& values, typename Base::Output& out) {
     ReducedKeys().push_back(std::bit_cast<uint64_t>(key));
     int64_t n = 0;
     for (int64_t v : values) n += v;
     out(key, n);
   }
 };
-
-// The same, range partitioned: the part files in order are one sorted list.
-class RangeCountJob : public Job<RangeCountJob, double, int64_t> {
- public:
-  static constexpr bool kRangePartitioned = true;
-  void Map(std::string_view line, Emitter& emit) { emit(ParseLine(line).first, 1); }
-  void Reduce(double key, Values& values, Output& out) {
-    ReducedKeys().push_back(std::bit_cast<uint64_t>(key));
-    int64_t n = 0;
-    for (int64_t v : values) n += v;
-    out(key, n);
-  }
-};
+using CountJob = CountJobOf<false>;
+using RangeCountJob = CountJobOf<true>;
 
 // The same with a map-side combiner: its table must see one key for both
 // zeros and one for all NaNs.
@@ -218,16 +211,6 @@ class FloatKeyJobTest : public ::testing::Test {
 
   std::string dir_;
 };
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  for (size_t at = 0; at < text.size();) {
-    const size_t nl = text.find('\n', at);
-    lines.push_back(text.substr(at, nl - at));
-    at = nl + 1;
-  }
-  return lines;
-}
 
 // Each partition holds some of the expected lines, in the expected order.
 void ExpectEachPartInOrder(const std::vector<std::string>& parts, const std::string& expected) {

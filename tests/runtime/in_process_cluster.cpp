@@ -176,4 +176,14 @@ Result<ClusterRun> InProcessCluster::Run(const RunnerFactory& make_runner,
   return run;
 }
 
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  for (size_t at = 0; at < text.size();) {
+    const size_t nl = text.find('\n', at);
+    lines.push_back(text.substr(at, nl - at));
+    at = nl + 1;
+  }
+  return lines;
+}
+
 }  // namespace sluice

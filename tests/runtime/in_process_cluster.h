@@ -108,4 +108,7 @@ class InProcessCluster {
   std::vector<std::vector<uint64_t>> sent_;       // [source][dest]
 };
 
+// The '\n'-terminated lines of `text` (a part file), without their '\n'.
+std::vector<std::string> Lines(const std::string& text);
+
 }  // namespace sluice

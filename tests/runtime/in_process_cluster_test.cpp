@@ -194,16 +194,6 @@ std::string ReferenceInputOrder(const std::string& text) {
   return out;
 }
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  for (size_t at = 0; at < text.size();) {
-    const size_t nl = text.find('\n', at);
-    lines.push_back(text.substr(at, nl - at));
-    at = nl + 1;
-  }
-  return lines;
-}
-
 std::vector<std::string> SortedLines(const std::string& text) {
   std::vector<std::string> lines = Lines(text);
   std::sort(lines.begin(), lines.end());
