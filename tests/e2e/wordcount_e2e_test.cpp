@@ -137,7 +137,7 @@ TEST_F(WordCountE2E, SameBytesForOneTwoAndFourRanksAndMatchesReference) {
   const nlohmann::json manifest = ReadJson(dir_ / "out1/_manifest.json");
   nlohmann::json parts = nlohmann::json::array();
   for (int p = 0; p < kPartitions; ++p) {
-    char name[16], xxh3[24];
+    char name[32], xxh3[24];
     std::snprintf(name, sizeof name, "part-%05d", p);
     std::snprintf(xxh3, sizeof xxh3, "%016llx",
                   static_cast<unsigned long long>(XXH3_64bits(outputs[0][p].data(), outputs[0][p].size())));
