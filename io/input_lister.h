@@ -3,20 +3,32 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "io/compression.h"
 #include "io/file_system.h"
 #include "io/status.h"
 
 namespace sluice {
 
 struct InputFile {
+  InputFile() = default;
+  InputFile(std::string p, uint64_t s, int64_t mtime, uint32_t index = 0)
+      : path(std::move(p)), size(s), mtime_ns(mtime), input_index(index) {}
+
   std::string path;
   uint64_t size = 0;
   int64_t mtime_ns = 0;
   // Which input spec (--input, or positional INPUT, 0-based) listed the
   // file: a job reading several inputs tells them apart by it (a join).
   uint32_t input_index = 0;
+  // What its first bytes say it is (ProbeInputs, input_probe.h); kNone until
+  // probed.
+  Compression compression = Compression::kNone;
+  // Where a compressed file may be split (IndexMembers, compression.h):
+  // empty when it cannot be. Planning input only: not sent to other ranks.
+  std::vector<MemberStart> members;
 };
 
 // Each spec is a file, a directory or a glob pattern (contains * ? or [).

@@ -21,6 +21,7 @@
 #include "runtime/driver/job_run.h"
 #include "runtime/driver/map_phase.h"
 #include "runtime/driver/plan_maker.h"
+#include "runtime/driver/quote_census.h"
 #include "shuffle/partitioner.h"
 #include "shuffle/serde.h"
 
@@ -98,6 +99,7 @@ class JobDriver {
     auto decoded = DecodePlan(plan_bytes);
     if (!decoded.ok()) run_.Fail("plan", decoded.status());
     run_.plan = std::move(decoded).value();
+    run_.plan.schedule = MapOrder(run_.plan.splits, run_.plan.files);
     return std::nullopt;
   }
 
@@ -194,6 +196,7 @@ class JobDriver {
     run_.recording = std::make_unique<TaskRecordingTransport>(&run_.comm, run_.store.get());
     if (run_.comm.rank() == 0) LogJobStart();
     run_.Check("setup", run_.runner->Setup(settings, run_.recording.get(), FileSystem::Default()));
+    RunQuoteCensus(run_);  // before anything reads a CSV range, sampling included
     if (traits_.range_partitioned) run_.Check("sample", SampleRangeCuts());
     run_.plan_seconds = SecondsSince(run_.start);
   }

@@ -88,8 +88,9 @@ PhaseProgress::PhaseProgress(const JobRun& run)
                ProgressIntervalFromEnv()),
       run_(run),
       dispatched_bytes_(run.plan.splits.size() + 1, 0) {
-  for (size_t i = 0; i < run.plan.splits.size(); ++i) {
-    dispatched_bytes_[i + 1] = dispatched_bytes_[i] + run.plan.splits[i].bytes();
+  // In the order splits are handed out.
+  for (size_t i = 0; i < run.plan.schedule.size(); ++i) {
+    dispatched_bytes_[i + 1] = dispatched_bytes_[i] + run.plan.splits[run.plan.schedule[i]].bytes();
   }
 }
 
@@ -111,7 +112,7 @@ RankWork RunMapPhase(JobRun& run, PhaseProgress& progress) {
   RankWork work;
   run.comm.StartSplits(static_cast<uint32_t>(run.plan.splits.size()));
   for (int64_t s; (s = run.comm.NextSplit()) >= 0;) {
-    const uint32_t split = static_cast<uint32_t>(s);
+    const uint32_t split = run.plan.schedule[static_cast<size_t>(s)];
     if (ReuseSavedTask(run, split, &work.parts)) {
       ++work.reused_splits;
     } else {

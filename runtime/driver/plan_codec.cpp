@@ -12,6 +12,7 @@ std::string EncodePlan(const JobPlan& plan) {
     Encode(&out, f.size);
     Encode(&out, f.mtime_ns);
     Encode(&out, f.input_index);
+    Encode(&out, static_cast<uint8_t>(f.compression));
   }
   PutVarint(&out, plan.splits.size());
   for (const Split& s : plan.splits) {
@@ -21,6 +22,10 @@ std::string EncodePlan(const JobPlan& plan) {
       Encode(&out, r.file_index);
       Encode(&out, r.begin);
       Encode(&out, r.end);
+      Encode(&out, r.data_begin);
+      Encode(&out, r.data_end);
+      Encode(&out, r.decode_from.compressed);
+      Encode(&out, r.decode_from.uncompressed);
     }
   }
   Encode(&out, plan.total_bytes);
@@ -38,10 +43,13 @@ Result<JobPlan> DecodePlan(const std::string& bytes) {
   if (!GetVarint(r, &n)) return bad();
   plan.files.resize(n);
   for (InputFile& f : plan.files) {
+    uint8_t compression = 0;
     if (!Decode(r, &f.path) || !Decode(r, &f.size) || !Decode(r, &f.mtime_ns) ||
-        !Decode(r, &f.input_index)) {
+        !Decode(r, &f.input_index) || !Decode(r, &compression) ||
+        compression > static_cast<uint8_t>(Compression::kXz)) {
       return bad();
     }
+    f.compression = static_cast<Compression>(compression);
   }
   if (!GetVarint(r, &n)) return bad();
   plan.splits.resize(n);
@@ -50,7 +58,11 @@ Result<JobPlan> DecodePlan(const std::string& bytes) {
     if (!Decode(r, &s.index) || !GetVarint(r, &ranges)) return bad();
     s.ranges.resize(ranges);
     for (FileRange& fr : s.ranges) {
-      if (!Decode(r, &fr.file_index) || !Decode(r, &fr.begin) || !Decode(r, &fr.end)) return bad();
+      if (!Decode(r, &fr.file_index) || !Decode(r, &fr.begin) || !Decode(r, &fr.end) ||
+          !Decode(r, &fr.data_begin) || !Decode(r, &fr.data_end) ||
+          !Decode(r, &fr.decode_from.compressed) || !Decode(r, &fr.decode_from.uncompressed)) {
+        return bad();
+      }
     }
   }
   uint8_t done = 0;

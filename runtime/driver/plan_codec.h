@@ -19,6 +19,8 @@ struct JobPlan {
   // Random, one per run: names this run's staging and is written into the
   // output lock, so that every rank can check that its job holds the lock.
   std::string run_token;
+  // Not sent: each rank derives it from the splits (MapOrder).
+  std::vector<uint32_t> schedule;
 };
 
 std::string EncodePlan(const JobPlan& plan);

@@ -13,6 +13,7 @@
 
 #include "io/file_system.h"
 #include "io/input_lister.h"
+#include "io/input_probe.h"
 #include "io/overwrite_guard.h"
 #include "io/split_planner.h"
 #include "runtime/driver/job_fingerprint.h"
@@ -95,6 +96,10 @@ PlanOutcome MakePlan(std::string_view job_name, const JobConfig& config, const J
     return out;
   }
   out.plan.files = std::move(files).value();
+  if (ReadsText(traits.input)) {
+    out.status = ProbeInputs(fs, config.split_size, &out.plan.files);
+    if (!out.status.ok()) return out;
+  }
   out.plan.splits = PlanSplits(out.plan.files, config.split_size);
   for (const InputFile& f : out.plan.files) out.plan.total_bytes += f.size;
   WarnAboutTinySplits(out.plan, config.split_size);

@@ -184,5 +184,76 @@ TEST(SplitPlannerTest, PropertyRandomPlansCoverEveryByteOnceAndAreDeterministic)
   }
 }
 
+
+// ---- compressed files ---------------------------------------------------
+
+// A compressed file of `members` members of `each` compressed bytes, each
+// decoding to 3x as much.
+InputFile CompressedFile(uint64_t members, uint64_t each, bool splittable) {
+  InputFile f{"c.gz", members * each, 0};
+  f.compression = Compression::kGzip;
+  if (splittable) {
+    for (uint64_t i = 0; i <= members; ++i) f.members.push_back(MemberStart{i * each, i * each * 3});
+  }
+  return f;
+}
+
+TEST(SplitPlannerTest, UnsplittableCompressedFileIsOneRangeHoweverLarge) {
+  std::vector<InputFile> files{CompressedFile(100, 1000, false)};
+  std::vector<Split> plan = PlanSplits(files, 1000);
+  ASSERT_EQ(plan.size(), 1u);
+  ASSERT_EQ(plan[0].ranges.size(), 1u);
+  const FileRange& r = plan[0].ranges[0];
+  EXPECT_EQ(r.begin, 0u);
+  EXPECT_EQ(r.end, 100'000u);
+  EXPECT_EQ(r.data_begin, 0u);
+  EXPECT_EQ(r.data_end, UINT64_MAX);
+  EXPECT_EQ(r.decode_from.compressed, 0u);
+}
+
+TEST(SplitPlannerTest, SplittableCompressedFileIsCutAtMemberStarts) {
+  std::vector<InputFile> files{CompressedFile(100, 1000, true)};
+  std::vector<Split> plan = PlanSplits(files, 10'000);
+  ASSERT_EQ(plan.size(), 10u);
+  uint64_t at = 0, data_at = 0;
+  for (size_t i = 0; i < plan.size(); ++i) {
+    ASSERT_EQ(plan[i].ranges.size(), 1u);
+    const FileRange& r = plan[i].ranges[0];
+    EXPECT_EQ(r.begin, at);
+    EXPECT_EQ(r.begin % 1000, 0u) << "cut inside a member";
+    EXPECT_EQ(r.data_begin, data_at);
+    EXPECT_EQ(r.data_begin, r.begin * 3);
+    // Decoding starts one member early, to see the byte before data_begin.
+    EXPECT_EQ(r.decode_from.compressed, i == 0 ? 0 : r.begin - 1000);
+    EXPECT_EQ(r.decode_from.uncompressed, i == 0 ? 0 : (r.begin - 1000) * 3);
+    at = r.end;
+    data_at = r.data_end;
+  }
+  EXPECT_EQ(at, 100'000u);
+  EXPECT_EQ(data_at, 300'000u);
+}
+
+TEST(SplitPlannerTest, SmallCompressedFilesAreGroupedWhole) {
+  std::vector<InputFile> files{CompressedFile(2, 100, true), CompressedFile(1, 100, false)};
+  std::vector<Split> plan = PlanSplits(files, 10'000);
+  ASSERT_EQ(plan.size(), 1u);
+  ASSERT_EQ(plan[0].ranges.size(), 2u);
+  for (const FileRange& r : plan[0].ranges) {
+    EXPECT_EQ(r.data_begin, 0u);
+    EXPECT_EQ(r.data_end, UINT64_MAX);
+  }
+}
+
+TEST(SplitPlannerTest, MapOrderIsHeaviestFirstAndStable) {
+  // A plain file cut in three, a big gzip that cannot be cut, a small plain
+  // file: the gzip goes first, the rest keep plan order among equals.
+  std::vector<InputFile> files = Files({3000});
+  files.push_back(CompressedFile(2, 1000, false));
+  files.push_back(InputFile{"small", 10, 0});
+  std::vector<Split> plan = PlanSplits(files, 1000);
+  ASSERT_EQ(plan.size(), 5u);
+  EXPECT_EQ(MapOrder(plan, files), (std::vector<uint32_t>{3, 0, 1, 2, 4}));
+}
+
 }  // namespace
 }  // namespace sluice

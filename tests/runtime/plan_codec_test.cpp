@@ -16,6 +16,10 @@ TEST(PlanCodec, RoundTrips) {
   s1.ranges = {{0, 50, 100}};
   plan.splits = {s0, s1};
   plan.total_bytes = 100;
+  plan.files[0].compression = Compression::kZstd;
+  plan.splits[1].ranges[0].data_begin = 70;
+  plan.splits[1].ranges[0].data_end = UINT64_MAX;
+  plan.splits[1].ranges[0].decode_from = MemberStart{10, 20};
   auto decoded = DecodePlan(EncodePlan(plan));
   ASSERT_TRUE(decoded.ok());
   ASSERT_EQ(decoded->files.size(), 2u);
@@ -25,6 +29,13 @@ TEST(PlanCodec, RoundTrips) {
   EXPECT_EQ(decoded->splits[0].ranges[1].file_index, 1u);
   EXPECT_EQ(decoded->splits[1].ranges[0].begin, 50u);
   EXPECT_EQ(decoded->total_bytes, 100u);
+  EXPECT_EQ(decoded->files[0].compression, Compression::kZstd);
+  EXPECT_EQ(decoded->files[1].compression, Compression::kNone);
+  const FileRange& r = decoded->splits[1].ranges[0];
+  EXPECT_EQ(r.data_begin, 70u);
+  EXPECT_EQ(r.data_end, UINT64_MAX);
+  EXPECT_EQ(r.decode_from.compressed, 10u);
+  EXPECT_EQ(r.decode_from.uncompressed, 20u);
 }
 
 TEST(PlanCodec, RejectsTruncation) {
