@@ -83,12 +83,12 @@ TEST(LineSource, EachLineStartingInTheRangeAtItsFirstByte) {
   uint64_t bytes = 0;
 
   std::vector<Seen> first;
-  LineSource head(*file, FileRange{0, 0, 5}, 4096, &buffer);  // "cd" starts at 4: ours
+  LineSource head(*file, 0, 5, 4096, &buffer);  // "cd" starts at 4: ours
   ASSERT_TRUE(Drain(head, &first, &bytes).ok());
   EXPECT_EQ(first, (std::vector<Seen>{{0, "ab"}, {4, "cd"}}));
 
   std::vector<Seen> rest;
-  LineSource tail(*file, FileRange{0, 5, text.size()}, 4096, &buffer);  // skips the rest of "cd"
+  LineSource tail(*file, 5, text.size(), 4096, &buffer);  // skips the rest of "cd"
   ASSERT_TRUE(Drain(tail, &rest, &bytes).ok());
   EXPECT_EQ(rest, (std::vector<Seen>{{7, "ef"}}));
   EXPECT_EQ(bytes, text.size());  // every byte counted once, by one range

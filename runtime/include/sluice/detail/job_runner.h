@@ -60,6 +60,12 @@ class JobRunner {
                                                       uint32_t partitions) = 0;
   virtual Status SetRangeCuts(const std::vector<std::string>& cuts) = 0;
 
+  // CSV input (CsvInput, or a TableInput file read as CSV): the quote bytes
+  // in `range`'s data, for the quote census that tells each range whether
+  // it starts inside a quoted field (csv_census.h). 0 for anything else.
+  virtual Result<uint64_t> CountQuotes(const std::vector<InputFile>& files, const FileRange& range,
+                                       FileSystem& fs) = 0;
+
   // Reads every record of the split, calls Map, and sends the resulting
   // blocks (map-only jobs: writes task.output). Polls the transport once
   // per input chunk.

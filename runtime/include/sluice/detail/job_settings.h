@@ -4,10 +4,26 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "io/compressed_writer.h"  // OutputCompression
+
 namespace sluice {
+
+// How TextOutput writes each record (--output-format; text_output.h).
+enum class OutputFormat : uint8_t { kText, kCsv, kJsonl };
+
+// "text", "csv", "jsonl": the flag's words.
+inline std::string_view OutputFormatName(OutputFormat f) {
+  switch (f) {
+    case OutputFormat::kText: return "text";
+    case OutputFormat::kCsv: return "csv";
+    case OutputFormat::kJsonl: return "jsonl";
+  }
+  return "?";
+}
 
 struct JobSettings {
   uint32_t partitions = 16;
@@ -39,8 +55,26 @@ struct JobSettings {
   // Records map() may reject with BadRecord in the whole job before it
   // fails (--max-bad-records; bad_record.h).
   uint64_t max_bad_records = 0;
+  // Text input: --record-delimiter as given (io/record_delimiter.h); empty
+  // for lines.
+  std::string record_delimiter;
+  // CSV input dialect: --csv-delimiter, --csv-quote (0: none), --csv-header.
+  char csv_delimiter = ',';
+  char csv_quote = '"';
+  bool csv_header = true;
   // --param key=value, in the order given (job_params.h).
   std::vector<std::pair<std::string, std::string>> params;
+
+  // --- part files ---
+  // How a TextOutput job writes records (--output-format); any other Output
+  // refuses all but kText (text_output.h, MakeOutput).
+  OutputFormat output_format = OutputFormat::kText;
+  // The codec the driver compresses part files with (--output-compression;
+  // io/compressed_writer.h). The engine reads it only to refuse it for a
+  // KeyValueOutput job, whose files KeyValueInput must be able to seek in.
+  OutputCompression output_compression = OutputCompression::kNone;
+  // --output-compression-level; 0: the codec's default (LevelsOf).
+  int output_compression_level = 0;
 };
 
 }  // namespace sluice

@@ -15,7 +15,9 @@
 #include <string_view>
 #include <type_traits>
 
+#include <sluice/csv_row.h>
 #include <sluice/input_formats.h>
+#include <sluice/json_record.h>
 #include <sluice/detail/map_emitter.h>  // HasReduce, HasCombiner: how the engine calls them
 #include "shuffle/serde.h"              // ViewOfT
 
@@ -77,6 +79,15 @@ constexpr bool MapCallable() {
     };
   } else if constexpr (Input::kKind == InputKind::kGeneratedRows) {
     return requires(J& job, const uint64_t& row, Emitter& emit) { job.Map(row, emit); };
+  } else if constexpr (Input::kKind == InputKind::kCsv) {
+    return requires(J& job, const CsvRow& row, Emitter& emit) { job.Map(row, emit); };
+  } else if constexpr (Input::kKind == InputKind::kJsonLines) {
+    return requires(J& job, const JsonRecord& rec, Emitter& emit) { job.Map(rec, emit); };
+  } else if constexpr (Input::kKind == InputKind::kTable) {
+    return requires(J& job, const CsvRow& row, const JsonRecord& rec, Emitter& emit) {
+      job.Map(row, emit);
+      job.Map(rec, emit);
+    };
   } else {
     return requires(J& job, const std::string_view& record, Emitter& emit) { job.Map(record, emit); };
   }
@@ -95,6 +106,19 @@ struct JobContract {
   static_assert(kInput != InputKind::kFixedRecords || MapCallable<J>(),
                 "Map must be callable as void Map(std::string_view record, Emitter& emit) "
                 "(Input is FixedRecords<N>)");
+  static_assert(kInput != InputKind::kCsv || MapCallable<J>(),
+                "Map must be callable as void Map(const sluice::CsvRow& row, Emitter& emit) "
+                "(Input is CsvInput)");
+  static_assert(kInput != InputKind::kJsonLines || MapCallable<J>(),
+                "Map must be callable as void Map(const sluice::JsonRecord& rec, Emitter& emit) "
+                "(Input is JsonLinesInput)");
+  static_assert(kInput != InputKind::kTable || MapCallable<J>(),
+                "Map must be callable with a const sluice::CsvRow& and with a const "
+                "sluice::JsonRecord& (Input is TableInput): write it as a template, "
+                "template <class Row> void Map(const Row& row, Emitter& emit)");
+  static_assert(kInput != InputKind::kLineBlocks || MapCallable<J>(),
+                "Map must be callable as void Map(std::string_view lines, Emitter& emit) "
+                "(Input is LineBlocks)");
   static_assert(kInput != InputKind::kGeneratedRows || MapCallable<J>(),
                 "Map must be callable as void Map(uint64_t row, Emitter& emit) "
                 "(Input is GeneratedRows<N>)");

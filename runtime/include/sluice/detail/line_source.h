@@ -13,18 +13,18 @@
 
 namespace sluice {
 
-// A RecordSource (record_source.h): one record per line of `range`, without
-// its '\n' (and one '\r'); the offset is the line's first byte.
+// A RecordSource (record_source.h): one record per line starting in bytes
+// [begin, end) of `file`, without its '\n' (and one '\r'); the offset is the
+// line's first byte.
 class LineSource {
  public:
   static constexpr bool kInFile = true;
 
   // `file` and `buffer` (the read buffer, reused across ranges) must outlive
   // the source.
-  LineSource(ReadableFile& file, const FileRange& range, size_t buffer_bytes, std::string* buffer)
-      : path_(file.path()),
-        begin_(range.begin),
-        reader_(file, range.begin, range.end, buffer_bytes, buffer) {}
+  LineSource(ReadableFile& file, uint64_t begin, uint64_t end, size_t buffer_bytes,
+             std::string* buffer)
+      : path_(file.path()), begin_(begin), reader_(file, begin, end, buffer_bytes, buffer) {}
 
   Status Start() { return Status::OK(); }
 

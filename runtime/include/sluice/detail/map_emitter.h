@@ -158,6 +158,8 @@ class MapEmitter {
   // True once the job's Combine threw (see CombineWith): what emit() or
   // EndSplit() threw came from Combine, not from the code around it.
   bool combine_threw() const { return in_combine_; }
+  // True once sending a block threw: the engine failed, not the job's code.
+  bool send_threw() const { return in_send_; }
 
   // Range partitioning: keys below cuts[0] go to partition 0, keys in
   // [cuts[i-1], cuts[i]) to partition i. partitions - 1 cuts, sorted.
@@ -244,7 +246,13 @@ class MapEmitter {
       counters_->shuffle_blocks += 1;
       counters_->shuffle_raw_bytes += part.raw.size();
       counters_->shuffle_packed_bytes += frame.size();
+      // Set while the block goes to the transport, and left set if that
+      // throws: under one rank it lands in this rank's shuffle store, whose
+      // spill runs inside emit(), so a throw from there would otherwise
+      // read as the job's map() failing.
+      in_send_ = true;
       transport_->SendBlock(OwnerOf(p, transport_->size()), std::move(frame));
+      in_send_ = false;
     }
     part.raw.clear();
     part.records = 0;
@@ -284,6 +292,7 @@ class MapEmitter {
   std::vector<std::string>* sample_ = nullptr;
   typename J::Output* direct_ = nullptr;
   bool in_combine_ = false;  // CombineWith::running, for table_ and combine_
+  bool in_send_ = false;     // see FlushPartition
   Table table_;
   CombineWith<J> combine_;  // for the non-string table
   size_t table_bytes_ = 0;

@@ -13,10 +13,14 @@
 #include <sluice/bad_record.h>
 #include <sluice/params.h>
 #include <sluice/detail/array_groups.h>
+#include <sluice/detail/csv_source.h>
+#include <sluice/detail/delimited_source.h>
 #include <sluice/detail/fixed_record_source.h>
 #include <sluice/detail/job_runner.h>
 #include <sluice/detail/job_traits.h>
+#include <sluice/detail/json_source.h>
 #include <sluice/detail/kv_record_source.h>
+#include <sluice/detail/line_block_source.h>
 #include <sluice/detail/line_source.h>
 #include <sluice/detail/map_emitter.h>
 #include <sluice/detail/merged_groups.h>
@@ -24,12 +28,22 @@
 #include <sluice/detail/reduce_groups.h>
 #include <sluice/detail/row_source.h>
 #include <sluice/value_range.h>
+#include "io/compression.h"
+#include "io/csv_reader.h"
+#include "io/decoded_file.h"
+#include "io/record_delimiter.h"
 #include "shuffle/run_merge.h"
 #include "shuffle/serde.h"
 #include "shuffle/shuffle_store.h"
 #include "shuffle/string_combine_table.h"
 
 namespace sluice {
+
+// A record that may have failed to parse (CsvRow, JsonRecord).
+template <class R>
+concept ParsedRecord = requires(const R& r) {
+  { r.parse_error() } -> std::convertible_to<const char*>;
+};
 
 template <class J>
 class TypedRunner final : public JobRunner {
@@ -90,7 +104,35 @@ class TypedRunner final : public JobRunner {
                           &counters_.merge_passes});
     bad_ = std::make_unique<BadRecordLog>(settings_.max_bad_records);
     transport->SetReceiver(store_.get());
+    if (!settings_.record_delimiter.empty()) {
+      SLUICE_ASSIGN_OR_RETURN(delimiter_, ParseRecordDelimiter(settings_.record_delimiter));
+      lines_ = delimiter_.kind == RecordDelimiter::kLine;
+    }
+    csv_.delimiter = settings_.csv_delimiter;
+    csv_.quote = settings_.csv_quote;
+    csv_.header = settings_.csv_header;
+    table_formats_.assign(0, TableFormat::kAuto);
     return Status::OK();
+  }
+
+  Result<uint64_t> CountQuotes(const std::vector<InputFile>& files, const FileRange& range,
+                               FileSystem& fs) override {
+    if constexpr (Input::kKind == InputKind::kCsv || Input::kKind == InputKind::kTable) {
+      const InputFile& input = files[range.file_index];
+      if (csv_.quote == 0) return uint64_t{0};
+      if constexpr (Input::kKind == InputKind::kTable) {
+        SLUICE_ASSIGN_OR_RETURN(const TableFormat format, FormatOf(range.file_index, input, fs));
+        if (format != TableFormat::kCsv) return uint64_t{0};
+      }
+      const bool compressed = input.compression != Compression::kNone;
+      SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> file,
+                              OpenText(fs, input, compressed ? range.decode_from : MemberStart{}));
+      return sluice::CountQuotes(*file, compressed ? range.data_begin : range.begin,
+                                 compressed ? range.data_end : range.end, csv_.quote);
+    } else {
+      (void)files, (void)range, (void)fs;
+      return uint64_t{0};
+    }
   }
 
   Status SampleKeys(const MapTask& task, size_t max_keys, std::vector<std::string>* keys) override {
@@ -146,7 +188,7 @@ class TypedRunner final : public JobRunner {
   Status RunMapTask(const MapTask& task) override {
     emitter_->BeginSplit(task.split->index);
     if constexpr (!HasReduce<J>) {
-      Output out(task.output);
+      Output out = MakeOutput<J, Output>(task.output, settings_, "split " + std::to_string(task.split->index));
       emitter_->WriteTo(&out);
       Status s = ReadSplit(task, *job_, *emitter_, counters_, *bad_, [] { return false; });
       emitter_->WriteTo(nullptr);
@@ -174,7 +216,9 @@ class TypedRunner final : public JobRunner {
     if constexpr (!HasReduce<J>) {
       return Status::Internal("reduce task for a map-only job");
     } else {
-      Output output(out);
+      Output output = MakeOutput<J, Output>(out, settings_, "partition " + std::to_string(partition));
+      // A job's first line of every part (aggregate's CSV header).
+      if constexpr (requires(const J& j) { j.OutputHeader(); }) (void)out->Append(job_->OutputHeader());
       auto& part = store_->partition(partition);
       if (part.runs.empty() && part.decoded_bytes <= settings_.sort_bytes) {
         SLUICE_RETURN_IF_ERROR(ReduceInMemory(partition, output));
@@ -250,12 +294,11 @@ class TypedRunner final : public JobRunner {
       if constexpr (Input::kKind == InputKind::kGeneratedRows) {
         RowSource<Input::kRecordBytes> rows(input, range);
         SLUICE_RETURN_IF_ERROR(MapRecords(rows, job, emit, counters, bad, stop));
+      } else if constexpr (ReadsText(Input::kKind)) {
+        SLUICE_RETURN_IF_ERROR(MapTextRange(input, range, *task.fs, job, emit, counters, bad, stop));
       } else {
         SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> file, OpenInput(*task.fs, input));
-        if constexpr (Input::kKind == InputKind::kLines) {
-          LineSource lines(*file, range, settings_.read_buffer_bytes, &read_buffer_);
-          SLUICE_RETURN_IF_ERROR(MapRecords(lines, job, emit, counters, bad, stop));
-        } else if constexpr (Input::kKind == InputKind::kFixedRecords) {
+        if constexpr (Input::kKind == InputKind::kFixedRecords) {
           FixedRecordSource<Input::kRecordBytes> records(*file, range, settings_.read_buffer_bytes,
                                                          &read_buffer_);
           SLUICE_RETURN_IF_ERROR(MapRecords(records, job, emit, counters, bad, stop));
@@ -270,19 +313,132 @@ class TypedRunner final : public JobRunner {
     return Status::OK();
   }
 
+  // Opens a text input for reading from `from`: the file itself, or for a
+  // compressed file its decoded bytes (whose offsets are decoded offsets).
+  static Result<std::unique_ptr<ReadableFile>> OpenText(FileSystem& fs, const InputFile& input,
+                                                        MemberStart from) {
+    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> file, OpenInput(fs, input));
+    if (input.compression == Compression::kNone) return file;
+    return OpenDecoded(std::move(file), input.compression, from);
+  }
+
+  // One range of a text-like input through the source its kind (and, for
+  // TableInput, the file) calls for. A compressed range counts its
+  // compressed bytes toward input_bytes once read, so that the bytes read
+  // still add up to the bytes planned.
+  template <class Stop>
+  Status MapTextRange(const InputFile& input, const FileRange& range, FileSystem& fs, J& job,
+                      MapEmitter<J>& emit, TaskCounters& counters, BadRecordLog& bad, Stop& stop) {
+    const bool compressed = input.compression != Compression::kNone;
+    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> file,
+                            OpenText(fs, input, compressed ? range.decode_from : MemberStart{}));
+    const uint64_t begin = compressed ? range.data_begin : range.begin;
+    const uint64_t end = compressed ? range.data_end : range.end;
+    const size_t buffer = settings_.read_buffer_bytes;
+    const bool count = !compressed;
+    auto run = [&](auto& source) { return MapRecords(source, job, emit, counters, bad, stop, count); };
+    Status s;
+    if constexpr (Input::kKind == InputKind::kLines) {
+      if (lines_) {
+        LineSource source(*file, begin, end, buffer, &read_buffer_);
+        s = run(source);
+      } else {
+        DelimitedSource source(*file, begin, end, delimiter_, buffer, &read_buffer_);
+        s = run(source);
+      }
+    } else if constexpr (Input::kKind == InputKind::kLineBlocks) {
+      LineBlockSource source(*file, begin, end, buffer, &read_buffer_);
+      s = run(source);
+    } else if constexpr (Input::kKind == InputKind::kJsonLines) {
+      JsonSource source(*file, begin, end, buffer, &read_buffer_);
+      s = run(source);
+    } else if constexpr (Input::kKind == InputKind::kCsv) {
+      s = MapCsvRange(*file, input, range, begin, end, fs, run);
+    } else {
+      SLUICE_ASSIGN_OR_RETURN(const TableFormat format, FormatOf(range.file_index, input, fs));
+      if (format == TableFormat::kJsonLines) {
+        JsonSource source(*file, begin, end, buffer, &read_buffer_);
+        s = run(source);
+      } else {
+        s = MapCsvRange(*file, input, range, begin, end, fs, run);
+      }
+    }
+    if (s.ok() && compressed) counters.input_bytes += range.end - range.begin;
+    return s;
+  }
+
+  template <class Run>
+  Status MapCsvRange(ReadableFile& file, const InputFile& input, const FileRange& range,
+                     uint64_t begin, uint64_t end, FileSystem& fs, Run& run) {
+    std::optional<CsvHeader> header;
+    if (csv_.header) {
+      // The file's own header, whichever range this is: files may order
+      // their columns differently.
+      SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> head, OpenText(fs, input, MemberStart{}));
+      SLUICE_ASSIGN_OR_RETURN(CsvHeader h, ReadCsvHeader(*head, csv_));
+      header.emplace(std::move(h));
+    }
+    CsvSource source(file, begin, end, range.starts_in_quotes, csv_, header ? &*header : nullptr,
+                     settings_.read_buffer_bytes, &read_buffer_);
+    return run(source);
+  }
+
+  // How a TableInput file is read (input_formats.h), decided once per file.
+  Result<TableFormat> FormatOf(uint32_t file_index, const InputFile& input, FileSystem& fs) {
+    if (table_formats_.size() <= file_index) table_formats_.resize(file_index + 1, TableFormat::kAuto);
+    TableFormat& known = table_formats_[file_index];
+    if (known != TableFormat::kAuto) return known;
+    if constexpr (requires(const J& j) { { j.table_format() } -> std::same_as<TableFormat>; }) {
+      known = job_->table_format();
+    }
+    if (known == TableFormat::kAuto) known = FormatByName(input.path);
+    if (known == TableFormat::kAuto) {
+      SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> head, OpenText(fs, input, MemberStart{}));
+      char bytes[4096];
+      size_t got = 0;
+      SLUICE_RETURN_IF_ERROR(head->ReadAt(0, sizeof bytes, bytes, &got));
+      known = TableFormat::kCsv;
+      for (size_t i = 0; i < got; ++i) {
+        const char c = bytes[i];
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+        if (c == '{' || c == '[') known = TableFormat::kJsonLines;
+        break;
+      }
+    }
+    return known;
+  }
+
+  static TableFormat FormatByName(std::string_view path) {
+    for (std::string_view z : {".gz", ".bgz", ".zst", ".zstd", ".bz2", ".xz"}) {
+      if (path.ends_with(z)) {
+        path.remove_suffix(z.size());
+        break;
+      }
+    }
+    for (std::string_view csv : {".csv", ".tsv", ".CSV", ".TSV"}) {
+      if (path.ends_with(csv)) return TableFormat::kCsv;
+    }
+    for (std::string_view json : {".jsonl", ".ndjson", ".json", ".JSONL", ".JSON"}) {
+      if (path.ends_with(json)) return TableFormat::kJsonLines;
+    }
+    return TableFormat::kAuto;
+  }
+
   // The map loop of every input kind: each record of `source` counted and
   // given to job.Map; between chunks, the bad-record limit, the shuffle and
-  // stop() get their turn.
+  // stop() get their turn. count_bytes: whether the source's bytes are the
+  // input's (false for decoded bytes: MapTextRange counts those).
   template <RecordSource Source, class Stop>
   Status MapRecords(Source& source, J& job, MapEmitter<J>& emit, TaskCounters& counters,
-                    BadRecordLog& bad, Stop& stop) {
+                    BadRecordLog& bad, Stop& stop, bool count_bytes = true) {
     SLUICE_RETURN_IF_ERROR(source.Start());
-    counters.input_bytes += source.TakeBytesRead();
+    if (count_bytes) counters.input_bytes += source.TakeBytesRead();
     const std::string& path = source.path();
     for (;;) {
       SLUICE_ASSIGN_OR_RETURN(const bool more, source.NextChunk());
       if (!more) break;
-      counters.input_bytes += source.TakeBytesRead();
+      const uint64_t read = source.TakeBytesRead();
+      if (count_bytes) counters.input_bytes += read;
       uint64_t offset = 0;  // of the record in Map, for the message if it throws
       Status decoded;
       try {  // once per chunk, not per record
@@ -293,7 +449,11 @@ class TypedRunner final : public JobRunner {
           MapOne(job, emit, counters, bad, path, at, record...);
         });
       } catch (const std::exception& e) {
+        if (emit.send_threw()) throw;  // the shuffle store's own failure, not the job's
         return MapThrew(emit, e, source.Where(offset));
+      }
+      if constexpr (requires { source.TakeExtraRecords(); }) {
+        counters.input_records += source.TakeExtraRecords();
       }
       SLUICE_RETURN_IF_ERROR(decoded);
       SLUICE_RETURN_IF_ERROR(AfterChunk(bad, emit));
@@ -322,10 +482,19 @@ class TypedRunner final : public JobRunner {
   }
 
   // One record to job.Map: a BadRecord it throws is counted and logged
-  // against (file, offset) instead of propagating; anything else does.
+  // against (file, offset) instead of propagating; anything else does. A
+  // record that did not parse (CSV, JSON: parse_error()) is a bad record
+  // without calling Map.
   template <class... Record>
   static void MapOne(J& job, MapEmitter<J>& emit, TaskCounters& counters, BadRecordLog& bad,
                      const std::string& file, uint64_t offset, const Record&... record) {
+    if constexpr (sizeof...(Record) == 1 && (ParsedRecord<Record> && ...)) {
+      if (const char* why = (record.parse_error(), ...)) {
+        ++counters.bad_records;
+        bad.Add(file, offset, why);
+        return;
+      }
+    }
     try {
       job.Map(record..., emit);
     } catch (const BadRecord& e) {
@@ -469,6 +638,12 @@ class TypedRunner final : public JobRunner {
   // Reduce-side folding; only jobs that fold instantiate a table type.
   std::conditional_t<kFoldsOnReduceSide, std::optional<CombineTable>, std::monostate> fold_table_;
   bool reduce_in_combine_ = false;  // CombineWith::running on the reduce side
+  // Text inputs: --record-delimiter (lines_ unless one is given) and the
+  // CSV dialect; TableInput: each file's format once known.
+  RecordDelimiter delimiter_;
+  bool lines_ = true;
+  CsvOptions csv_;
+  std::vector<TableFormat> table_formats_;
 };
 
 }  // namespace sluice
