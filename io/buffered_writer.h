@@ -52,6 +52,14 @@ class BufferedWriter {
     return status_;
   }
 
+  // Makes `s` (not OK) the writer's error, as if a write had failed with
+  // it: nothing more reaches the file and Close() returns it. For a caller
+  // that must refuse the whole file (an output setting the job cannot
+  // honour: <sluice/text_output.h>, MakeOutput).
+  void Fail(Status s) {
+    if (status_.ok()) status_ = std::move(s);
+  }
+
   uint64_t bytes_written() const { return bytes_; }
   // xxh3_64 of every byte appended so far (for the output manifest); final
   // once Close() has returned.

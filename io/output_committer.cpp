@@ -52,7 +52,7 @@ void OutputCommitter::SetRunToken(const std::string& token) {
 }
 
 std::string OutputCommitter::CommittedPartPath(int partition) const {
-  return JoinPath(staging_dir_, PartName(partition));
+  return JoinPath(staging_dir_, PartFileName(partition));
 }
 
 std::string OutputCommitter::work_root() const { return SiblingPath(output_dir_, ".sluice-work"); }
@@ -113,7 +113,7 @@ Status AsCommitError(Status s) {
 
 Status OutputCommitter::CommitTask(int partition, int rank) {
   Status s = AsCommitError(
-      fs_.Rename(TaskTempPath(partition, rank), JoinPath(staging_dir_, PartName(partition))));
+      fs_.Rename(TaskTempPath(partition, rank), JoinPath(staging_dir_, PartFileName(partition))));
   SLUICE_FAULT_POINT("after_task_commit");
   return s;
 }

@@ -52,11 +52,17 @@ class OutputCommitter {
   // so a job refused by the lock never touches the holder's staging.
   void AdoptStaging() { owns_staging_ = true; }
 
+  // Appended to the name of every committed part (".zst" when parts are
+  // compressed). Every rank, before any task.
+  void SetPartSuffix(std::string suffix) { part_suffix_ = std::move(suffix); }
+  // partition's committed part: PartName and the suffix ("part-00003.zst").
+  std::string PartFileName(int partition) const { return PartName(partition) + part_suffix_; }
+
   // Name a task writes its part to, private to (partition, rank).
   std::string TaskTempPath(int partition, int rank) const;
-  // Where CommitTask puts partition's part: staging/part-NNNNN.
+  // Where CommitTask puts partition's part: staging/PartFileName.
   std::string CommittedPartPath(int partition) const;
-  // Moves a finished task file into the staging directory as part-NNNNN.
+  // Moves a finished task file into the staging directory as PartFileName.
   Status CommitTask(int partition, int rank);
 
   // Rank 0, after every task committed: removes _temporary, writes
@@ -85,6 +91,7 @@ class OutputCommitter {
   std::string output_dir_;
   std::string container_dir_;
   std::string staging_dir_;
+  std::string part_suffix_;
   bool owns_staging_ = false;
 };
 

@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "jobs/clf.h"
 #include <sluice/job.h>
@@ -98,7 +99,11 @@ class Weblog : public sluice::Job<Weblog, std::string, uint64_t> {
     uint64_t total = 0;
     for (uint64_t c : counts) total += c;
     if (key.starts_with("client\t")) unique_clients_.Add();
-    out(key, total);
+    // Written as two key columns, "dimension<TAB>value<TAB>total": a key
+    // holding a tab is refused by the text output (it could not be told
+    // from the key/value separator), a pair's fields are joined by one.
+    const size_t tab = key.find('\t');
+    out(std::make_pair(key.substr(0, tab), key.substr(tab + 1)), total);
   }
 
  private:

@@ -2,6 +2,10 @@
 
 #include <charconv>
 #include <cstdint>
+#include <optional>
+
+#include "io/compressed_writer.h"
+#include "io/record_delimiter.h"
 
 namespace sluice {
 namespace {
@@ -57,6 +61,27 @@ Status SetLogLevel(const std::string& flag, const std::string& v, JobConfig* c) 
   return Status::Usage("flag " + flag + ": unknown level '" + v + "' (trace, debug, info, warn, error, off)");
 }
 
+// One byte, given as itself or by name: "\t" or "tab", "\0"; for
+// --csv-delimiter and --csv-quote.
+Result<char> ParseOneByte(const std::string& flag, const std::string& v) {
+  if (v == "\\t" || v == "tab" || v == "\t") return '\t';
+  if (v == "\\0" || v == "nul") return '\0';
+  // ASCII only: the report spells it as a JSON string.
+  if (v.size() == 1 && v[0] != '\n' && v[0] != '\r' && static_cast<unsigned char>(v[0]) < 0x80) return v[0];
+  return Status::Usage("flag " + flag + ": '" + v +
+                       "' is not one character (give one, or \\t / tab, \\0 / nul)");
+}
+
+Status SetOutputFormat(const std::string& flag, const std::string& v, JobConfig* c) {
+  for (OutputFormat f : {OutputFormat::kText, OutputFormat::kCsv, OutputFormat::kJsonl}) {
+    if (v == OutputFormatName(f)) {
+      c->settings.output_format = f;
+      return Status::OK();
+    }
+  }
+  return Status::Usage("flag " + flag + ": unknown format '" + v + "' (text, csv, jsonl)");
+}
+
 Status AddParam(const std::string& flag, const std::string& v, JobConfig* c) {
   const size_t eq = v.find('=');
   if (eq == std::string::npos || eq == 0)
@@ -92,6 +117,26 @@ const std::vector<JobFlag>& JobFlags() {
        "run even if `DIR` already holds this job's result, and redo every map task instead of resuming "
        "(replaces `DIR`, under the same rules as `--overwrite`)",
        [](S f, S v, JobConfig* c) { return SetSwitch(f, v, &c->force); }},
+      {"--output-format", "", "FORMAT", "text",
+       "how a job with text output (the default) writes records: `text` (`key<TAB>value` lines; a record "
+       "they cannot show unambiguously fails the job), `csv` (a header row, RFC 4180 quoting) or `jsonl` (a "
+       "JSON object per line); see [Output formats](#output-formats-and-compression)",
+       SetOutputFormat},
+      {"--output-compression", "", "CODEC", "none",
+       "compress part files with `zstd` (`part-NNNNN.zst`) or `gzip` (BGZF, `part-NNNNN.gz`), in "
+       "independent blocks that `zstd -d`, `zcat` or `bgzip -d` read whole and Sluice can split; the "
+       "manifest lists the compressed files. Not for `KeyValueOutput` jobs",
+       [](S f, S v, JobConfig* c) {
+         std::optional<OutputCompression> codec = ParseOutputCompression(v);
+         if (!codec) return Status::Usage("flag " + f + ": unknown codec '" + v + "' (none, zstd, gzip)");
+         c->settings.output_compression = *codec;
+         return Status::OK();
+       }},
+      {"--output-compression-level", "", "N", "zstd 3, gzip 1",
+       "level of `--output-compression`: zstd -7..22, gzip 1..12 (higher: smaller and slower)",
+       [](S f, S v, JobConfig* c) {
+         return SetIntIn(f, v, -7, 22, &c->settings.output_compression_level);
+       }},
       {"--max-bad-records", "", "N", "0",
        "skip up to `N` records the job rejects as unparsable, listing each in `DIR/_bad_records`; fail past "
        "`N`",
@@ -107,6 +152,44 @@ const std::vector<JobFlag>& JobFlags() {
       {"--split-size", "", "SIZE", "64M",
        "input bytes per map task (a file up to a tenth over it is one task)",
        [](S f, S v, JobConfig* c) { return SetSize(f, v, &c->split_size); }},
+      {"--record-delimiter", "", "SPEC", "a newline",
+       "text input: what ends a record instead of a newline: one byte (`;`, `\\0`, `\\x1e`, `\\t`), a string "
+       "that cannot overlap itself (`<END>`), or `paragraph` (blank lines between records)",
+       [](S f, S v, JobConfig* c) {
+         auto d = ParseRecordDelimiter(v);
+         if (!d.ok()) return Status::Usage("flag " + f + ": " + d.status().message());
+         // Spelled back in printable ASCII: the report and the fingerprint
+         // see one spelling per delimiter; the default stays empty.
+         c->settings.record_delimiter = d->kind == RecordDelimiter::kLine ? "" : RecordDelimiterSpec(*d);
+         return Status::OK();
+       }},
+      {"--csv-delimiter", "", "CHAR", "`,`", "CSV input: the field delimiter (`tab` or `\\t` for TSV)",
+       [](S f, S v, JobConfig* c) {
+         SLUICE_ASSIGN_OR_RETURN(c->settings.csv_delimiter, ParseOneByte(f, v));
+         if (c->settings.csv_quote != 0 && c->settings.csv_delimiter == c->settings.csv_quote) {
+           return Status::Usage("flag " + f + ": the delimiter cannot be the quote character");
+         }
+         return Status::OK();
+       }},
+      {"--csv-quote", "", "CHAR", "`\"`", "CSV input: the quote character, or `none` (fields are never quoted)",
+       [](S f, S v, JobConfig* c) {
+         if (v == "none") {
+           c->settings.csv_quote = 0;
+           return Status::OK();
+         }
+         SLUICE_ASSIGN_OR_RETURN(c->settings.csv_quote, ParseOneByte(f, v));
+         if (c->settings.csv_quote == c->settings.csv_delimiter) {
+           return Status::Usage("flag " + f + ": the quote character cannot be the delimiter");
+         }
+         return Status::OK();
+       }},
+      {"--csv-header", "", "yes/no", "yes",
+       "CSV input: whether each file's first record names its columns (`row[\"name\"]`) rather than holding data",
+       [](S f, S v, JobConfig* c) {
+         if (v != "yes" && v != "no") return Status::Usage("flag " + f + ": 'yes' or 'no', got '" + v + "'");
+         c->settings.csv_header = v == "yes";
+         return Status::OK();
+       }},
       {"--compression-level", "", "N", "1", "zstd level of shuffle blocks (-7..22)",
        [](S f, S v, JobConfig* c) {
          return SetIntIn(f, v, -7, 22, &c->settings.compression_level, "zstd level ");

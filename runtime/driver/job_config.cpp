@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <string>
+
+#include "io/compressed_writer.h"
 
 namespace sluice {
 namespace {
@@ -97,6 +100,18 @@ Status ValidateJobConfig(const JobConfig& config) {
     return Status::Usage("flag --combine-memory: must be in 64K..2G");
   }
   if (config.max_inflight_bytes == 0) return Status::Usage("flag --max-inflight: must be > 0");
+  // The level's range is the codec's, known only once both flags are read.
+  const OutputCompression codec = config.settings.output_compression;
+  const int level = config.settings.output_compression_level;
+  if (level != 0 && codec == OutputCompression::kNone) {
+    return Status::Usage("flag --output-compression-level: needs --output-compression zstd or gzip");
+  }
+  const CompressionLevels levels = LevelsOf(codec);
+  if (level != 0 && (level < levels.min || level > levels.max)) {
+    return Status::Usage("flag --output-compression-level: " + std::string(OutputCompressionName(codec)) +
+                         " levels are " + std::to_string(levels.min) + ".." + std::to_string(levels.max) +
+                         ", got " + std::to_string(level));
+  }
   return Status::OK();
 }
 

@@ -33,6 +33,19 @@ uint64_t JobFingerprint(std::string_view job_name, uint64_t build_xxh3, const Jo
   Encode(&bytes, s.block_bytes);
   Encode(&bytes, s.combine_bytes);
   Encode(&bytes, static_cast<int64_t>(s.compression_level));
+  // What the parts hold and how they are compressed: a map-only job's saved
+  // parts are its output, and a re-run in another format is not a no-op.
+  Encode(&bytes, static_cast<uint64_t>(s.output_format));
+  Encode(&bytes, static_cast<uint64_t>(s.output_compression));
+  const int level = s.output_compression_level != 0 ? s.output_compression_level
+                                                    : LevelsOf(s.output_compression).fallback;
+  Encode(&bytes, static_cast<int64_t>(level));  // the default given or not: the same bytes
+  // What decides which records there are: the same bytes cut differently
+  // are other inputs to the job.
+  Encode(&bytes, s.record_delimiter);
+  Encode(&bytes, static_cast<uint8_t>(s.csv_delimiter));
+  Encode(&bytes, static_cast<uint8_t>(s.csv_quote));
+  Encode(&bytes, static_cast<uint8_t>(s.csv_header));
   Encode(&bytes, static_cast<uint64_t>(s.params.size()));
   for (const auto& [key, value] : s.params) {
     Encode(&bytes, key);

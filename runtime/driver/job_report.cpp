@@ -1,5 +1,6 @@
 #include "runtime/driver/job_report.h"
 
+#include "io/compressed_writer.h"
 #include "io/output_committer.h"
 
 #include <algorithm>
@@ -88,6 +89,23 @@ Json ConfigJson(const JobConfig& c, bool resources) {
   j["params"] = std::move(params);
   j["partitions"] = c.settings.partitions;
   j["split_size"] = c.split_size;
+  // Listed only when not the default, so that a default run's manifest is
+  // what it was before these flags existed.
+  if (c.settings.output_format != OutputFormat::kText) {
+    j["output_format"] = std::string(OutputFormatName(c.settings.output_format));
+  }
+  if (c.settings.output_compression != OutputCompression::kNone) {
+    j["output_compression"] = std::string(OutputCompressionName(c.settings.output_compression));
+    j["output_compression_level"] = c.settings.output_compression_level != 0
+                                        ? c.settings.output_compression_level
+                                        : LevelsOf(c.settings.output_compression).fallback;
+  }
+  if (!c.settings.record_delimiter.empty()) j["record_delimiter"] = c.settings.record_delimiter;
+  if (c.settings.csv_delimiter != ',' || c.settings.csv_quote != '"' || !c.settings.csv_header) {
+    j["csv"] = {{"delimiter", std::string(1, c.settings.csv_delimiter)},
+                {"quote", c.settings.csv_quote == 0 ? std::string("none") : std::string(1, c.settings.csv_quote)},
+                {"header", c.settings.csv_header}};
+  }
   if (!resources) return j;
   j["block_bytes"] = c.settings.block_bytes;
   j["compression_level"] = c.settings.compression_level;
@@ -243,6 +261,11 @@ std::string RenderManifestJson(const JobReport& r) {
     PutPath(in, "path", f.path);
     in["size"] = f.size;
     in["mtime_ns"] = f.mtime_ns;
+    // How it was read, for a file that was decoded (its size and mtime
+    // are the compressed file's): lineage tools and readers of the manifest
+    // learn it. Absent for plain files, so that their manifests stay as
+    // they were.
+    if (f.compression != Compression::kNone) in["compression"] = CompressionName(f.compression);
     inputs.push_back(std::move(in));
   }
   j["inputs"] = std::move(inputs);
@@ -252,7 +275,9 @@ std::string RenderManifestJson(const JobReport& r) {
             [](const PartInfo& a, const PartInfo& b) { return a.partition < b.partition; });
   Json outputs = Json::array();
   for (const PartInfo& p : parts) {
-    outputs.push_back({{"file", OutputCommitter::PartName(static_cast<int>(p.partition))},
+    const std::string file = OutputCommitter::PartName(static_cast<int>(p.partition)) +
+                             std::string(OutputCompressionExtension(r.config->settings.output_compression));
+    outputs.push_back({{"file", file},
                        {"bytes", p.bytes},
                        {"xxh3", Hex64(p.xxh3)}});
   }

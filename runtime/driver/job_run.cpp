@@ -41,7 +41,9 @@ std::string Mib(uint64_t bytes) {
 }
 
 JobRun::JobRun(const JobEntry& job, const JobConfig& config, Communicator& comm)
-    : job(job), config(config), comm(comm), committer(*FileSystem::Default(), config.output) {}
+    : job(job), config(config), comm(comm), committer(*FileSystem::Default(), config.output) {
+  committer.SetPartSuffix(std::string(OutputCompressionExtension(config.settings.output_compression)));
+}
 
 void JobRun::Check(const char* phase, const Status& s) {
   if (!s.ok()) Fail(phase, s);

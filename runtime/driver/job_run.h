@@ -11,6 +11,7 @@
 
 #include "cluster/communicator.h"
 #include "io/buffered_writer.h"
+#include "io/compressed_writer.h"
 #include "io/file_system.h"
 #include "io/output_committer.h"
 #include "io/output_lock.h"
@@ -96,10 +97,24 @@ PartInfo JobRun::WriteTask(uint32_t part, const char* phase, Body&& body) {
   const std::string temp = committer.TaskTempPath(static_cast<int>(part), comm.rank());
   auto file = fs.Create(temp);
   Check(phase, file.status());
-  BufferedWriter writer(std::move(file).value());
+  std::unique_ptr<WritableFile> sink = std::move(file).value();
+  // --output-compression: the records go through BufferedWriter as ever and
+  // are compressed on their way to the file.
+  const JobSettings& s = config.settings;
+  CompressedWritableFile* compressed = nullptr;
+  if (s.output_compression != OutputCompression::kNone) {
+    auto wrapped = CompressedWritableFile::Wrap(std::move(sink), {s.output_compression, s.output_compression_level});
+    Check(phase, wrapped.status());
+    compressed = wrapped->get();
+    sink = std::move(wrapped).value();
+  }
+  BufferedWriter writer(std::move(sink));
   Check(phase, body(&writer));
   Check(phase, writer.Close(/*sync=*/false));  // made durable in one syncfs before commit
   Check("commit", committer.CommitTask(static_cast<int>(part), comm.rank()));
+  // The manifest lists the file on disk: for a compressed part, the bytes
+  // that left the compressor, not those the writer was given.
+  if (compressed != nullptr) return PartInfo{part, compressed->file_bytes(), compressed->file_xxh3()};
   return PartInfo{part, writer.bytes_written(), writer.checksum()};
 }
 
