@@ -1,0 +1,106 @@
+#include "jobs/aggregate/accumulator.h"
+
+#include <algorithm>
+#include <charconv>
+#include <stdexcept>
+
+namespace sluice::aggregate {
+
+void DistinctSet::Merge(const DistinctSet& other) {
+  if (&other == this) return;
+  values_.insert(values_.end(), other.values_.begin(), other.values_.end());
+  if (values_.size() - sorted_ > std::max<size_t>(sorted_, 16)) Compact();
+}
+
+void DistinctSet::Compact() const {
+  if (sorted_ == values_.size()) return;
+  const auto middle = values_.begin() + static_cast<std::ptrdiff_t>(sorted_);
+  std::sort(middle, values_.end());
+  std::inplace_merge(values_.begin(), middle, values_.end());
+  values_.erase(std::unique(values_.begin(), values_.end()), values_.end());
+  sorted_ = values_.size();
+}
+
+void Merge(const AggregateSpec& spec, Accumulator* into, const Accumulator& from) {
+  if (into->slots.size() != spec.aggregates.size() || from.slots.size() != spec.aggregates.size()) {
+    throw std::invalid_argument("an aggregate value with " + std::to_string(from.slots.size()) +
+                                " slots, expected " + std::to_string(spec.aggregates.size()));
+  }
+  into->rows += from.rows;
+  for (size_t i = 0; i < spec.aggregates.size(); ++i) {
+    Slot& a = into->slots[i];
+    const Slot& b = from.slots[i];
+    switch (spec.aggregates[i].kind) {
+      case AggregateKind::kCount:
+        break;
+      case AggregateKind::kCountField:
+        a.n += b.n;
+        break;
+      case AggregateKind::kSum:
+      case AggregateKind::kAvg:
+        if (a.n == 0) {
+          a.value = b.value;  // an empty slot's value means nothing
+        } else if (b.n != 0 && !Decimal::Add(a.value, b.value, &a.value)) {
+          throw std::overflow_error(spec.aggregates[i].column + ": the sum " + a.value.ToString() + " + " +
+                                    b.value.ToString() + " needs more than 38 significant digits");
+        }
+        a.n += b.n;
+        break;
+      case AggregateKind::kMin:
+        if (b.n != 0 && (a.n == 0 || b.value < a.value)) a.value = b.value;
+        a.n += b.n;
+        break;
+      case AggregateKind::kMax:
+        if (b.n != 0 && (a.n == 0 || a.value < b.value)) a.value = b.value;
+        a.n += b.n;
+        break;
+      case AggregateKind::kDistinct:
+        a.distinct.Merge(b.distinct);
+        break;
+    }
+  }
+}
+
+namespace {
+
+void AppendNumber(uint64_t v, std::string* out) {
+  char buf[24];
+  out->append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
+}  // namespace
+
+void AppendResults(const AggregateSpec& spec, const Accumulator& acc, bool first, std::string* out) {
+  for (size_t i = 0; i < spec.aggregates.size(); ++i) {
+    if (!first || i > 0) out->push_back(',');
+    const Slot& s = acc.slots[i];
+    switch (spec.aggregates[i].kind) {
+      case AggregateKind::kCount:
+        AppendNumber(acc.rows, out);
+        break;
+      case AggregateKind::kCountField:
+        AppendNumber(s.n, out);
+        break;
+      case AggregateKind::kSum:
+      case AggregateKind::kMin:
+      case AggregateKind::kMax:
+        if (s.n != 0) s.value.AppendTo(out);
+        break;
+      case AggregateKind::kAvg:
+        if (s.n != 0) {
+          Decimal avg;
+          if (!s.value.DivideRounded(s.n, spec.avg_digits, &avg)) {
+            throw std::overflow_error(spec.aggregates[i].column + ": the average " + s.value.ToString() +
+                                      " / " + std::to_string(s.n) + " needs more than 38 significant digits");
+          }
+          avg.AppendTo(out);
+        }
+        break;
+      case AggregateKind::kDistinct:
+        AppendNumber(s.distinct.Count(), out);
+        break;
+    }
+  }
+}
+
+}  // namespace sluice::aggregate
