@@ -2,6 +2,7 @@
 // say they are, and where a compressed one may be split.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "io/file_system.h"
@@ -19,5 +20,15 @@ namespace sluice {
 // An unreadable file, or a member header that does not parse, is kBadInput
 // naming the file.
 Status ProbeInputs(FileSystem& fs, uint64_t split_size, std::vector<InputFile>* files);
+
+// For inputs read as binary (fixed-size records, key-value files), which are
+// never decoded: a file whose name ends in a compression suffix (.gz .bgz
+// .zst .zstd .bz2 .xz) and whose first bytes agree is kBadInput naming it
+// and its codec, rather than the confusing failure (or garbage records)
+// reading its compressed bytes would give. `what` names the input kind for
+// the message. Binary data can begin with a magic by chance, so a name
+// without such a suffix is never looked into.
+Status RefuseCompressedBinaryInputs(FileSystem& fs, const std::vector<InputFile>& files,
+                                    const std::string& what);
 
 }  // namespace sluice

@@ -98,8 +98,12 @@ PlanOutcome MakePlan(std::string_view job_name, const JobConfig& config, const J
   out.plan.files = std::move(files).value();
   if (ReadsText(traits.input)) {
     out.status = ProbeInputs(fs, config.split_size, &out.plan.files);
-    if (!out.status.ok()) return out;
+  } else if (traits.input == InputKind::kFixedRecords) {
+    out.status = RefuseCompressedBinaryInputs(fs, out.plan.files, "fixed-size records");
+  } else if (traits.input == InputKind::kKeyValue) {
+    out.status = RefuseCompressedBinaryInputs(fs, out.plan.files, "Sluice key-value files");
   }
+  if (!out.status.ok()) return out;
   out.plan.splits = PlanSplits(out.plan.files, config.split_size);
   for (const InputFile& f : out.plan.files) out.plan.total_bytes += f.size;
   WarnAboutTinySplits(out.plan, config.split_size);

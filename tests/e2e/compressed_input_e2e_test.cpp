@@ -264,5 +264,22 @@ TEST_F(CompressedInputE2E, TruncatedBzip2AndXzExitThree) {
   ExpectRefused("truncated xz", xz, "truncated", 1, *dir_);
 }
 
+TEST_F(CompressedInputE2E, CompressedFixedRecordsAreRefusedNamingTheCodec) {
+  // Binary records are never decoded: teragen's compressed parts given to
+  // terasort fail at once with the codec named, not with "not a whole
+  // number of records" (or garbage records when the size happens to fit).
+  const std::string gen = *dir_ / "teragen-gz";
+  CommandResult r = RunSluice(1, "run teragen --quiet --output-compression gzip --partitions 2 --input 2000 "
+                                 "--output " + gen);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string sorted = *dir_ / "terasort-of-gz";
+  r = RunSluice(2, "run terasort --input " + gen + " --output " + sorted);
+  EXPECT_EQ(r.exit_code, kBadInput) << r.output;
+  EXPECT_NE(r.output.find("is gzip-compressed, and this job reads fixed-size records"), std::string::npos)
+      << r.output;
+  EXPECT_FALSE(Exists(sorted));
+  Rows().push_back({"teragen --output-compression gzip, then terasort", "-", "exit 3, codec named"});
+}
+
 }  // namespace
 }  // namespace sluice::e2e
