@@ -32,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "gen_flags.h"
 #include "xoshiro.h"
 
 namespace sluice {
@@ -170,44 +171,13 @@ struct Options {
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
 };
 
-[[noreturn]] void UsageError(const std::string& message) {
-  std::fprintf(stderr, "%s: %s\n(see %s --help)\n", kProgram, message.c_str(), kProgram);
-  std::exit(kExitUsage);
-}
+[[noreturn]] void UsageError(const std::string& message) { gen::UsageError(kProgram, message); }
 
 uint64_t ParseInteger(std::string_view flag, std::string_view text, uint64_t min, uint64_t max) {
-  uint64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || error != std::errc() || end != text.data() + text.size() || value < min ||
-      value > max) {
-    UsageError(std::string(flag) + ": expected an integer in [" + std::to_string(min) + ", " +
-               std::to_string(max) + "], got '" + std::string(text) + "'");
-  }
-  return value;
+  return gen::ParseInteger(kProgram, flag, text, min, max);
 }
 
-uint64_t ParseSize(std::string_view flag, std::string_view text) {
-  int shift = 0;
-  std::string_view digits = text;
-  constexpr std::string_view kSuffixes = "KMG";
-  if (const size_t suffix =
-          text.empty()
-              ? kSuffixes.npos
-              : kSuffixes.find(char(std::toupper(static_cast<unsigned char>(text.back()))));
-      suffix != kSuffixes.npos) {
-    shift = 10 * int(suffix + 1);
-    digits.remove_suffix(1);
-  }
-  uint64_t value = 0;
-  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-  const uint64_t max = uint64_t(1) << 50;
-  if (digits.empty() || error != std::errc() || end != digits.data() + digits.size() ||
-      value > (max >> shift)) {
-    UsageError(std::string(flag) + ": expected a size like 1000, 64K, 512M or 1G, got '" +
-               std::string(text) + "'");
-  }
-  return value << shift;
-}
+uint64_t ParseSize(std::string_view flag, std::string_view text) { return gen::ParseSize(kProgram, flag, text); }
 
 Options ParseArguments(int argc, char** argv) {
   Options options;
