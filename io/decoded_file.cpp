@@ -57,6 +57,9 @@ class Codec {
   virtual Magic StartsMember(const uint8_t* p, size_t n) const = 0;
   // Readies the decoder for the member at the next input byte.
   virtual void StartMember() = 0;
+  // Called when the input ends right after a member: why the stream must
+  // not end there, or null when it may.
+  virtual const char* EndProblem() const { return nullptr; }
 };
 
 // Output sizes are 32-bit in zlib-like APIs; a larger read is decoded in
@@ -80,9 +83,17 @@ class GzipCodec final : public Codec {
 
   Step Decode(const uint8_t** in, const uint8_t* in_end, uint8_t** out, uint8_t* out_end,
               bool /*input_ends*/, const char** reason) override {
+    uint8_t* const out_before = *out;
     if (at_member_start_) {
       at_member_start_ = false;
-      if (DecodeWholeBgzfBlock(in, in_end, out, out_end)) return Step::kMemberEnd;
+      // Unknown when the header is not all in the input: then not checked
+      // at the end (never a false alarm).
+      bgzf_member_ = in_end - *in >= 18 && IsBgzfHeader(*in);
+      member_out_ = 0;
+      if (DecodeWholeBgzfBlock(in, in_end, out, out_end)) {
+        member_out_ += *out - out_before;
+        return Step::kMemberEnd;
+      }
     }
     isal_used_ = true;
     inflate_state& s = *state_;
@@ -95,6 +106,7 @@ class GzipCodec final : public Codec {
     // used, so next_in is exact even at the end of a member.
     *in = s.next_in;
     *out = s.next_out;
+    member_out_ += *out - out_before;
     if (r != ISAL_DECOMP_OK) {
       *reason = Reason(r);
       return Step::kError;
@@ -104,6 +116,16 @@ class GzipCodec final : public Codec {
 
   Magic StartsMember(const uint8_t* p, size_t n) const override {
     return MatchMagic(p, n, "\x1f\x8b");
+  }
+
+  // A BGZF file ends with an empty block (bgzip's end-of-file marker): one
+  // that ends after a block holding data was cut at a block boundary (a copy
+  // or a write that stopped), which every block's own CRC passes.
+  const char* EndProblem() const override {
+    return bgzf_member_ && member_out_ > 0
+               ? "the BGZF end-of-file block is missing after the last block: the file was cut at "
+                 "a block boundary (truncated); if a tool wrote it so, recompress it with bgzip"
+               : nullptr;
   }
 
   void StartMember() override {
@@ -121,16 +143,19 @@ class GzipCodec final : public Codec {
   // as fast as ISA-L's streaming on 64 KiB members (scripts/bench-gunzip),
   // checking CRC-32 and ISIZE just the same. Anything else, and every
   // failure, goes to ISA-L, which then says what is wrong.
+  // The 18-byte header bgzip writes: gzip, deflate, FEXTRA holding the
+  // 'BC' subfield alone.
+  static bool IsBgzfHeader(const uint8_t* p) {
+    return p[0] == 0x1f && p[1] == 0x8b && p[2] == 8 && (p[3] & 4) != 0 && Load16(p + 10) == 6 &&
+           p[12] == 'B' && p[13] == 'C' && Load16(p + 14) == 2;
+  }
+
   bool DecodeWholeBgzfBlock(const uint8_t** in, const uint8_t* in_end, uint8_t** out,
                             uint8_t* out_end) {
     constexpr size_t kHeader = 18, kTrailer = 8;
     const uint8_t* p = *in;
     const size_t avail = in_end - p;
-    if (whole_ == nullptr || avail < kHeader || p[0] != 0x1f || p[1] != 0x8b || p[2] != 8 ||
-        (p[3] & 4) == 0 || Load16(p + 10) != 6 || p[12] != 'B' || p[13] != 'C' ||
-        Load16(p + 14) != 2) {
-      return false;
-    }
+    if (whole_ == nullptr || avail < kHeader || !IsBgzfHeader(p)) return false;
     const size_t block = Load16(p + 16) + 1;
     if (block < kHeader + kTrailer || block > avail) return false;
     const size_t decoded = Load32(p + block - 4);
@@ -171,6 +196,8 @@ class GzipCodec final : public Codec {
   libdeflate_decompressor* whole_;        // null if out of memory: ISA-L does all
   bool at_member_start_ = true;
   bool isal_used_ = false;  // state_ holds a member's progress and needs a reset
+  bool bgzf_member_ = false;  // the current member has a BGZF header
+  uint64_t member_out_ = 0;   // bytes the current member decoded to so far
 };
 
 class ZstdCodec final : public Codec {
@@ -465,6 +492,7 @@ class DecodedFile final : public ReadableFile {
     if (in_len_ - in_pos_ < kMagicBytes && !input_ends_) SLUICE_RETURN_IF_ERROR(Refill());
     const size_t left = in_len_ - in_pos_;
     if (left == 0) {
+      if (const char* why = codec_->EndProblem()) return Corrupt(why, decoded);
       done_ = true;
       return Status::OK();
     }

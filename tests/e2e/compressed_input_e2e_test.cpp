@@ -255,6 +255,17 @@ TEST_F(CompressedInputE2E, TruncatedSplittableFileExitsThree) {
   for (int ranks : {1, 2}) ExpectRefused("truncated BGZF", gz, "truncated", ranks, *dir_);
 }
 
+TEST_F(CompressedInputE2E, BgzfCutAtABlockBoundaryExitsThree) {
+  // Every block before the cut passes its own CRC; only the missing
+  // end-of-file block shows the loss (zcat says nothing, bgzip warns).
+  const std::string gz = *dir_ / "cut-at-block.bgz";
+  Sh("bgzip -c " + Plain() + " > " + gz + ".whole && python3 -c \"import struct,sys\n"
+     "d=open(sys.argv[1],'rb').read(); i=0; starts=[]\n"
+     "while i < len(d): starts.append(i); i += struct.unpack('<H', d[i+16:i+18])[0] + 1\n"
+     "open(sys.argv[2],'wb').write(d[:starts[len(starts)//2]])\" " + gz + ".whole " + gz);
+  for (int ranks : {1, 2}) ExpectRefused("BGZF cut at a block boundary", gz, "end-of-file block", ranks, *dir_);
+}
+
 TEST_F(CompressedInputE2E, TruncatedBzip2AndXzExitThree) {
   const std::string bz = *dir_ / "truncated.bz2";
   Sh("bzip2 -c " + Plain() + " | head -c 200000 > " + bz);
