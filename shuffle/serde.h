@@ -2,8 +2,8 @@
 //
 // Plain types travel as bytes: integers, floating point and enums are copied
 // raw (little-endian), strings are a varint length and the bytes, pairs and
-// tuples are their members in order. Anything else goes through Cereal's
-// binary archive, framed by a varint length so that a decoder never reads
+// tuples are their members in order. Anything else goes through Cereal, in
+// its binary archive's format (string_output_archive.h), framed by a varint length so that a decoder never reads
 // past it (nor allocates more than it holds: bounded_binary_archive.h). Cereal is the slow path; it is there so users can shuffle their
 // own types by writing a `serialize(Archive&)` member.
 //
@@ -17,8 +17,6 @@
 
 #include <cstdint>
 #include <cstring>
-#include <ostream>
-#include <streambuf>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -34,6 +32,7 @@
 
 #include "shuffle/bounded_binary_archive.h"
 #include "shuffle/float_keys.h"
+#include "shuffle/string_output_archive.h"
 
 namespace sluice {
 
@@ -73,25 +72,6 @@ inline constexpr bool kRaw = std::is_arithmetic_v<T> || std::is_enum_v<T>;
 template <class T>
 inline constexpr bool kString =
     std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>;
-
-// Appends to a std::string: lets Cereal write straight into a block buffer.
-class StringAppendBuf : public std::streambuf {
- public:
-  explicit StringAppendBuf(std::string* out) : out_(out) {}
-
- protected:
-  std::streamsize xsputn(const char* s, std::streamsize n) override {
-    out_->append(s, static_cast<size_t>(n));
-    return n;
-  }
-  int_type overflow(int_type c) override {
-    if (c != traits_type::eof()) out_->push_back(static_cast<char>(c));
-    return c;
-  }
-
- private:
-  std::string* out_;
-};
 
 }  // namespace serde_detail
 
@@ -138,17 +118,16 @@ void Encode(std::string* out, const T& v) {
   } else if constexpr (IsTuple<T>::value) {
     std::apply([out](const auto&... e) { (Encode(out, e), ...); }, v);
   } else {
-    // Length-framed Cereal: reserve the varint after the fact by encoding into
-    // a scratch tail, then splicing the length in front of it.
-    std::string body;
+    // Length-framed Cereal: the body is written straight into `out`, then
+    // its length spliced in front of it (a short move: values are small).
+    const size_t start = out->size();
     {
-      StringAppendBuf buf(&body);
-      std::ostream os(&buf);
-      cereal::BinaryOutputArchive ar(os);
+      StringOutputArchive ar(out);
       ar(v);
     }
-    PutVarint(out, body.size());
-    out->append(body);
+    std::string length;
+    PutVarint(&length, out->size() - start);
+    out->insert(start, length);
   }
 }
 

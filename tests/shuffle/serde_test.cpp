@@ -5,6 +5,7 @@
 #include "shuffle/little_endian.h"
 
 #include <map>
+#include <sstream>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -71,6 +72,33 @@ TEST(Serde, UserTypesGoThroughCereal) {
   EXPECT_EQ(RoundTrip(p), p);
   std::map<std::string, int> m{{"a", 1}, {"b", 2}};
   EXPECT_EQ(RoundTrip(m), m);
+}
+
+// The encoder's archive writes Cereal's own binary format, byte for byte:
+// part files and spills written before it read the same, and any Cereal
+// binary reader reads what it writes. A body of 200 bytes needs a two-byte
+// length, so the splice in front is exercised too.
+TEST(Serde, UserTypesAreCerealsBinaryFormatFramedByTheirLength) {
+  const std::map<std::string, std::vector<UserPoint>> value{
+      {"a", {UserPoint{-1, "minus", {0.5}}, UserPoint{2, "", {}}}},
+      {"b", {UserPoint{3, std::string(150, 'x'), {1.0, -2.0, 3.5}}}}};
+  std::string cereal_bytes;
+  {
+    std::ostringstream os;
+    {
+      cereal::BinaryOutputArchive ar(os);
+      ar(value);
+    }
+    cereal_bytes = os.str();
+  }
+  ASSERT_GT(cereal_bytes.size(), 127u);
+  std::string framed;
+  PutVarint(&framed, cereal_bytes.size());
+  framed += cereal_bytes;
+  std::string buf = "prefix";
+  Encode(&buf, value);
+  EXPECT_TRUE(buf == "prefix" + framed) << "the encoding differs from Cereal's BinaryOutputArchive";
+  EXPECT_EQ(RoundTrip(value), value);
 }
 
 TEST(Serde, EveryTruncationFailsCleanly) {
