@@ -151,7 +151,7 @@ class Aggregate : public sluice::Job<Aggregate, std::string, Accumulator> {
       where_cell_ = CellOf(spec_.where->field);
       where_label_ = "where " + spec_.where->source + ": field '" + spec_.where->field.name + "'";
     }
-    row_.slots.resize(spec_.aggregates.size());
+    row_.Shape(spec_);
   }
 
   // Engine hooks: how TableInput reads each file, and each part's first line.
@@ -184,9 +184,9 @@ class Aggregate : public sluice::Job<Aggregate, std::string, Accumulator> {
       slot.value = Decimal();
       if (a.kind == AggregateKind::kDistinct) {
         if (v.null) {
-          slot.distinct.Clear();
+          row_.distinct[i].Clear();
         } else {
-          slot.distinct.SetOne(v.text);
+          row_.distinct[i].SetOne(v.text);
         }
       } else if (a.kind != AggregateKind::kCountField && !v.null) {
         slot.value = Number(row, aggregate_cells_[i], a.column);

@@ -22,9 +22,12 @@ void DistinctSet::Compact() const {
 }
 
 void Merge(const AggregateSpec& spec, Accumulator* into, const Accumulator& from) {
-  if (into->slots.size() != spec.aggregates.size() || from.slots.size() != spec.aggregates.size()) {
-    throw std::invalid_argument("an aggregate value with " + std::to_string(from.slots.size()) +
-                                " slots, expected " + std::to_string(spec.aggregates.size()));
+  const size_t sets = spec.has_distinct ? spec.aggregates.size() : 0;
+  if (into->slots.size() != spec.aggregates.size() || from.slots.size() != spec.aggregates.size() ||
+      into->distinct.size() != sets || from.distinct.size() != sets) {
+    throw std::invalid_argument("an aggregate value with " + std::to_string(from.slots.size()) + " slots and " +
+                                std::to_string(from.distinct.size()) + " sets, expected " +
+                                std::to_string(spec.aggregates.size()) + " and " + std::to_string(sets));
   }
   into->rows += from.rows;
   for (size_t i = 0; i < spec.aggregates.size(); ++i) {
@@ -55,7 +58,7 @@ void Merge(const AggregateSpec& spec, Accumulator* into, const Accumulator& from
         a.n += b.n;
         break;
       case AggregateKind::kDistinct:
-        a.distinct.Merge(b.distinct);
+        into->distinct[i].Merge(from.distinct[i]);
         break;
     }
   }
@@ -97,7 +100,7 @@ void AppendResults(const AggregateSpec& spec, const Accumulator& acc, bool first
         }
         break;
       case AggregateKind::kDistinct:
-        AppendNumber(s.distinct.Count(), out);
+        AppendNumber(acc.distinct[i].Count(), out);
         break;
     }
   }

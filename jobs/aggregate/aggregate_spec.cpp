@@ -170,7 +170,10 @@ AggregateSpec ParseSpec(std::string_view group_by, std::string_view aggregates, 
   if (Trim(aggregates).empty()) {
     Fail("aggregates", "is empty (expected a comma-separated list of " + std::string(kAggregatesHelp) + ")");
   }
-  for (std::string_view item : SplitCommas(aggregates)) spec.aggregates.push_back(MakeAggregate(item));
+  for (std::string_view item : SplitCommas(aggregates)) {
+    spec.aggregates.push_back(MakeAggregate(item));
+    if (spec.aggregates.back().kind == AggregateKind::kDistinct) spec.has_distinct = true;
+  }
   if (!Trim(where).empty()) spec.where = MakeCondition(Trim(where));
   if (avg_digits > static_cast<uint64_t>(Decimal::kMaxScale)) {
     Fail("avg-digits", std::to_string(avg_digits) + " is more than 18");

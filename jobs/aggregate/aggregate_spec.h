@@ -63,6 +63,7 @@ struct AggregateSpec {
   std::vector<Aggregate> aggregates;
   std::optional<Condition> where;
   int avg_digits = 6;
+  bool has_distinct = false;  // some aggregate is distinct:F
   // The output's first line: the group-by names, then the aggregate
   // columns, CSV-quoted where needed, ending in '\n'.
   std::string header;

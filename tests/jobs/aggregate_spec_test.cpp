@@ -215,7 +215,7 @@ TEST(AggregateGroupKey, SortsAsTuplesAndRoundTrips) {
 Accumulator Row(const AggregateSpec& spec, const char* amount, const char* user) {
   Accumulator a;
   a.rows = 1;
-  a.slots.resize(spec.aggregates.size());
+  a.Shape(spec);
   for (size_t i = 0; i < spec.aggregates.size(); ++i) {
     Slot& s = a.slots[i];
     const bool distinct = spec.aggregates[i].kind == AggregateKind::kDistinct;
@@ -223,7 +223,7 @@ Accumulator Row(const AggregateSpec& spec, const char* amount, const char* user)
     if (v == nullptr) continue;
     s.n = 1;
     if (distinct) {
-      s.distinct.SetOne(v);
+      a.distinct[i].SetOne(v);
     } else {
       EXPECT_EQ(Decimal::Parse(v, &s.value), Decimal::ParseResult::kOk);
     }
@@ -281,6 +281,37 @@ TEST(AggregateAccumulator, MergesInAnyOrderToOneResult) {
   // 700 rows; amounts non-NULL in 5 of 7 (500 rows): 100 each of
   // 1.5, -2, 10, 0.25, 3 sum to 1275; avg 2.55; 37 users, some rows NULL.
   EXPECT_EQ(expected, "700,500,1275,-2,10,2.55,37");
+}
+
+// Up to SlotArray::kInline aggregates the slots live inside the
+// accumulator; the test above has seven (on the heap). Both travel.
+TEST(AggregateAccumulator, InlineSlotsTravelAndMerge) {
+  const AggregateSpec spec = Spec("", "count,sum:amount,avg:amount");
+  ASSERT_LE(spec.aggregates.size(), SlotArray::kInline);
+  Accumulator total = Row(spec, "1.25", nullptr);
+  EXPECT_TRUE(total.distinct.empty());
+  for (const char* amount : std::vector<const char*>{"2", "-0.25", nullptr, "7"}) {
+    std::string bytes;
+    Encode(&bytes, Row(spec, amount, nullptr));
+    Accumulator decoded;
+    ByteReader r{bytes.data(), bytes.data() + bytes.size()};
+    ASSERT_TRUE(Decode(r, &decoded));
+    ASSERT_EQ(decoded.slots.size(), 3u);
+    Merge(spec, &total, decoded);
+  }
+  EXPECT_EQ(Results(spec, total), "5,10,2.5");
+  // A value shaped for another spec is refused, not read past its end.
+  EXPECT_THROW(Merge(Spec("", "count,sum:amount,avg:amount,distinct:user"), &total, total), std::invalid_argument);
+}
+
+// A slot count past any spec's is a malformed value, not an allocation.
+TEST(AggregateAccumulator, DecodingRefusesAHugeSlotCount) {
+  std::string bytes;
+  Encode(&bytes, uint64_t{1});                          // rows
+  Encode(&bytes, uint64_t{SlotArray::kMaxSlots + 1});  // slots
+  Accumulator decoded;
+  ByteReader r{bytes.data(), bytes.data() + bytes.size()};
+  EXPECT_FALSE(Decode(r, &decoded));
 }
 
 TEST(AggregateAccumulator, NullOnlyGroupsHaveEmptyResults) {
