@@ -75,7 +75,7 @@
 namespace {
 
 using sluice::aggregate::Accumulator;
-using sluice::aggregate::AggregateKind;
+using sluice::aggregate::StateKind;
 using sluice::aggregate::AggregateSpec;
 using sluice::aggregate::Condition;
 using sluice::aggregate::Decimal;
@@ -144,9 +144,7 @@ class Aggregate : public sluice::Job<Aggregate, std::string, Accumulator> {
                                            param(kAvgDigits))),
         format_(ParseFormat(param(kFormat))) {
     for (const FieldRef& f : spec_.group_by) group_cells_.push_back(CellOf(f));
-    for (const sluice::aggregate::Aggregate& a : spec_.aggregates) {
-      aggregate_cells_.push_back(a.kind == AggregateKind::kCount ? kNoCell : CellOf(a.field));
-    }
+    for (const sluice::aggregate::State& state : spec_.states) state_cells_.push_back(CellOf(state.field));
     if (spec_.where) {
       where_cell_ = CellOf(spec_.where->field);
       where_label_ = "where " + spec_.where->source + ": field '" + spec_.where->field.name + "'";
@@ -175,21 +173,19 @@ class Aggregate : public sluice::Job<Aggregate, std::string, Accumulator> {
       sluice::aggregate::AppendKeyField(v.null ? std::string_view() : v.text, i == 0, &key_);
     }
     row_.rows = 1;
-    for (size_t i = 0; i < spec_.aggregates.size(); ++i) {
-      const sluice::aggregate::Aggregate& a = spec_.aggregates[i];
-      if (a.kind == AggregateKind::kCount) continue;
-      sluice::aggregate::Slot& slot = row_.slots[i];
-      const FieldValue& v = Value(row, aggregate_cells_[i]);
+    for (size_t i = 0; i < spec_.states.size(); ++i) {
+      const sluice::aggregate::State& state = spec_.states[i];
+      sluice::aggregate::Slot& slot = row_.slot(i);
+      const FieldValue& v = Value(row, state_cells_[i]);
       slot.n = v.null ? 0 : 1;
-      slot.value = Decimal();
-      if (a.kind == AggregateKind::kDistinct) {
+      if (state.kind == StateKind::kDistinct) {
         if (v.null) {
-          row_.distinct[i].Clear();
+          row_.distinct(i).Clear();
         } else {
-          row_.distinct[i].SetOne(v.text);
+          row_.distinct(i).SetOne(v.text);
         }
-      } else if (a.kind != AggregateKind::kCountField && !v.null) {
-        slot.value = Number(row, aggregate_cells_[i], a.column);
+      } else if (state.kind != StateKind::kCountField && !v.null) {
+        slot.value = Number(row, state_cells_[i], state.label);
       }
     }
     emit(key_, row_);
@@ -325,7 +321,7 @@ class Aggregate : public sluice::Job<Aggregate, std::string, Accumulator> {
   // The fields, and which of them each part of the spec reads.
   std::vector<Cell> cells_;
   std::vector<size_t> group_cells_;
-  std::vector<size_t> aggregate_cells_;  // kNoCell for count
+  std::vector<size_t> state_cells_;
   size_t where_cell_ = kNoCell;
   std::string where_label_;  // names the where field in messages
   uint64_t row_serial_ = 0;  // Map calls so far

@@ -22,45 +22,40 @@ void DistinctSet::Compact() const {
 }
 
 void Merge(const AggregateSpec& spec, Accumulator* into, const Accumulator& from) {
-  const size_t sets = spec.has_distinct ? spec.aggregates.size() : 0;
-  if (into->slots.size() != spec.aggregates.size() || from.slots.size() != spec.aggregates.size() ||
-      into->distinct.size() != sets || from.distinct.size() != sets) {
-    throw std::invalid_argument("an aggregate value with " + std::to_string(from.slots.size()) + " slots and " +
-                                std::to_string(from.distinct.size()) + " sets, expected " +
-                                std::to_string(spec.aggregates.size()) + " and " + std::to_string(sets));
+  const size_t states = spec.states.size();
+  const size_t sets = spec.has_distinct ? states : 0;
+  if (into->size() != states || from.size() != states || into->distinct_sets() != sets ||
+      from.distinct_sets() != sets) {
+    throw std::invalid_argument("an aggregate value with " + std::to_string(from.size()) + " slots and " +
+                                std::to_string(from.distinct_sets()) + " sets, expected " +
+                                std::to_string(states) + " and " + std::to_string(sets));
   }
   into->rows += from.rows;
-  for (size_t i = 0; i < spec.aggregates.size(); ++i) {
-    Slot& a = into->slots[i];
-    const Slot& b = from.slots[i];
-    switch (spec.aggregates[i].kind) {
-      case AggregateKind::kCount:
+  for (size_t i = 0; i < states; ++i) {
+    Slot& a = into->slot(i);
+    const Slot& b = from.slot(i);
+    switch (spec.states[i].kind) {
+      case StateKind::kCountField:
         break;
-      case AggregateKind::kCountField:
-        a.n += b.n;
-        break;
-      case AggregateKind::kSum:
-      case AggregateKind::kAvg:
+      case StateKind::kSum:
         if (a.n == 0) {
           a.value = b.value;  // an empty slot's value means nothing
         } else if (b.n != 0 && !Decimal::Add(a.value, b.value, &a.value)) {
-          throw std::overflow_error(spec.aggregates[i].column + ": the sum " + a.value.ToString() + " + " +
+          throw std::overflow_error(spec.states[i].label + ": the sum " + a.value.ToString() + " + " +
                                     b.value.ToString() + " needs more than 38 significant digits");
         }
-        a.n += b.n;
         break;
-      case AggregateKind::kMin:
+      case StateKind::kMin:
         if (b.n != 0 && (a.n == 0 || b.value < a.value)) a.value = b.value;
-        a.n += b.n;
         break;
-      case AggregateKind::kMax:
+      case StateKind::kMax:
         if (b.n != 0 && (a.n == 0 || a.value < b.value)) a.value = b.value;
-        a.n += b.n;
         break;
-      case AggregateKind::kDistinct:
-        into->distinct[i].Merge(from.distinct[i]);
+      case StateKind::kDistinct:
+        into->distinct(i).Merge(from.distinct(i));
         break;
     }
+    a.n += b.n;
   }
 }
 
@@ -76,10 +71,14 @@ void AppendNumber(uint64_t v, std::string* out) {
 void AppendResults(const AggregateSpec& spec, const Accumulator& acc, bool first, std::string* out) {
   for (size_t i = 0; i < spec.aggregates.size(); ++i) {
     if (!first || i > 0) out->push_back(',');
-    const Slot& s = acc.slots[i];
-    switch (spec.aggregates[i].kind) {
+    const Aggregate& a = spec.aggregates[i];
+    if (a.kind == AggregateKind::kCount) {
+      AppendNumber(acc.rows, out);
+      continue;
+    }
+    const Slot& s = acc.slot(a.state);
+    switch (a.kind) {
       case AggregateKind::kCount:
-        AppendNumber(acc.rows, out);
         break;
       case AggregateKind::kCountField:
         AppendNumber(s.n, out);
@@ -93,14 +92,14 @@ void AppendResults(const AggregateSpec& spec, const Accumulator& acc, bool first
         if (s.n != 0) {
           Decimal avg;
           if (!s.value.DivideRounded(s.n, spec.avg_digits, &avg)) {
-            throw std::overflow_error(spec.aggregates[i].column + ": the average " + s.value.ToString() +
-                                      " / " + std::to_string(s.n) + " needs more than 38 significant digits");
+            throw std::overflow_error(a.column + ": the average " + s.value.ToString() + " / " +
+                                      std::to_string(s.n) + " needs more than 38 significant digits");
           }
           avg.AppendTo(out);
         }
         break;
       case AggregateKind::kDistinct:
-        AppendNumber(acc.distinct[i].Count(), out);
+        AppendNumber(acc.distinct(a.state).Count(), out);
         break;
     }
   }

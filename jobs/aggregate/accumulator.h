@@ -11,6 +11,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -76,11 +77,11 @@ class DistinctSet {
   mutable size_t sorted_ = 0;  // values_[0, sorted_) is sorted and distinct
 };
 
-// One aggregate's running state (distinct:F keeps its values apart, in
-// Accumulator::distinct).
+// One state's running value (AggregateSpec::states; a distinct state's
+// values are in the accumulator's DistinctSet of the same index).
 struct Slot {
-  uint64_t n = 0;  // non-NULL values seen (count:F, sum, min, max, avg)
-  Decimal value;   // the sum (sum, avg), the minimum (min) or the maximum (max)
+  uint64_t n = 0;  // non-NULL values seen
+  Decimal value;   // the sum (kSum), the least (kMin) or the greatest (kMax)
 
   template <class Archive>
   void serialize(Archive& ar) {
@@ -88,96 +89,105 @@ struct Slot {
   }
 };
 
-// The slots of one accumulator, the first kInline of them inside it: the
-// engine copies and merges an accumulator per input row, and a heap array
-// per group cost a cache miss per merge and an allocation per group each
-// time the combiner table is emptied (a quarter of aggregate's map time).
-class SlotArray {
+// One group's state: the rows counted and one Slot per state of the spec.
+//
+// The engine copies an accumulator into its combiner table per input row
+// and merges it there, so the common shapes live in the object itself: up
+// to kInline slots inline, anything more (and distinct sets) behind one
+// pointer. A heap vector per group cost a cache miss per merge and an
+// allocation per group each time the table was emptied, and a bigger
+// object means fewer groups per cache line: the table's slot holds it.
+class Accumulator {
  public:
-  static constexpr size_t kInline = 4;
-  // Decoding refuses more: a spec has one slot per aggregate it names.
+  static constexpr size_t kInline = 2;
+  // Decoding refuses more: a spec has a state per aggregate at most.
   static constexpr size_t kMaxSlots = 1 << 16;
 
-  SlotArray() = default;
-  // Copies only the slots in use: the engine copies a value per row.
-  SlotArray(const SlotArray& other) : size_(other.size_), heap_(other.heap_) { CopyInline(other); }
-  SlotArray(SlotArray&& other) noexcept : size_(other.size_), heap_(std::move(other.heap_)) { CopyInline(other); }
-  SlotArray& operator=(const SlotArray& other) {
-    if (this != &other) {
-      size_ = other.size_;
-      heap_ = other.heap_;
-      CopyInline(other);
-    }
-    return *this;
-  }
-  SlotArray& operator=(SlotArray&& other) noexcept {
-    if (this != &other) {
-      size_ = other.size_;
-      heap_ = std::move(other.heap_);
-      CopyInline(other);
-    }
-    return *this;
-  }
+  uint64_t rows = 0;
 
-  void resize(size_t n) {
-    size_ = n;
-    if (n > kInline) {
-      heap_.resize(n);
+  Accumulator() = default;
+  Accumulator(const Accumulator& other) { *this = other; }
+  Accumulator(Accumulator&& other) noexcept { *this = std::move(other); }
+  Accumulator& operator=(const Accumulator& other) {
+    if (this == &other) return *this;
+    rows = other.rows;
+    size_ = other.size_;
+    std::copy_n(other.inline_.begin(), std::min(size_, kInline), inline_.begin());
+    if (other.more_ == nullptr) {
+      more_.reset();
+    } else if (more_ == nullptr) {
+      more_ = std::make_unique<More>(*other.more_);
     } else {
-      heap_.clear();
+      *more_ = *other.more_;
     }
+    return *this;
   }
-  size_t size() const { return size_; }
-  Slot* begin() { return size_ <= kInline ? inline_.data() : heap_.data(); }
-  Slot* end() { return begin() + size_; }
-  const Slot* begin() const { return size_ <= kInline ? inline_.data() : heap_.data(); }
-  const Slot* end() const { return begin() + size_; }
-  Slot& operator[](size_t i) { return begin()[i]; }
-  const Slot& operator[](size_t i) const { return begin()[i]; }
+  Accumulator& operator=(Accumulator&& other) noexcept {
+    if (this == &other) return *this;
+    rows = other.rows;
+    size_ = other.size_;
+    std::copy_n(other.inline_.begin(), std::min(size_, kInline), inline_.begin());
+    more_ = std::move(other.more_);
+    return *this;
+  }
 
+  // Sizes the slots (and distinct sets) for `spec`, every one empty.
+  void Shape(const AggregateSpec& spec) { Shape(spec.states.size(), spec.has_distinct); }
+  void Shape(size_t slots, bool distinct_sets) {
+    size_ = slots;
+    std::fill_n(inline_.begin(), std::min(slots, kInline), Slot());
+    if (slots <= kInline && !distinct_sets) {
+      more_.reset();
+      return;
+    }
+    if (more_ == nullptr) more_ = std::make_unique<More>();
+    more_->slots.assign(slots > kInline ? slots : 0, Slot());
+    more_->distinct.assign(distinct_sets ? slots : 0, DistinctSet());
+  }
+
+  size_t size() const { return size_; }
+  Slot& slot(size_t i) { return size_ <= kInline ? inline_[i] : more_->slots[i]; }
+  const Slot& slot(size_t i) const { return size_ <= kInline ? inline_[i] : more_->slots[i]; }
+  // Distinct sets: one per slot when the spec has a distinct state, else none.
+  size_t distinct_sets() const { return more_ == nullptr ? 0 : more_->distinct.size(); }
+  DistinctSet& distinct(size_t i) { return more_->distinct[i]; }
+  const DistinctSet& distinct(size_t i) const { return more_->distinct[i]; }
+
+  // Cereal: rows, the slot count, whether distinct sets follow, the
+  // slots, the sets.
   template <class Archive>
   void save(Archive& ar) const {
-    ar(static_cast<uint64_t>(size_));
-    for (const Slot& s : *this) ar(s);
+    const bool sets = distinct_sets() != 0;
+    ar(rows, static_cast<uint64_t>(size_), sets);
+    for (size_t i = 0; i < size_; ++i) ar(slot(i));
+    if (sets) {
+      for (size_t i = 0; i < size_; ++i) ar(distinct(i));
+    }
   }
   template <class Archive>
   void load(Archive& ar) {
-    uint64_t n = 0;
-    ar(n);
-    if (n > kMaxSlots) throw std::runtime_error("malformed aggregate value: " + std::to_string(n) + " slots");
-    resize(static_cast<size_t>(n));
-    for (Slot& s : *this) ar(s);
+    uint64_t slots = 0;
+    bool sets = false;
+    ar(rows, slots, sets);
+    if (slots > kMaxSlots) {
+      throw std::runtime_error("malformed aggregate value: " + std::to_string(slots) + " slots");
+    }
+    Shape(static_cast<size_t>(slots), sets);
+    for (size_t i = 0; i < size_; ++i) ar(slot(i));
+    if (sets) {
+      for (size_t i = 0; i < size_; ++i) ar(distinct(i));
+    }
   }
 
  private:
-  void CopyInline(const SlotArray& other) {
-    if (size_ <= kInline) std::copy_n(other.inline_.begin(), size_, inline_.begin());
-  }
+  struct More {
+    std::vector<Slot> slots;  // all the slots, when there are more than kInline
+    std::vector<DistinctSet> distinct;
+  };
 
   size_t size_ = 0;
   std::array<Slot, kInline> inline_{};
-  std::vector<Slot> heap_;  // all the slots when there are more than kInline
-};
-
-// One group's state: the rows counted, one Slot per aggregate of the spec
-// in its order, and, when the spec has a distinct:F, one DistinctSet per
-// aggregate (empty but for the distinct ones; no sets at all otherwise, so
-// copying an accumulator of a spec without distinct allocates nothing).
-struct Accumulator {
-  uint64_t rows = 0;
-  SlotArray slots;
-  std::vector<DistinctSet> distinct;
-
-  // Sizes the slots (and sets) for `spec`.
-  void Shape(const AggregateSpec& spec) {
-    slots.resize(spec.aggregates.size());
-    distinct.resize(spec.has_distinct ? spec.aggregates.size() : 0);
-  }
-
-  template <class Archive>
-  void serialize(Archive& ar) {
-    ar(rows, slots, distinct);
-  }
+  std::unique_ptr<More> more_;
 };
 
 // Merges `from` into *into. Throws std::overflow_error naming the column

@@ -88,6 +88,59 @@ Aggregate MakeAggregate(std::string_view item) {
   return a;
 }
 
+// Gives each aggregate but count a state, shared where the running value
+// is the same (StateKind).
+void AssignStates(AggregateSpec* spec) {
+  auto summed = [spec](const std::string& name) {
+    for (const Aggregate& a : spec->aggregates) {
+      if ((a.kind == AggregateKind::kSum || a.kind == AggregateKind::kAvg) && a.field.name == name) return true;
+    }
+    return false;
+  };
+  for (Aggregate& a : spec->aggregates) {
+    StateKind kind = StateKind::kCountField;
+    switch (a.kind) {
+      case AggregateKind::kCount:
+        continue;
+      case AggregateKind::kCountField:
+        kind = summed(a.field.name) ? StateKind::kSum : StateKind::kCountField;
+        break;
+      case AggregateKind::kSum:
+      case AggregateKind::kAvg:
+        kind = StateKind::kSum;
+        break;
+      case AggregateKind::kMin:
+        kind = StateKind::kMin;
+        break;
+      case AggregateKind::kMax:
+        kind = StateKind::kMax;
+        break;
+      case AggregateKind::kDistinct:
+        kind = StateKind::kDistinct;
+        break;
+    }
+    for (size_t i = 0; i < spec->states.size(); ++i) {
+      if (spec->states[i].kind == kind && spec->states[i].field.name == a.field.name) a.state = i;
+    }
+    if (a.state == kNoState) {
+      a.state = spec->states.size();
+      spec->states.push_back(State{kind, a.field, a.column});
+      if (kind == StateKind::kDistinct) spec->has_distinct = true;
+    }
+  }
+  // A sum shared with count:F is named by the first sum or avg: that is
+  // what reads the field as a number.
+  for (State& state : spec->states) {
+    if (state.kind != StateKind::kSum) continue;
+    for (const Aggregate& a : spec->aggregates) {
+      if ((a.kind == AggregateKind::kSum || a.kind == AggregateKind::kAvg) && a.field.name == state.field.name) {
+        state.label = a.column;
+        break;
+      }
+    }
+  }
+}
+
 Condition MakeCondition(std::string_view where) {
   Condition c;
   c.source = std::string(where);
@@ -170,10 +223,8 @@ AggregateSpec ParseSpec(std::string_view group_by, std::string_view aggregates, 
   if (Trim(aggregates).empty()) {
     Fail("aggregates", "is empty (expected a comma-separated list of " + std::string(kAggregatesHelp) + ")");
   }
-  for (std::string_view item : SplitCommas(aggregates)) {
-    spec.aggregates.push_back(MakeAggregate(item));
-    if (spec.aggregates.back().kind == AggregateKind::kDistinct) spec.has_distinct = true;
-  }
+  for (std::string_view item : SplitCommas(aggregates)) spec.aggregates.push_back(MakeAggregate(item));
+  AssignStates(&spec);
   if (!Trim(where).empty()) spec.where = MakeCondition(Trim(where));
   if (avg_digits > static_cast<uint64_t>(Decimal::kMaxScale)) {
     Fail("avg-digits", std::to_string(avg_digits) + " is more than 18");

@@ -8,6 +8,7 @@
 // into exit 2 before any input is read).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -35,10 +36,32 @@ enum class AggregateKind : uint8_t {
   kDistinct,    // distinct:F: distinct non-NULL values of F, as text
 };
 
+// What a group keeps per field: aggregates that need the same running
+// value share one (sum:x and avg:x one sum; count:x the count of that sum
+// when the spec also sums x), so a group's state stays small.
+enum class StateKind : uint8_t {
+  kCountField,  // non-NULL values (count:F when F is not summed)
+  kSum,         // non-NULL values and their sum (sum:F, avg:F, count:F)
+  kMin,         // non-NULL values and the least
+  kMax,         // non-NULL values and the greatest
+  kDistinct,    // the distinct non-NULL values
+};
+
+struct State {
+  StateKind kind;
+  FieldRef field;
+  // The first aggregate's column that reads this state, naming the field
+  // in a bad record's message: "sum(amount): 'x' is not a number".
+  std::string label;
+};
+
+inline constexpr size_t kNoState = static_cast<size_t>(-1);
+
 struct Aggregate {
   AggregateKind kind;
   FieldRef field;      // empty for kCount
   std::string column;  // the output header: "count", "sum(amount)"
+  size_t state = kNoState;  // into AggregateSpec::states; kNoState for count
 };
 
 enum class CompareOp : uint8_t { kEq, kNe, kLt, kLe, kGt, kGe };
@@ -62,8 +85,10 @@ struct AggregateSpec {
   std::vector<FieldRef> group_by;
   std::vector<Aggregate> aggregates;
   std::optional<Condition> where;
+  // The states the aggregates read, in the order of their first aggregate.
+  std::vector<State> states;
   int avg_digits = 6;
-  bool has_distinct = false;  // some aggregate is distinct:F
+  bool has_distinct = false;  // some state is kDistinct
   // The output's first line: the group-by names, then the aggregate
   // columns, CSV-quoted where needed, ending in '\n'.
   std::string header;
