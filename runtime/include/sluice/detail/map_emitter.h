@@ -124,7 +124,11 @@ class MapEmitter {
       (*direct_)(key, value);
     } else if constexpr (HasCombiner<J> && kStringKey) {
       ++counters_->combine_input_records;
-      table_.Add(key, Table::Hash(key), V(value));
+      if constexpr (std::is_same_v<ValueArg, const V&>) {
+        table_.Add(key, Table::Hash(key), value);  // no temporary copy of a user value
+      } else {
+        table_.Add(key, Table::Hash(key), V(value));
+      }
       if (table_.full()) FlushTable();
     } else if constexpr (HasCombiner<J>) {
       ++counters_->combine_input_records;
