@@ -2,6 +2,7 @@
 // on random text biased toward separators and block edges.
 #include <sluice/text_scan.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -69,3 +70,25 @@ TEST(ForEachWord, WordsSpanningBlocksAndEdges) {
 
 }  // namespace
 }  // namespace sluice
+
+// CountByte against std::count at every length and alignment around the
+// 16-byte steps, and over runs where every byte matches for longer than the
+// byte-wide counters' 255 steps (they must be summed before they wrap).
+TEST(CountByte, AgreesWithStdCount) {
+  std::mt19937 rng(5);
+  std::string text(20000, 'x');
+  for (char& c : text) c = "ab\n\n\0\xff"[rng() % 6];
+  for (size_t offset = 0; offset < 17; ++offset) {
+    for (size_t length : {size_t{0}, size_t{1}, size_t{15}, size_t{16}, size_t{17}, size_t{4079}, size_t{4080},
+                          size_t{4081}, size_t{12345}, text.size() - offset}) {
+      const std::string_view piece(text.data() + offset, std::min(length, text.size() - offset));
+      for (char byte : {'\n', '\0', '\xff', 'z'}) {
+        ASSERT_EQ(sluice::CountByte(piece, byte), static_cast<uint64_t>(std::count(piece.begin(), piece.end(), byte)))
+            << "offset " << offset << " length " << piece.size() << " byte " << int(byte);
+      }
+    }
+  }
+  const std::string all(100000, '\n');
+  EXPECT_EQ(sluice::CountByte(all, '\n'), 100000u);
+  EXPECT_EQ(sluice::CountByte(all, 'a'), 0u);
+}

@@ -2,6 +2,7 @@
 // hand-tuned program would, while the job still reads like the algorithm.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -71,6 +72,34 @@ inline void ForEachWord(std::string_view text, Fn&& fn) {
     }
   }
   if (in_word) fn(std::string_view(p + start, n - start));
+}
+
+// How many bytes of `text` equal `byte` (CountByte(block, '\n'): the lines
+// of a block). 16 bytes per step with SSE2: byte-wide counters, summed
+// every 255 steps before they could wrap. A plain loop with a 64-bit count
+// widens every compare to 64 bits, four times slower.
+inline uint64_t CountByte(std::string_view text, char byte) {
+  const char* const p = text.data();
+  const size_t n = text.size();
+  size_t i = 0;
+  uint64_t count = 0;
+#if defined(__SSE2__)
+  const __m128i wanted = _mm_set1_epi8(byte);
+  const __m128i zero = _mm_setzero_si128();
+  while (i + 16 <= n) {
+    __m128i counters = zero;  // per byte lane, at most 255 steps
+    const size_t steps = std::min<size_t>((n - i) / 16, 255);
+    for (size_t k = 0; k < steps; ++k, i += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      counters = _mm_sub_epi8(counters, _mm_cmpeq_epi8(v, wanted));  // a match is -1
+    }
+    const __m128i sums = _mm_sad_epu8(counters, zero);  // two 64-bit lane sums
+    count += static_cast<uint64_t>(_mm_cvtsi128_si64(sums)) +
+             static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
+  }
+#endif
+  for (; i < n; ++i) count += p[i] == byte;
+  return count;
 }
 
 }  // namespace sluice

@@ -9,6 +9,7 @@
 #include "io/file_system.h"
 #include "io/line_reader.h"
 #include "io/status.h"
+#include "sluice/text_scan.h"
 
 namespace sluice {
 
@@ -41,8 +42,7 @@ class LineBlockSource {
   template <class Fn>
   Status ForEachRecord(Fn&& fn) {
     if (chunk_.empty()) return Status::OK();
-    uint64_t lines = 0;
-    for (const char c : chunk_) lines += c == '\n';
+    uint64_t lines = CountByte(chunk_, '\n');
     if (chunk_.back() != '\n') ++lines;  // the file's last line, unterminated
     extra_records_ += lines - 1;
     fn(chunk_offset_, chunk_);
