@@ -42,16 +42,17 @@
 //
 // Speed: a block of many lines is searched as one text. At a match the
 // line holding it is counted and the search resumes at the next line, so
-// lines that do not match cost no call. A pattern that starts with a
-// literal lets RE2 skip ahead to it; one with a literal elsewhere that
-// every match holds (`^\S+ 404 `, `[0-9]+ ERROR`) is searched for that
-// literal with memmem, and only the lines holding it are matched.
+// lines that do not match cost no call. A pattern with a literal that
+// every match holds (`static [a-z_]+ \(`, `^\S+ 404 `, `[0-9]+ ERROR`) is
+// searched for that literal, 16 bytes at a time, and only the lines holding
+// it are matched.
 #include <re2/filtered_re2.h>
 #include <re2/re2.h>
-#include <string.h>  // memmem, memrchr
+#include <string.h>  // memrchr
 
 #include <algorithm>
 #include <cctype>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -59,7 +60,12 @@
 #include <string_view>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <sluice/job.h>
+#include <sluice/text_scan.h>
 
 namespace {
 
@@ -226,28 +232,41 @@ class LineMatcher {
   }
 
   // The first place at or after p where literal_ occurs, in either case
-  // (FilteredRE2 lowercases it) unless it has no letters; nullptr if none.
+  // (FilteredRE2 lowercases it); nullptr if none. An ASCII literal is
+  // looked for 16 positions at a time (SSE2): where both its first and its
+  // last byte are (either case of a letter: c | 0x20 folds just 'S' and 's'
+  // together), the rest is compared. RE2's own search, which memchr's for
+  // the first byte, stops at every 's' of C text for `static ...`.
   const char* FindLiteral(const char* p, const char* end) const {
-    const size_t size = literal_.size();
     if (literal_search_ != nullptr) {
       const re2::StringPiece rest(p, static_cast<size_t>(end - p));
       re2::StringPiece hit;
       if (!literal_search_->Match(rest, 0, rest.size(), RE2::UNANCHORED, &hit, 1)) return nullptr;
       return hit.data();
     }
-    if (anchor_ == std::string::npos) {
-      const void* hit = memmem(p, static_cast<size_t>(end - p), literal_.data(), size);
-      return static_cast<const char*>(hit);
-    }
-    // memchr for the byte that has no case, then compare the rest.
-    for (const char* q = p + anchor_; q < end;) {
-      q = static_cast<const char*>(std::memchr(q, literal_[anchor_], static_cast<size_t>(end - q)));
-      if (q == nullptr) return nullptr;
-      const char* start = q - anchor_;
-      if (static_cast<size_t>(end - start) >= size && EqualIgnoringAsciiCase(start, literal_)) {
-        return start;
+    const size_t size = literal_.size();
+    const char* q = p;
+#if defined(__SSE2__)
+    const auto fold = [](char c) { return static_cast<char>(c >= 'a' && c <= 'z' ? 0x20 : 0); };
+    const __m128i first = _mm_set1_epi8(literal_[0]);
+    const __m128i last = _mm_set1_epi8(literal_[size - 1]);
+    const __m128i fold_first = _mm_set1_epi8(fold(literal_[0]));
+    const __m128i fold_last = _mm_set1_epi8(fold(literal_[size - 1]));
+    for (; end - q >= static_cast<std::ptrdiff_t>(size + 15); q += 16) {
+      const __m128i a = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)), fold_first);
+      const __m128i b =
+          _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + size - 1)), fold_last);
+      auto candidates = static_cast<uint32_t>(
+          _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last))));
+      while (candidates != 0) {
+        const char* at = q + __builtin_ctz(candidates);
+        if (EqualIgnoringAsciiCase(at, literal_)) return at;
+        candidates &= candidates - 1;
       }
-      ++q;
+    }
+#endif
+    for (; end - q >= static_cast<std::ptrdiff_t>(size); ++q) {
+      if (EqualIgnoringAsciiCase(q, literal_)) return q;
     }
     return nullptr;
   }
@@ -263,11 +282,11 @@ class LineMatcher {
   }
 
   // Sets literal_ to a string every matching line holds (as FilteredRE2's
-  // prefilter finds them, lowercased), when that helps: a pattern like
-  // `^\S+ 404 ` or `[0-9]+ ERROR` has no literal prefix, so RE2's DFA reads
-  // every byte, where memmem skips to " 404 " (several times faster).
-  // A pattern that starts with its literal keeps RE2's own search, which
-  // already skips to it.
+  // prefilter finds them, lowercased): a pattern like `^\S+ 404 ` or
+  // `[0-9]+ ERROR` has no literal prefix, so RE2's DFA reads every byte,
+  // where FindLiteral skips to " 404 " (several times faster). One that
+  // starts with its literal is searched the same way: RE2's prefix search
+  // memchr's for the literal's first byte, which C text is full of.
   void FindRequiredLiteral(bool ignore_case) {
     re2::FilteredRE2 filter(/*min_atom_len=*/3);
     int id = 0;
@@ -289,25 +308,11 @@ class LineMatcher {
     }
     if (literal_.empty()) return;
     for (char& c : literal_) c = AsciiLower(c);
-    if (re2_pattern_.size() >= literal_.size() &&
-        EqualIgnoringAsciiCase(re2_pattern_.data(), literal_)) {
-      literal_.clear();
+    // An ASCII literal is searched for by FindLiteral's own loop; any
+    // other by RE2, ignoring case (RE2 folds Latin-1 letters too).
+    if (std::all_of(literal_.begin(), literal_.end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
       return;
-    }
-    // Searched for as is if it has no letters; else by a byte that has no
-    // case and is not a blank, if it has one and is ASCII; else by RE2,
-    // ignoring case.
-    const auto letter = [](char c) {
-      return AsciiLower(c) != c || (c >= 'a' && c <= 'z') || static_cast<unsigned char>(c) >= 0x80;
-    };
-    if (std::none_of(literal_.begin(), literal_.end(), letter)) return;
-    const bool ascii = std::none_of(literal_.begin(), literal_.end(),
-                                    [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
-    for (size_t i = 0; ascii && i < literal_.size(); ++i) {
-      if (!letter(literal_[i]) && literal_[i] != ' ' && literal_[i] != '\t') {
-        anchor_ = i;
-        return;
-      }
     }
     literal_search_ = std::make_unique<RE2>(RE2::QuoteMeta(literal_), Options(true));
     if (!literal_search_->ok()) literal_.clear();  // cannot happen: a quoted literal
@@ -316,8 +321,7 @@ class LineMatcher {
   std::string re2_pattern_;
   RE2 regex_;
   std::string literal_;  // lowercase; every matching line holds it in some case; empty: none
-  size_t anchor_ = std::string::npos;    // the byte of literal_ FindLiteral memchr's for
-  std::unique_ptr<RE2> literal_search_;  // finds literal_ in either case; null: memchr, memmem
+  std::unique_ptr<RE2> literal_search_;  // finds a non-ASCII literal_ in either case; null: ASCII
 };
 
 class Grep : public sluice::Job<Grep, std::string, uint64_t> {
@@ -370,8 +374,7 @@ class Grep : public sluice::Job<Grep, std::string, uint64_t> {
   // Lines in a block: each ends in '\n' but perhaps the last.
   static uint64_t LineCount(std::string_view lines) {
     if (lines.empty()) return 0;
-    return static_cast<uint64_t>(std::count(lines.begin(), lines.end(), '\n')) +
-           (lines.back() != '\n');
+    return sluice::CountByte(lines, '\n') + (lines.back() != '\n');
   }
 
   const LineMatcher matcher_{param(kPattern), param(kIgnoreCase)};

@@ -162,7 +162,9 @@ TEST(GrepE2E, CountsEqualGrepPerFileAtOneTwoAndFourRanks) {
            R"([[:upper:]]{3,}|error:)",     // class, count, alternation
            R"(a.b|caf.$)",                  // '.' over NUL and a Latin-1 byte
            R"(x{,1}z9 end$)",               // GNU's x{,n}; every match holds "z9 end"
-           R"([a-z_]+ -> [a-z])",           // every match holds " -> ": found by memmem
+           R"([a-z_]+ -> [a-z])",           // every match holds " -> ": searched for first
+           R"(the [a-z]+)",                 // the literal search ignores case: "The", "THE" rejected after
+           R"(i\+\+ // [^ ]+)",              // a literal that starts and ends with no letter
        }) {
     SCOPED_TRACE(pattern);
     const std::map<std::string, uint64_t> expected = GrepCounts("-E", pattern, files);
