@@ -226,15 +226,20 @@ class Aggregate : public sluice::Job<Aggregate, std::string, Accumulator> {
   }
 
  private:
-  static constexpr size_t kUnknownColumn = static_cast<size_t>(-1);
   static constexpr size_t kNoCell = static_cast<size_t>(-1);
 
   // A distinct field of the spec as read from the current row: each is
   // looked up, and read as a number, at most once per row however many
   // aggregates name it (sum:x,avg:x,min:x,max:x read x once).
+  // CSV: a field's column in the header of one serial (0: none yet).
+  struct ColumnCache {
+    size_t column = 0;
+    uint64_t header_serial = 0;
+  };
+
   struct Cell {
     FieldRef field;
-    size_t column = kUnknownColumn;  // CSV: its index in the last header seen
+    ColumnCache column;  // CSV: its index in the last header seen
     uint64_t read_at = 0;            // the row_serial_ `value` is of
     FieldValue value;
     uint64_t parsed_at = 0;  // the row_serial_ `parsed` and `number` are of
@@ -277,23 +282,24 @@ class Aggregate : public sluice::Job<Aggregate, std::string, Accumulator> {
     return c.number;
   }
 
-  // A CSV column, by the file's header. *column caches its index: checked
-  // against the header's name each row (files may order columns
-  // differently), looked up again when it does not match. A name the
-  // header lacks throws std::invalid_argument (the job fails, exit 6).
-  static FieldValue Lookup(const sluice::CsvRow& row, const FieldRef& field, size_t* column) {
+  // A CSV column, by the file's header. The cache holds its index in the
+  // header of that serial (files may order columns differently: each file
+  // has its own header). A name the header lacks throws
+  // std::invalid_argument (the job fails, exit 6).
+  static FieldValue Lookup(const sluice::CsvRow& row, const FieldRef& field, ColumnCache* cache) {
     const sluice::CsvHeader* header = row.header();
-    if (header == nullptr || *column >= header->size() || header->name(*column) != field.name) {
-      *column = row[std::string_view(field.name)].index();
+    if (header == nullptr || header->serial() != cache->header_serial) {
+      cache->column = row[std::string_view(field.name)].index();  // throws without a header
+      cache->header_serial = header->serial();
     }
-    const sluice::Field f = row[*column];
+    const sluice::Field f = row[cache->column];
     return FieldValue{f.text(), !f.present() || f.text().empty()};
   }
 
   // A JSON member, through nested objects along the path: NULL when a
   // member on the way is missing or null; a bad record when one is another
   // type (or the record is not an object).
-  static FieldValue Lookup(const sluice::JsonRecord& rec, const FieldRef& field, size_t*) {
+  static FieldValue Lookup(const sluice::JsonRecord& rec, const FieldRef& field, ColumnCache*) {
     sluice::JsonValue v = rec[std::string_view(field.path[0])];
     for (size_t i = 1; i < field.path.size(); ++i) {
       if (!v.present() || v.is_null()) return FieldValue{};

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -298,6 +299,19 @@ TEST_F(CsvRowTest, AnUnknownColumnNameIsAJobBug) {
 }
 
 // --- ReadCsvHeader -------------------------------------------------------------
+
+// Jobs cache column indexes per header serial: two headers never share
+// one, even when one is built where the other was; copies share it.
+TEST(CsvHeader, SerialsTellHeadersApart) {
+  std::optional<CsvHeader> slot;
+  slot.emplace(Strings{"a", "b"});
+  const uint64_t first = slot->serial();
+  const CsvHeader copy = *slot;
+  EXPECT_EQ(copy.serial(), first);
+  slot.emplace(Strings{"b", "a"});  // the same address, another file's order
+  EXPECT_NE(slot->serial(), first);
+  EXPECT_NE(CsvHeader().serial(), CsvHeader().serial());
+}
 
 TEST(ReadCsvHeader, TheFirstRecordNamesTheColumns) {
   MemoryFile file("\xEF\xBB\xBFid,\"full\nname\",\"a \"\"b\"\"\"\r\n1,2,3\n");

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
@@ -50,8 +51,13 @@ class CsvHeader {
  public:
   static constexpr size_t npos = static_cast<size_t>(-1);
 
-  CsvHeader() = default;
-  explicit CsvHeader(std::vector<std::string> names) : names_(std::move(names)) {}
+  CsvHeader() : serial_(NextSerial()) {}
+  explicit CsvHeader(std::vector<std::string> names) : names_(std::move(names)), serial_(NextSerial()) {}
+
+  // A number no other header made in this process has (copies share it).
+  // A job that caches a column's index per file can key the cache on it:
+  // a header's address may be reused by the next file's header.
+  uint64_t serial() const { return serial_; }
 
   size_t size() const { return names_.size(); }
   // The name of column i < size().
@@ -76,7 +82,13 @@ class CsvHeader {
   }
 
  private:
+  static uint64_t NextSerial() {
+    static std::atomic<uint64_t> next{1};
+    return next.fetch_add(1, std::memory_order_relaxed);
+  }
+
   std::vector<std::string> names_;
+  uint64_t serial_;
 };
 
 // One field of a CsvRow: its text, unquoted and unescaped.
