@@ -191,20 +191,15 @@ class Aggregate : public sluice::Job<Aggregate, std::string, Accumulator> {
     emit(key_, row_);
   }
 
-  // Merges b into a and returns a's state, moved out of a: the engine calls
-  // this as `x = Combine(x, y)` on its own, non-const accumulator x, so a
-  // is overwritten by the result right after. Merging in place keeps a
-  // group's distinct set from being copied once per row (quadratic time).
   Accumulator Combine(const Accumulator& a, const Accumulator& b) {
-    if (&a == &b) {
-      Accumulator copy = a;
-      sluice::aggregate::Merge(spec_, &copy, b);
-      return copy;
-    }
-    auto& into = const_cast<Accumulator&>(a);
-    sluice::aggregate::Merge(spec_, &into, b);
-    return std::move(into);
+    Accumulator out = a;
+    sluice::aggregate::Merge(spec_, &out, b);
+    return out;
   }
+  // What the engine's combiner tables call: merging in place keeps a
+  // group's distinct set from being copied once per row (quadratic time)
+  // and its accumulator from being copied twice per row.
+  void CombineInto(Accumulator& into, const Accumulator& from) { sluice::aggregate::Merge(spec_, &into, from); }
 
   void Reduce(std::string_view key, Values& values, Output& out) {
     bool first = true;

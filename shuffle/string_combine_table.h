@@ -220,7 +220,11 @@ class StringCombineTable {
         return;
       }
       if (s.hash == hash && SameKey(s, key, key.data())) {
-        s.value = combine_(s.value, value);
+        if constexpr (requires { combine_.Into(s.value, value); }) {
+          combine_.Into(s.value, value);  // the job merges in place (CombineWith)
+        } else {
+          s.value = combine_(s.value, value);
+        }
         return;
       }
       i = (i + 1) & mask_;

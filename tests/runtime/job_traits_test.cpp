@@ -161,6 +161,50 @@ static_assert(MapCallable<RowsJob>() && JobContract<RowsJob>::kChecked);
 static_assert(MapCallable<KvJob>() && JobContract<KvJob>::kChecked);
 static_assert(!MapCallable<LineMapTakesString>());
 
+// CombineInto: the in-place form of Combine, used by the combiner tables
+// when present; refused when it cannot be called so, or without Combine.
+class MergesInPlace : public Job<MergesInPlace, std::string, std::string> {
+ public:
+  void Map(std::string_view, Emitter&) {}
+  std::string Combine(const std::string& a, const std::string& b) {
+    ++combines;
+    return a + b;
+  }
+  void CombineInto(std::string& into, const std::string& from) {
+    ++in_place;
+    into += from;
+  }
+  void Reduce(KeyView, Values&, Output&) {}
+  int combines = 0;
+  int in_place = 0;
+};
+class CombineIntoByValue : public Job<CombineIntoByValue, std::string, uint64_t> {
+ public:
+  void Map(std::string_view, Emitter&) {}
+  uint64_t Combine(uint64_t a, uint64_t b) { return a + b; }
+  void CombineInto(uint64_t into, uint64_t from) { into += from; }  // would merge nothing
+  void Reduce(KeyView, Values&, Output&) {}
+};
+static_assert(HasCombineInto<MergesInPlace> && JobContract<MergesInPlace>::kChecked);
+static_assert(DeclaresCombineInto<CombineIntoByValue> && !HasCombineInto<CombineIntoByValue>);
+static_assert(!DeclaresCombineInto<StringByValue>);
+
+TEST(JobTraits, CombinerTablesMergeInPlaceWithCombineInto) {
+  MergesInPlace job;
+  bool running = false;
+  StringCombineTable<std::string, CombineWith<MergesInPlace>> table(CombineWith<MergesInPlace>{&job, &running});
+  for (const char* v : {"a", "b", "c"}) table.Add("key", table.Hash("key"), v);
+  table.Add("other", table.Hash("other"), "x");
+  std::string merged;
+  table.ForEach([&](std::string_view key, uint64_t, const std::string& value) {
+    if (key == "key") merged = value;
+  });
+  EXPECT_EQ(merged, "abc");
+  EXPECT_EQ(job.in_place, 2);
+  EXPECT_EQ(job.combines, 0);
+  EXPECT_FALSE(running);
+}
+
 // The engine runs a job map-only exactly when the job declares kMapOnly,
 // whatever spelling its Reduce has.
 TEST(JobTraits, EngineIsMapOnlyExactlyWhenTheJobDeclaresIt) {

@@ -14,6 +14,11 @@
 //       result never depends on how many ranks run the job. Parameters by
 //       value or by const&; never by non-const reference.
 //
+//   void CombineInto(Value& into, const Value& from);       (optional)
+//       Combine in place: leaves into == Combine(into, from). With it, the
+//       engine's combiner tables merge without copying the value per
+//       record; worth it for values larger than a few words. Needs Combine.
+//
 //   void Reduce(KeyView key, Values& values, Output& out);
 //       Called once per distinct key, keys in sorted order within each
 //       partition, values in input order (split, then emission order).
@@ -38,7 +43,7 @@
 // const std::string&, and a tuple-keyed one takes const Key& (or Key).
 //
 // Mistakes in these signatures are compile errors that name the expected
-// signature (detail/job_traits.h): a member named Map, Combine or Reduce
+// signature (detail/job_traits.h): a member named Map, Combine, CombineInto or Reduce
 // that the engine cannot call as above, a job with neither Reduce nor
 // kMapOnly, and a kMapOnly job that has a Reduce or a Combine.
 //

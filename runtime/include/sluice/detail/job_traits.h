@@ -38,6 +38,9 @@ struct ReduceProbe {
 struct CombineProbe {
   void Combine();
 };
+struct CombineIntoProbe {
+  void CombineInto();
+};
 template <class J, class Probe>
 struct WithProbe : J, Probe {};
 
@@ -54,6 +57,12 @@ concept DeclaresCombine =
     requires { &J::Combine; } ||
     (!std::is_final_v<J> &&
      !requires { &job_traits_detail::WithProbe<J, job_traits_detail::CombineProbe>::Combine; });
+
+template <class J>
+concept DeclaresCombineInto =
+    requires { &J::CombineInto; } ||
+    (!std::is_final_v<J> &&
+     !requires { &job_traits_detail::WithProbe<J, job_traits_detail::CombineIntoProbe>::CombineInto; });
 
 // A map-only job says so: `static constexpr bool kMapOnly = true;`.
 template <class J>
@@ -141,6 +150,9 @@ struct JobContract {
   static_assert(!DeclaresCombine<J> || HasCombiner<J>,
                 "Combine must be callable as Value Combine(const Value& a, const Value& b), "
                 "parameters by value or by const& (not by non-const reference), returning Value");
+  static_assert(!DeclaresCombineInto<J> || HasCombineInto<J>,
+                "CombineInto must be callable as void CombineInto(Value& into, const Value& from), "
+                "and the job must also have a Combine (CombineInto is its in-place form)");
   static_assert(!(DeclaresCombine<J> && MapOnly<J>()),
                 "this job declares kMapOnly = true and also has a Combine, which would never run: "
                 "a map-only job shuffles nothing to combine");

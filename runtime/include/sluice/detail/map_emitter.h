@@ -6,11 +6,13 @@
 #pragma once
 
 #include <algorithm>
+#include <concepts>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "io/status.h"
@@ -31,6 +33,21 @@ template <class J>
 concept HasCombiner = requires(J& job, const typename J::Value& a) {
   { job.Combine(a, a) } -> std::convertible_to<typename J::Value>;
 };
+
+// True when job J also declares `void CombineInto(Value& into, const Value&
+// from)`: the same merge, in place (into = Combine(into, from)). The
+// combiner tables call it instead of Combine, so a value that is costly to
+// copy is not copied twice per record.
+// `into` must be a non-const reference: a CombineInto that takes it by
+// value or const& (so would also take a temporary) would merge nothing.
+template <class J>
+concept HasCombineInto =
+    HasCombiner<J> &&
+    requires(J& job, typename J::Value& into, const typename J::Value& from) {
+      { job.CombineInto(into, from) } -> std::same_as<void>;
+    } && !requires(J& job, const typename J::Value& from) {
+      job.CombineInto(std::declval<typename J::Value>(), from);
+    };
 
 // True when the engine can call J's Reduce. A job without one must declare
 // kMapOnly (job_traits.h refuses anything else): what map() emits is then
@@ -91,6 +108,16 @@ struct CombineWith {
     *running = false;
     return out;
   }
+  // into = Combine(into, from), in place when the job has CombineInto.
+  void Into(typename J::Value& into, const typename J::Value& from) const {
+    *running = true;
+    if constexpr (HasCombineInto<J>) {
+      job->CombineInto(into, from);
+    } else {
+      into = job->Combine(into, from);
+    }
+    *running = false;
+  }
 };
 
 template <class J>
@@ -134,7 +161,7 @@ class MapEmitter {
       ++counters_->combine_input_records;
       auto it = table_.find(key);
       if (it != table_.end()) {
-        it->second = combine_(it->second, V(value));
+        combine_.Into(it->second, V(value));
         return;
       }
       table_.emplace(K(key), V(value));
