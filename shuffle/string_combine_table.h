@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "shuffle/huge_page_allocator.h"
 #include "shuffle/little_endian.h"
 
 #define XXH_INLINE_ALL
@@ -185,6 +186,9 @@ class StringCombineTable {
     if (key.size() <= kShortKey) return std::memcmp(s.short_key, padded, kShortKey) == 0;
     return std::memcmp(arena_.data() + s.offset, key.data(), key.size()) == 0;
   }
+  // Probed at random: huge pages spare a TLB miss per probe.
+  using SlotArray = std::vector<Slot, HugePageAllocator<Slot>>;
+
   struct Pending {
     uint64_t hash = 0;
     uint32_t len = 0;
@@ -246,7 +250,7 @@ class StringCombineTable {
   }
 
   void Grow() {
-    std::vector<Slot> old;
+    SlotArray old;
     old.swap(slots_);
     slots_.assign(old.size() * 2, Slot());
     mask_ = slots_.size() - 1;
@@ -259,7 +263,7 @@ class StringCombineTable {
   }
 
   Combine combine_;
-  std::vector<Slot> slots_;
+  SlotArray slots_;
   std::vector<char> arena_;
   size_t mask_ = 0;
   size_t used_ = 0;
