@@ -112,9 +112,9 @@ class Accumulator {
     if (this == &other) return *this;
     rows = other.rows;
     size_ = other.size_;
-    std::copy_n(other.inline_.begin(), std::min(size_, kInline), inline_.begin());
+    inline_ = other.inline_;  // whole: a few wide moves, no loop (the engine copies per row)
     if (other.more_ == nullptr) {
-      more_.reset();
+      if (more_ != nullptr) more_.reset();
     } else if (more_ == nullptr) {
       more_ = std::make_unique<More>(*other.more_);
     } else {
@@ -126,7 +126,7 @@ class Accumulator {
     if (this == &other) return *this;
     rows = other.rows;
     size_ = other.size_;
-    std::copy_n(other.inline_.begin(), std::min(size_, kInline), inline_.begin());
+    inline_ = other.inline_;
     more_ = std::move(other.more_);
     return *this;
   }

@@ -46,11 +46,58 @@ unsigned LastDigit(__int128 m) {
   return static_cast<unsigned>((hi % 10 * 6 + lo % 10) % 10);
 }
 
+bool FitsInt64(__int128 m) { return m >= INT64_MIN && m <= INT64_MAX; }
+
+// Parse's common case, "-1234.56": an optional '-', at most 18 digits and
+// at most one '.', nothing else. False for any other text, which the
+// general parser then reads (or refuses): the result is the same either
+// way, only 64-bit arithmetic and one pass here.
+bool ParseShort(std::string_view text, __int128* mantissa, int* scale) {
+  constexpr size_t kLongest = 20;  // '-', 18 digits, '.'
+  if (text.size() > kLongest) return false;
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  const bool negative = p < end && *p == '-';
+  if (negative) ++p;
+  uint64_t m = 0;
+  int digits = 0;
+  int fraction = 0;
+  bool point = false;
+  for (; p < end; ++p) {
+    const unsigned d = static_cast<unsigned char>(*p) - unsigned{'0'};
+    if (d < 10) {
+      m = m * 10 + d;
+      ++digits;
+      fraction += point ? 1 : 0;
+    } else if (*p == '.' && !point) {
+      point = true;
+    } else {
+      return false;
+    }
+  }
+  if (digits == 0 || digits > 18) return false;
+  while (fraction > 0 && m % 10 == 0) {
+    m /= 10;
+    --fraction;
+  }
+  *mantissa = negative ? -static_cast<__int128>(m) : static_cast<__int128>(m);
+  *scale = m == 0 ? 0 : fraction;
+  return true;
+}
+
 }  // namespace
 
 bool Decimal::InRange(__int128 m) { return Magnitude(m) < kLimit; }
 
 Decimal Decimal::Of(__int128 mantissa, int scale) {
+  if (FitsInt64(mantissa)) {  // the common case, in 64-bit arithmetic (no library division)
+    auto m = static_cast<int64_t>(mantissa);
+    while (scale > 0 && m % 10 == 0) {
+      m /= 10;
+      --scale;
+    }
+    mantissa = m;
+  }
   while (scale > 0 && LastDigit(mantissa) == 0) {
     mantissa /= 10;
     --scale;
@@ -62,6 +109,13 @@ Decimal Decimal::Of(__int128 mantissa, int scale) {
 }
 
 Decimal::ParseResult Decimal::Parse(std::string_view text, Decimal* out) {
+  __int128 short_mantissa = 0;  // a local: mantissa_ is aligned to 8 only
+  int short_scale = 0;
+  if (ParseShort(text, &short_mantissa, &short_scale)) {
+    out->mantissa_ = short_mantissa;
+    out->scale_ = static_cast<uint8_t>(short_scale);
+    return ParseResult::kOk;
+  }
   const char* p = text.data();
   const char* const end = p + text.size();
   bool negative = false;
@@ -138,6 +192,15 @@ const char* Decimal::Describe(ParseResult r) {
 
 bool Decimal::Add(const Decimal& a, const Decimal& b, Decimal* out) {
   const int scale = std::max(a.scale_, b.scale_);
+  if (FitsInt64(a.mantissa_) && FitsInt64(b.mantissa_)) {
+    // |m| < 2^63 and 10^18 < 2^60: each aligned term is below 2^123 and
+    // the sum below 2^124 < 10^38, so nothing can overflow or leave the
+    // range, and no checked 128-bit multiply (a library call) is needed.
+    const __int128 x = a.mantissa_ * static_cast<__int128>(kPow10[scale - a.scale_]);
+    const __int128 y = b.mantissa_ * static_cast<__int128>(kPow10[scale - b.scale_]);
+    *out = Of(x + y, scale);
+    return true;
+  }
   __int128 x, y, sum;
   if (!Rescale(a.mantissa_, scale - a.scale_, &x) || !Rescale(b.mantissa_, scale - b.scale_, &y)) {
     return false;

@@ -93,6 +93,53 @@ TEST(AggregateDecimal, AddsExactly) {
   EXPECT_EQ(sum.scale(), 0);
 }
 
+// Short numbers ("-1234.56") take a 64-bit path; a number with an
+// exponent always takes the general one. Appending "e0" changes neither
+// the value nor (for these texts) whether it is one, so both paths must
+// agree on every random short text, well-formed or not.
+TEST(AggregateDecimal, TheShortPathReadsAsTheGeneralOne) {
+  std::mt19937_64 rng(7);
+  const std::string alphabet = "0123456789000..--+x";
+  for (int i = 0; i < 200000; ++i) {
+    std::string text(1 + rng() % 22, '0');
+    for (char& c : text) c = alphabet[rng() % alphabet.size()];
+    if (rng() % 2 == 0) {  // mostly well-formed: digits, maybe a point, maybe a sign
+      text = std::string(rng() % 3 == 0 ? "-" : "") + std::to_string(rng() % 1000000000000000000ULL);
+      const size_t point = rng() % (text.size() + 1);
+      if (point > 0 && text[point - 1] != '-') text.insert(point, ".");
+    }
+    Decimal short_path, general;
+    const PR a = Decimal::Parse(text, &short_path);
+    const PR b = Decimal::Parse(text + "e0", &general);
+    ASSERT_EQ(a, b) << text;
+    if (a == PR::kOk) {
+      ASSERT_TRUE(short_path.mantissa() == general.mantissa()) << text;
+      ASSERT_EQ(short_path.scale(), general.scale()) << text;
+    }
+  }
+}
+
+// Sums whose terms fit 64 bits take a path with no overflow checks; at its
+// edges (the largest mantissas, the widest scale gap) it must still be
+// exact, and a term past 64 bits must take the checked path.
+TEST(AggregateDecimal, AddsExactlyAtTheEdgesOf64Bits) {
+  Decimal sum;
+  ASSERT_TRUE(Decimal::Add(Decimal::Of(INT64_MAX, 0), Decimal::Of(1, 18), &sum));
+  EXPECT_EQ(sum.ToString(), "9223372036854775807.000000000000000001");
+  ASSERT_TRUE(Decimal::Add(Decimal::Of(INT64_MIN, 0), Decimal::Of(INT64_MIN, 18), &sum));
+  EXPECT_EQ(sum.ToString(), "-9223372036854775817.223372036854775808");
+  ASSERT_TRUE(Decimal::Add(Decimal::Of(INT64_MAX, 0), Decimal::Of(INT64_MAX, 0), &sum));
+  EXPECT_EQ(sum.ToString(), "18446744073709551614");
+  ASSERT_TRUE(Decimal::Add(sum, Decimal::Of(1, 18), &sum));  // now past 64 bits: the checked path
+  EXPECT_EQ(sum.ToString(), "18446744073709551614.000000000000000001");
+  ASSERT_TRUE(Decimal::Add(Decimal::Of(-5, 1), Decimal::Of(5, 1), &sum));
+  EXPECT_EQ(sum.ToString(), "0");
+  EXPECT_EQ(sum.scale(), 0);
+  ASSERT_TRUE(Decimal::Add(Decimal::Of(1999, 3), Decimal::Of(1, 3), &sum));  // 2.000: normalized
+  EXPECT_EQ(sum.ToString(), "2");
+  EXPECT_EQ(sum.scale(), 0);
+}
+
 TEST(AggregateDecimal, RefusesASumPast38Digits) {
   Decimal sum = D("7");
   EXPECT_FALSE(Decimal::Add(D("99999999999999999999999999999999999999"), D("1"), &sum));
