@@ -52,6 +52,7 @@ void JobRun::Check(const char* phase, const Status& s) {
 void JobRun::Fail(const char* phase, const Status& s) {
   spdlog::error("job failed in {} on rank {}: {}", phase, comm.rank(), s.ToString());
   spdlog::default_logger()->flush();
+  AbandonMapTask();
   RemoveScratch();
   ReleaseLockIfAlone();
   AbortJob(comm, committer, ExitCodeFor(s.code()), NoPeerWritesStaging());
@@ -59,9 +60,21 @@ void JobRun::Fail(const char* phase, const Status& s) {
 }
 
 void JobRun::AbortAfterException() {
+  AbandonMapTask();
   RemoveScratch();
   ReleaseLockIfAlone();
   AbortJob(comm, committer, ExitCodeFor(StatusCode::kInternal), NoPeerWritesStaging());
+}
+
+// The map task this rank was saving, if any, goes: completed tasks stay
+// for the re-run. Failing to remove it is said, not fatal: the job is
+// failing already, and the next run's Prepare removes every partial task.
+void JobRun::AbandonMapTask() {
+  if (store == nullptr) return;
+  const Status s = store->AbandonOpenTask();
+  if (!s.ok()) {
+    spdlog::warn("rank {}: could not remove its unfinished map task file: {}", comm.rank(), s.ToString());
+  }
 }
 
 int JobRun::EndCleanly(int exit_code) {

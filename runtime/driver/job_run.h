@@ -62,6 +62,9 @@ class JobRun {
 
   // Removes this rank's scratch (idempotent; also on failure paths).
   void RemoveScratch();
+  // Removes the file of the map task this rank was saving, if any
+  // (failure paths; completed tasks stay for the re-run).
+  void AbandonMapTask();
 
   // Runs one task that writes part `part` (a reduce partition, or a
   // map-only job's split) into its task-private file, then commits it.

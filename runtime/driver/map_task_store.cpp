@@ -133,6 +133,7 @@ Status MapTaskStore::RemoveAll() { return fs_.RemoveAll(root_); }
 Status MapTaskStore::BeginTask(uint32_t split) {
   temp_path_ = TaskPath(split) + ".r" + std::to_string(rank_) + ".tmp";
   SLUICE_ASSIGN_OR_RETURN(file_, fs_.Create(temp_path_));
+  temp_exists_ = true;
   XXH3_64bits_reset(State(hash_state_));
   write_status_ = Status::OK();
   return Status::OK();
@@ -163,7 +164,16 @@ Status MapTaskStore::CommitTask(uint32_t split, const SavedTaskStats& stats) {
   // No fsync: a task lost with its node is mapped again, and a torn file
   // fails the check in Check() rather than being used.
   SLUICE_RETURN_IF_ERROR(file->Close());
-  return fs_.Rename(temp_path_, TaskPath(split));
+  SLUICE_RETURN_IF_ERROR(fs_.Rename(temp_path_, TaskPath(split)));
+  temp_exists_ = false;
+  return Status::OK();
+}
+
+Status MapTaskStore::AbandonOpenTask() {
+  file_.reset();  // closed, whatever state its writes left it in
+  if (!temp_exists_) return Status::OK();
+  temp_exists_ = false;
+  return fs_.RemoveFile(temp_path_);
 }
 
 bool MapTaskStore::Check(uint32_t split, bool map_only, SavedTaskStats* stats, std::string* why) {

@@ -74,6 +74,11 @@ class MapTaskStore {
   // Map-only jobs: keeps the task's committed part file (a hard link).
   Status KeepPart(uint32_t split, const std::string& committed_part);
   Status CommitTask(uint32_t split, const SavedTaskStats& stats);
+  // Removes the file of a task begun and not committed (none: OK). A failed
+  // run keeps its completed tasks for the re-run, but a partial one is of
+  // no use, and on a full disk it holds the very space the user needs
+  // back, possibly for hours before anyone re-runs the job.
+  Status AbandonOpenTask();
 
   // ---- reusing a saved task ----
   // Checks split's saved task end to end (and, for a map-only job, its part
@@ -115,6 +120,7 @@ class MapTaskStore {
   // The task being saved.
   std::unique_ptr<WritableFile> file_;
   std::string temp_path_;
+  bool temp_exists_ = false;  // temp_path_ was created and not yet renamed
   void* hash_state_;  // XXH3_state_t over every byte written
   Status write_status_;
   // The task being replayed.
