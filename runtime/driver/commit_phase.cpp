@@ -29,6 +29,7 @@ uint64_t PeakRssBytes() {
 // This rank's statistics, as the report lists them per rank.
 RankStats StatsOf(const JobRun& run, RankWork work) {
   RankStats stats;
+  stats.host = HostName();
   stats.counters = run.runner->counters();
   stats.counters.output_bytes = work.output_bytes;
   stats.map_seconds = work.map_seconds;
@@ -201,8 +202,8 @@ void PrintSummary(const JobRun& run, const JobReport& report) {
   std::string phases;
   for (size_t r = 0; r < report.per_rank.size(); ++r) {
     const RankStats& s = report.per_rank[r];
-    phases += fmt::format("{}rank {}: {} splits, map {:.2f}s, reduce {:.2f}s", r ? "; " : "", r,
-                          s.splits, s.map_seconds, s.reduce_seconds);
+    phases += fmt::format("{}rank {} ({}): {} splits, map {:.2f}s, reduce {:.2f}s", r ? "; " : "",
+                          r, s.host, s.splits, s.map_seconds, s.reduce_seconds);
   }
   spdlog::info("per rank: {}", phases);
 }

@@ -28,12 +28,6 @@
 namespace sluice {
 namespace {
 
-std::string HostName() {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "unknown-host";
-  return host;
-}
-
 // One rank's run of a job, phase by phase. Every rank runs the same phases
 // in the same order, so that each makes the same collective calls (the
 // agreements, broadcasts, gathers and barriers inside them) in step; a

@@ -165,6 +165,7 @@ std::string HexBytes(std::string_view s) {
 
 std::string RankStats::Encode() const {
   std::string out;
+  sluice::Encode(&out, host);
   sluice::Encode(&out, map_seconds);
   sluice::Encode(&out, reduce_seconds);
   sluice::Encode(&out, splits);
@@ -183,7 +184,7 @@ std::string RankStats::Encode() const {
 bool RankStats::Decode(const std::string& bytes, RankStats* out) {
   ByteReader r{bytes.data(), bytes.data() + bytes.size()};
   std::array<uint64_t, TaskCounters::kCount> c{};
-  bool ok = sluice::Decode(r, &out->map_seconds) && sluice::Decode(r, &out->reduce_seconds) &&
+  bool ok = sluice::Decode(r, &out->host) && sluice::Decode(r, &out->map_seconds) && sluice::Decode(r, &out->reduce_seconds) &&
             sluice::Decode(r, &out->splits) && sluice::Decode(r, &out->reused_splits) &&
             sluice::Decode(r, &out->peak_rss_bytes);
   for (uint64_t& v : c) ok = ok && sluice::Decode(r, &v);
@@ -224,6 +225,7 @@ std::string RenderReportJson(const JobReport& r) {
   for (size_t i = 0; i < r.per_rank.size(); ++i) {
     const RankStats& s = r.per_rank[i];
     per_rank.push_back({{"rank", i},
+                        {"host", s.host},
                         {"map_seconds", Milli(s.map_seconds)},
                         {"reduce_seconds", Milli(s.reduce_seconds)},
                         {"splits", s.splits},

@@ -22,6 +22,7 @@ struct PartInfo {
 };
 
 struct RankStats {
+  std::string host;           // the rank's host name (gethostname)
   double map_seconds = 0;     // map + shuffle, until this rank's last block is in
   double reduce_seconds = 0;  // reduce + task commit
   uint64_t splits = 0;        // map tasks this rank ran (reused ones included)

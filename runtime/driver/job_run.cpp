@@ -3,9 +3,17 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <unistd.h>
+
 #include <spdlog/spdlog.h>
 
 namespace sluice {
+
+std::string HostName() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "unknown-host";
+  return host;
+}
 namespace {
 
 // Ends the job from the rank that failed. Alone, it removes the staging

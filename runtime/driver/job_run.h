@@ -31,6 +31,8 @@ double SecondsSince(Clock::time_point t);
 
 // "12.3 MiB", for log lines.
 std::string Mib(uint64_t bytes);
+// This host's name (gethostname), "unknown-host" when it has none.
+std::string HostName();
 
 // Not copyable: the phases hold it by reference, and the failure paths of
 // RunJob reach it after an exception.
