@@ -23,9 +23,18 @@ struct TransportOptions {
 
 class Communicator : public BlockTransport {
  public:
+  // Ranks of this job on this rank's node (those sharing its memory), as
+  // MPI's runtime knows them (MPI_Comm_split_type SHARED): right under
+  // mpirun, srun and any other launcher, unlike their environment variables.
+  virtual int ranks_on_node() const = 0;
+  // Set once the memory budget is known (it caps bytes in flight), before
+  // the first block is sent.
+  virtual void SetTransportOptions(const TransportOptions&) {}
+
   // Root's *bytes are copied to every rank's *bytes.
   virtual void Broadcast(std::string* bytes, int root) = 0;
   // Every rank's `mine`, in rank order, returned at root (empty elsewhere).
+  // Any sizes: a rank's bytes, and their total, may pass 2 GiB.
   virtual std::vector<std::string> Gather(const std::string& mine, int root) = 0;
   // Element-wise sum over ranks, result on every rank.
   virtual void AllReduceSum(std::vector<uint64_t>* values) = 0;
@@ -52,6 +61,6 @@ class Communicator : public BlockTransport {
 // Under mpirun (detected from the launcher's environment) an MPI
 // communicator over all ranks; otherwise a one-rank local communicator that
 // needs no MPI runtime at all. Call once per process.
-std::unique_ptr<Communicator> ConnectCluster(int* argc, char*** argv, const TransportOptions& options);
+std::unique_ptr<Communicator> ConnectCluster(int* argc, char*** argv);
 
 }  // namespace sluice

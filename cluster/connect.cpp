@@ -26,8 +26,8 @@ bool LaunchedByMpi() {
 
 }  // namespace
 
-std::unique_ptr<Communicator> ConnectCluster(int* argc, char*** argv, const TransportOptions& options) {
-  if (LaunchedByMpi()) return std::make_unique<MpiCommunicator>(argc, argv, options);
+std::unique_ptr<Communicator> ConnectCluster(int* argc, char*** argv) {
+  if (LaunchedByMpi()) return std::make_unique<MpiCommunicator>(argc, argv);
   return std::make_unique<LocalCommunicator>();
 }
 

@@ -10,6 +10,7 @@ class LocalCommunicator final : public Communicator {
  public:
   int rank() const override { return 0; }
   int size() const override { return 1; }
+  int ranks_on_node() const override { return 1; }
   bool distributed() const override { return false; }
 
   void Broadcast(std::string*, int) override {}

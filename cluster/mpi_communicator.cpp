@@ -16,18 +16,22 @@ enum Tag : int {
   kTagSplitReply = 12,
   kTagBlock = 13,
   kTagShuffleDone = 14,
+  kTagGather = 15,
 };
 
 std::string U64Bytes(uint64_t v) { return std::string(reinterpret_cast<const char*>(&v), sizeof v); }
 
 }  // namespace
 
-MpiCommunicator::MpiCommunicator(int* argc, char*** argv, const TransportOptions& options)
-    : options_(options) {
+MpiCommunicator::MpiCommunicator(int* argc, char*** argv) {
   MPI_Init(argc, argv);
   MPI_Comm_dup(MPI_COMM_WORLD, &comm_);
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);
+  MPI_Comm node;
+  MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node);
+  MPI_Comm_size(node, &ranks_on_node_);
+  MPI_Comm_free(&node);
   blocks_sent_to_.assign(size_, 0);
   blocks_received_from_.assign(size_, 0);
   blocks_expected_from_.assign(size_, 0);
@@ -51,33 +55,45 @@ void MpiCommunicator::Broadcast(std::string* bytes, int root) {
   }
 }
 
+// MPI counts and displacements are int: MPI_Gatherv cannot place past 2 GiB
+// in total. Lengths travel as 64-bit values, then each rank's bytes go to
+// root point to point in pieces of at most 1 GiB, received in rank order
+// (a gather is rare and small next to the shuffle; simplicity wins).
 std::vector<std::string> MpiCommunicator::Gather(const std::string& mine, int root) {
-  int len = static_cast<int>(mine.size());
-  std::vector<int> lens(rank_ == root ? size_ : 0);
-  MPI_Gather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, root, comm_);
-  std::vector<int> displs;
-  std::string all;
-  if (rank_ == root) {
-    displs.resize(size_);
-    int total = 0;
-    for (int r = 0; r < size_; ++r) {
-      displs[r] = total;
-      total += lens[r];
-    }
-    all.resize(total);
-  }
-  MPI_Gatherv(mine.data(), len, MPI_BYTE, all.data(), lens.data(), displs.data(), MPI_BYTE, root,
-              comm_);
+  constexpr uint64_t kPiece = uint64_t{1} << 30;
+  uint64_t len = mine.size();
+  std::vector<uint64_t> lens(rank_ == root ? size_ : 0);
+  MPI_Gather(&len, 1, MPI_UINT64_T, lens.data(), 1, MPI_UINT64_T, root, comm_);
   std::vector<std::string> out;
-  if (rank_ == root) {
-    for (int r = 0; r < size_; ++r) out.emplace_back(all.substr(displs[r], lens[r]));
+  if (rank_ != root) {
+    for (uint64_t off = 0; off < len; off += kPiece) {
+      MPI_Send(mine.data() + off, static_cast<int>(std::min(kPiece, len - off)), MPI_BYTE, root,
+               kTagGather, comm_);
+    }
+    return out;
+  }
+  out.resize(size_);
+  for (int r = 0; r < size_; ++r) {
+    if (r == root) {
+      out[r] = mine;
+      continue;
+    }
+    out[r].resize(lens[r]);
+    for (uint64_t off = 0; off < lens[r]; off += kPiece) {
+      MPI_Recv(out[r].data() + off, static_cast<int>(std::min(kPiece, lens[r] - off)), MPI_BYTE, r,
+               kTagGather, comm_, MPI_STATUS_IGNORE);
+    }
   }
   return out;
 }
 
 void MpiCommunicator::AllReduceSum(std::vector<uint64_t>* values) {
-  MPI_Allreduce(MPI_IN_PLACE, values->data(), static_cast<int>(values->size()), MPI_UINT64_T,
-                MPI_SUM, comm_);
+  constexpr size_t kPiece = size_t{1} << 28;  // elements: int counts
+  for (size_t off = 0; off < values->size(); off += kPiece) {
+    MPI_Allreduce(MPI_IN_PLACE, values->data() + off,
+                  static_cast<int>(std::min(kPiece, values->size() - off)), MPI_UINT64_T, MPI_SUM,
+                  comm_);
+  }
 }
 
 int MpiCommunicator::AllReduceMax(int value) {

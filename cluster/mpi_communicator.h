@@ -15,11 +15,13 @@ namespace sluice {
 class MpiCommunicator final : public Communicator {
  public:
   // Calls MPI_Init; the destructor calls MPI_Finalize.
-  MpiCommunicator(int* argc, char*** argv, const TransportOptions& options);
+  MpiCommunicator(int* argc, char*** argv);
   ~MpiCommunicator() override;
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
+  int ranks_on_node() const override { return ranks_on_node_; }
+  void SetTransportOptions(const TransportOptions& options) override { options_ = options; }
   bool distributed() const override { return true; }
 
   void Broadcast(std::string* bytes, int root) override;
@@ -61,6 +63,7 @@ class MpiCommunicator final : public Communicator {
   MPI_Comm comm_;  // duplicate of MPI_COMM_WORLD: our tags never meet others'
   int rank_ = 0;
   int size_ = 1;
+  int ranks_on_node_ = 1;
   TransportOptions options_;
   BlockReceiver* receiver_ = nullptr;
 

@@ -102,13 +102,15 @@ int RunWithArgs(int argc, char** argv, const std::vector<std::string>& args, con
   if (parsed.ok()) parsed = CheckJobChoice(caller, job, config.plugin_path);
   const std::string plugin_path = config.plugin_path;
   const std::string usage_line = UsageLine(caller, job, plugin_path);
-  // Before connecting: the budget caps the transport's bytes in flight.
-  if (parsed.ok()) parsed = ApplyMemoryBudget(&config, RanksPerNode());
-
   // Connect before reporting anything, so that under mpirun one rank speaks.
-  TransportOptions transport;
-  transport.max_inflight_bytes = parsed.ok() ? config.max_inflight_bytes : transport.max_inflight_bytes;
-  std::unique_ptr<Communicator> comm = ConnectCluster(&argc, &argv, transport);
+  std::unique_ptr<Communicator> comm = ConnectCluster(&argc, &argv);
+  // The default budget shares the node among the job's ranks on it.
+  if (parsed.ok()) parsed = ApplyMemoryBudget(&config, comm->ranks_on_node());
+  if (parsed.ok()) {
+    TransportOptions transport;
+    transport.max_inflight_bytes = config.max_inflight_bytes;  // capped by the budget
+    comm->SetTransportOptions(transport);
+  }
   const bool speaker = comm->rank() == 0;
   Status logging =
       SetupLogging(comm->rank(), config.log_level, config.quiet, parsed.ok() ? config.log_dir : "");

@@ -53,16 +53,6 @@ uint64_t DefaultMemoryBytes(int ranks_per_node) {
   return std::max(share, kMinMemoryBytes);
 }
 
-int RanksPerNode() {
-  for (const char* var : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"}) {
-    if (const char* v = std::getenv(var)) {
-      int n = std::atoi(v);
-      if (n > 0) return n;
-    }
-  }
-  return 1;
-}
-
 Status ApplyMemoryBudget(JobConfig* config, int ranks_per_node) {
   if (config->memory_bytes == 0) config->memory_bytes = DefaultMemoryBytes(ranks_per_node);
   const uint64_t m = config->memory_bytes;

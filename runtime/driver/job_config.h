@@ -46,8 +46,6 @@ Result<uint64_t> ParseSize(const std::string& flag, const std::string& text);
 
 // The default --memory: half of physical RAM, shared by the ranks of a node.
 uint64_t DefaultMemoryBytes(int ranks_per_node);
-// Ranks on this node, from the launcher's environment (1 without one).
-int RanksPerNode();
 
 // Fills memory_bytes (default when 0) and scratch_root, then shares the
 // budget out: caps the combiner table, bytes in flight and block size by it,

@@ -93,6 +93,7 @@ class ThreadCommunicator final : public Communicator {
   ThreadCommunicator(ThreadWorld* world, int rank) : world_(world), rank_(rank) {}
   int rank() const override { return rank_; }
   int size() const override { return world_->size(); }
+  int ranks_on_node() const override { return world_->size(); }
   bool distributed() const override { return true; }
 
   void Broadcast(std::string* bytes, int root) override {
