@@ -18,6 +18,7 @@
 #include "runtime/cli/job_registry.h"
 #include "runtime/cli/logging.h"
 #include "runtime/cli/plugin_loader.h"
+#include "runtime/cli/submit.h"
 #include "runtime/driver/job_config.h"
 #include "runtime/driver/job_driver.h"
 
@@ -31,6 +32,8 @@ Commands:
   run JOB [flags]             run a built-in job
   run --plugin PATH [flags]   run a job plugin (a .so built with sluice_add_job)
   run JOB --help              flags of a job, and its parameters
+  submit [--retries N] -- CMD run CMD (mpirun/srun ... sluice run ...) and re-run
+                              it, resuming, after a lost host or crashed rank
   --version                   print the version
 
 Run as one plain process, or under mpirun for many ranks, with the same
@@ -39,7 +42,8 @@ flags and the same output:
   mpirun -np 8 sluice run wordcount --input data/ --output out/
 
 Exit codes: 0 ok, 2 usage, 3 bad input, 4 I/O error, 5 data corruption,
-6 the job's code failed, 70 internal error.
+6 the job's code failed, 70 internal error, 75 a rank or host was lost
+(from `sluice submit`: retryable).
 )";
 
 
@@ -187,6 +191,7 @@ int SluiceMain(int argc, char** argv) {
     }
     return 0;
   }
+  if (cmd == "submit") return SubmitMain(std::vector<std::string>(args.begin() + 1, args.end()));
   if (cmd != "run") {
     std::fprintf(stderr, "sluice: unknown command '%s'\n\n%s", cmd.c_str(), kSluiceUsage);
     return 2;

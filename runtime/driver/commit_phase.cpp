@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <string>
@@ -232,6 +233,8 @@ JobReport MakeReport(JobRun& run, const std::vector<std::string>& gathered,
   report.plugin_path = run.config.plugin_path;
   report.plugin_xxh3 = run.config.plugin_xxh3;
   report.fingerprint = run.plan.fingerprint;
+  if (const char* a = std::getenv("SLUICE_ATTEMPT")) report.attempt = std::max(1, std::atoi(a));
+  if (const char* e = std::getenv("SLUICE_EARLIER_ATTEMPTS")) report.earlier_attempts_json = e;
   return report;
 }
 

@@ -209,6 +209,11 @@ std::string RenderReportJson(const JobReport& r) {
   uint64_t reused = 0;
   for (const RankStats& s : r.per_rank) reused += s.reused_splits;
   j["resume"] = {{"fingerprint", Hex64(r.fingerprint)}, {"map_tasks_reused", reused}};
+  // Anything but a JSON array from the submitter is not ours to trust; the
+  // count alone still says that this run was a retry.
+  Json earlier = Json::parse(r.earlier_attempts_json, nullptr, /*allow_exceptions=*/false);
+  if (!earlier.is_array()) earlier = Json::array();
+  j["attempts"] = {{"this", r.attempt}, {"earlier", std::move(earlier)}};
   j["seconds"] = {{"plan", Milli(r.plan_seconds)},
                   {"commit", Milli(r.commit_seconds)},
                   {"total", Milli(r.total_seconds)}};

@@ -53,6 +53,11 @@ struct JobReport {
   std::string plugin_path;    // empty for a built-in job
   uint64_t plugin_xxh3 = 0;
   uint64_t fingerprint = 0;  // job_fingerprint.h
+  // Under `sluice submit`: which attempt this run is (1 = the first) and the
+  // earlier ones that lost a rank or host, as the submitter describes them
+  // (a JSON array; SLUICE_ATTEMPT, SLUICE_EARLIER_ATTEMPTS).
+  int attempt = 1;
+  std::string earlier_attempts_json;
 };
 
 // Strings in the report and manifest. JSON text must be UTF-8, but a path is
