@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -22,6 +23,7 @@ struct ArmedFault {
   bool crash = false;
   bool ioerror = false;
   bool corrupt = false;
+  bool stall = false;
   int fire_on_hit = 1;
   int hits = 0;
 };
@@ -76,12 +78,14 @@ std::string ArmFaultPointsFromEnv(int rank) {
       f.fire_on_hit = std::max(1, std::atoi(action.c_str() + hash + 1));
       action.resize(hash);
     }
-    if (action != "crash" && action != "throw" && action != "ioerror" && action != "corrupt") {
-      return "SLUICE_FAULT action '" + action + "' is not crash, throw, ioerror or corrupt";
+    if (action != "crash" && action != "throw" && action != "ioerror" && action != "corrupt" &&
+        action != "stall") {
+      return "SLUICE_FAULT action '" + action + "' is not crash, throw, ioerror, corrupt or stall";
     }
     f.crash = action == "crash";
     f.ioerror = action == "ioerror";
     f.corrupt = action == "corrupt";
+    f.stall = action == "stall";
     if (victim == rank) Armed().push_back(f);
   }
   SetArmed(!Armed().empty());
@@ -118,6 +122,11 @@ void HitFaultPoint(const char* point) {
     if (f.corrupt) {  // the rank's next write lands with a flipped byte
       DefaultFileSystemFaults().CorruptNextAppend();
       return;
+    }
+    if (f.stall) {  // a test kills this rank's host (or cuts it off) meanwhile
+      std::fprintf(stderr, "sluice fault point %s reached: stalling\n", point);
+      std::fflush(stderr);
+      for (;;) pause();
     }
     throw std::runtime_error(std::string("injected fault at ") + point);
   }

@@ -11,7 +11,10 @@
 //            I/O, nothing fails);
 //   corrupt  the rank's next write lands with one byte flipped and reports
 //            success, as a failing disk or controller would: only a checksum
-//            can catch it.
+//            can catch it;
+//   stall    the rank prints "sluice fault point POINT reached: stalling"
+//            on stderr and waits for a signal forever: a test then kills
+//            the rank's whole host, or cuts its link, at exactly that point.
 // #N fires on the Nth time the point is reached on that rank (default 1).
 // Points: after_map_task, mid_shuffle_send, during_spill (a spill run
 // written but not closed), during_reduce, after_task_commit,
