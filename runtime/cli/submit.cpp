@@ -87,14 +87,13 @@ Attempt RunAttempt(const std::vector<std::string>& command, int number, const st
   }
   if (pid == 0) {
     ::dup2(pipe_fds[1], STDERR_FILENO);
-    ::setenv("SLUICE_ATTEMPT", std::to_string(number).c_str(), 1);
-    ::setenv("SLUICE_EARLIER_ATTEMPTS", earlier.c_str(), 1);
-    // mpirun forwards only the variables it is told to (srun forwards all).
-    std::string forward = "SLUICE_ATTEMPT;SLUICE_EARLIER_ATTEMPTS";
-    if (const char* had = std::getenv("OMPI_MCA_mca_base_env_list"); had && *had) {
-      forward = std::string(had) + ";" + forward;
+    // srun forwards the whole environment; mpirun forwards to other hosts
+    // only variables named OMPI_* and those given with -x (which cannot be
+    // mixed with mca_base_env_list, so that is not an option here).
+    for (const char* prefix : {"SLUICE_", "OMPI_SLUICE_"}) {
+      ::setenv((std::string(prefix) + "ATTEMPT").c_str(), std::to_string(number).c_str(), 1);
+      ::setenv((std::string(prefix) + "EARLIER_ATTEMPTS").c_str(), earlier.c_str(), 1);
     }
-    ::setenv("OMPI_MCA_mca_base_env_list", forward.c_str(), 1);
     std::vector<char*> argv;
     for (const std::string& s : command) argv.push_back(const_cast<char*>(s.c_str()));
     argv.push_back(nullptr);

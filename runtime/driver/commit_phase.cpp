@@ -233,8 +233,14 @@ JobReport MakeReport(JobRun& run, const std::vector<std::string>& gathered,
   report.plugin_path = run.config.plugin_path;
   report.plugin_xxh3 = run.config.plugin_xxh3;
   report.fingerprint = run.plan.fingerprint;
-  if (const char* a = std::getenv("SLUICE_ATTEMPT")) report.attempt = std::max(1, std::atoi(a));
-  if (const char* e = std::getenv("SLUICE_EARLIER_ATTEMPTS")) report.earlier_attempts_json = e;
+  // From sluice submit; the OMPI_ names are the ones mpirun forwards to
+  // other hosts.
+  auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v != nullptr ? v : std::getenv((std::string("OMPI_") + name).c_str());
+  };
+  if (const char* a = env("SLUICE_ATTEMPT")) report.attempt = std::max(1, std::atoi(a));
+  if (const char* e = env("SLUICE_EARLIER_ATTEMPTS")) report.earlier_attempts_json = e;
   return report;
 }
 
