@@ -55,6 +55,20 @@ bool AlreadyDone(FileSystem& fs, const std::string& output_dir, uint64_t fingerp
   return success.ok() && success->find(FingerprintLine(fingerprint)) != std::string::npos;
 }
 
+// --report is written at the very end (rank 0): a folder that is not there
+// would fail the job after all its work, so it is refused before any.
+Status CheckReportFolder(FileSystem& fs, const std::string& report_path) {
+  if (report_path.empty()) return Status::OK();
+  const size_t slash = report_path.rfind('/');
+  const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : report_path.substr(0, slash);
+  auto info = fs.Stat(folder);
+  if (!info.ok() || info->type != FileType::kDirectory) {
+    return Status::Usage("flag --report: folder '" + folder + "' of '" + report_path +
+                         "' does not exist or is not a folder (create it first)");
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 std::string NewRunToken() {
@@ -78,6 +92,7 @@ PlanOutcome MakePlan(std::string_view job_name, const JobConfig& config, const J
   FileSystem& fs = *FileSystem::Default();
   out.plan.run_token = NewRunToken();
   out.status = committer.CheckNameAndMakeParent();
+  if (out.status.ok()) out.status = CheckReportFolder(fs, config.report_path);
   if (!out.status.ok()) return out;
   {
     auto locked = OutputLock::Acquire(committer.lock_path(), committer.output_dir(),

@@ -307,5 +307,21 @@ TEST(RobustnessE2E, TinySplitSizeIsWarnedAbout) {
   EXPECT_EQ(fine.output.find("--split-size"), std::string::npos) << fine.output;
 }
 
+// Found by the Slurm test: --report into a folder that does not exist
+// failed the job after all its work (exit 3, nothing published). It is a
+// usage error, refused before anything runs, under mpirun too.
+TEST(RobustnessE2E, ReportIntoAMissingFolderIsRefusedBeforeAnyWork) {
+  TempDir dir;
+  WriteFile(dir / "in.txt", "a b a\n");
+  for (int ranks : {1, 2}) {
+    CommandResult r = RunSluice(ranks, "run wordcount --input '" + (dir / "in.txt") + "' --output '" +
+                                           (dir / "out") + "' --report '" + (dir / "reports/r.json") + "'");
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("flag --report: folder '" + (dir / "reports") + "'"), std::string::npos) << r.output;
+    EXPECT_FALSE(Exists(dir / "out"));
+    EXPECT_EQ(ListDir(dir.path()), std::vector<std::string>{"in.txt"});
+  }
+}
+
 }  // namespace
 }  // namespace sluice::e2e
