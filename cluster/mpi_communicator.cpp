@@ -7,6 +7,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 
 namespace sluice {
 namespace {
@@ -26,6 +28,7 @@ std::string U64Bytes(uint64_t v) { return std::string(reinterpret_cast<const cha
 MpiCommunicator::MpiCommunicator(int* argc, char*** argv) {
   MPI_Init(argc, argv);
   MPI_Comm_dup(MPI_COMM_WORLD, &comm_);
+  MPI_Comm_dup(MPI_COMM_WORLD, &gather_comm_);
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);
   MPI_Comm node;
@@ -39,6 +42,7 @@ MpiCommunicator::MpiCommunicator(int* argc, char*** argv) {
 }
 
 MpiCommunicator::~MpiCommunicator() {
+  MPI_Comm_free(&gather_comm_);
   MPI_Comm_free(&comm_);
   MPI_Finalize();
 }
@@ -58,17 +62,20 @@ void MpiCommunicator::Broadcast(std::string* bytes, int root) {
 // MPI counts and displacements are int: MPI_Gatherv cannot place past 2 GiB
 // in total. Lengths travel as 64-bit values, then each rank's bytes go to
 // root point to point in pieces of at most 1 GiB, received in rank order
-// (a gather is rare and small next to the shuffle; simplicity wins).
+// (a gather is rare and small next to the shuffle; simplicity wins). On
+// its own communicator: the shuffle's polling (ReceiveOne) takes any
+// message on comm_, and rank 0 polls while a faster rank already sends its
+// part of the gather.
 std::vector<std::string> MpiCommunicator::Gather(const std::string& mine, int root) {
   constexpr uint64_t kPiece = uint64_t{1} << 30;
   uint64_t len = mine.size();
   std::vector<uint64_t> lens(rank_ == root ? size_ : 0);
-  MPI_Gather(&len, 1, MPI_UINT64_T, lens.data(), 1, MPI_UINT64_T, root, comm_);
+  MPI_Gather(&len, 1, MPI_UINT64_T, lens.data(), 1, MPI_UINT64_T, root, gather_comm_);
   std::vector<std::string> out;
   if (rank_ != root) {
     for (uint64_t off = 0; off < len; off += kPiece) {
       MPI_Send(mine.data() + off, static_cast<int>(std::min(kPiece, len - off)), MPI_BYTE, root,
-               kTagGather, comm_);
+               kTagGather, gather_comm_);
     }
     return out;
   }
@@ -81,7 +88,7 @@ std::vector<std::string> MpiCommunicator::Gather(const std::string& mine, int ro
     out[r].resize(lens[r]);
     for (uint64_t off = 0; off < lens[r]; off += kPiece) {
       MPI_Recv(out[r].data() + off, static_cast<int>(std::min(kPiece, lens[r] - off)), MPI_BYTE, r,
-               kTagGather, comm_, MPI_STATUS_IGNORE);
+               kTagGather, gather_comm_, MPI_STATUS_IGNORE);
     }
   }
   return out;
@@ -209,9 +216,12 @@ bool MpiCommunicator::ReceiveOne() {
       break;
     }
     default: {
+      // Nothing else is sent on comm_: a message of another tag is a bug
+      // (once, a gather's piece was dropped here and the job hung).
       std::string junk(static_cast<size_t>(count), '\0');
       MPI_Mrecv(junk.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
-      break;
+      throw std::logic_error("unexpected message (tag " + std::to_string(st.MPI_TAG) + ") from rank " +
+                             std::to_string(st.MPI_SOURCE) + " during the shuffle");
     }
   }
   return true;

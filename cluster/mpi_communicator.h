@@ -61,6 +61,9 @@ class MpiCommunicator final : public Communicator {
   void Backoff(int* idle_rounds);
 
   MPI_Comm comm_;  // duplicate of MPI_COMM_WORLD: our tags never meet others'
+  // Gather's point-to-point pieces: never seen by the shuffle's any-source,
+  // any-tag polling on comm_.
+  MPI_Comm gather_comm_;
   int rank_ = 0;
   int size_ = 1;
   int ranks_on_node_ = 1;
