@@ -119,10 +119,21 @@ Json ConfigJson(const JobConfig& c, bool resources) {
   return j;
 }
 
-Json CountersJson(const TaskCounters& totals) {
+// Spilling depends on --memory and on how the data is spread over ranks,
+// not on the inputs: the manifest, which two runs of the same job on the
+// same inputs must write alike at any rank count, leaves those counters to
+// the report.
+bool DependsOnResources(std::string_view counter) {
+  return counter.starts_with("spill_") || counter == "merge_passes";
+}
+
+Json CountersJson(const TaskCounters& totals, bool resources) {
   Json j = Json::object();
   const auto values = totals.ToArray();
-  for (size_t i = 0; i < TaskCounters::kCount; ++i) j[std::string(TaskCounters::kNames[i])] = values[i];
+  for (size_t i = 0; i < TaskCounters::kCount; ++i) {
+    if (!resources && DependsOnResources(TaskCounters::kNames[i])) continue;
+    j[std::string(TaskCounters::kNames[i])] = values[i];
+  }
   return j;
 }
 
@@ -240,7 +251,7 @@ std::string RenderReportJson(const JobReport& r) {
                         {"reduce_input_records", s.counters.reduce_input_records}});
   }
   j["per_rank"] = std::move(per_rank);
-  j["counters"] = CountersJson(r.totals);
+  j["counters"] = CountersJson(r.totals, /*resources=*/true);
   j["user_counters"] = UserCountersJson(r.user_counters);
   const uint64_t raw = r.totals.shuffle_raw_bytes, packed = r.totals.shuffle_packed_bytes;
   j["shuffle"] = {{"raw_bytes", raw},
@@ -289,7 +300,7 @@ std::string RenderManifestJson(const JobReport& r) {
                        {"xxh3", Hex64(p.xxh3)}});
   }
   j["outputs"] = std::move(outputs);
-  j["counters"] = CountersJson(r.totals);
+  j["counters"] = CountersJson(r.totals, /*resources=*/false);
   j["user_counters"] = UserCountersJson(r.user_counters);
   return Render(j);
 }

@@ -101,6 +101,7 @@ struct KnownJob {
     report.total_seconds = 2.5;      // 2 MB/s
     report.per_rank.resize(2);
     RankStats& r0 = report.per_rank[0];
+    r0.host = "node-a";
     r0.map_seconds = 1.0;
     r0.reduce_seconds = 0.7504;
     r0.splits = 7;
@@ -110,6 +111,9 @@ struct KnownJob {
     r0.counters.reduce_input_records = 22;
     r0.parts = {{2, 300, 0x33}, {0, 100, 0x11}};
     RankStats& r1 = report.per_rank[1];
+    r1.host = "node-b";
+    report.attempt = 2;
+    report.earlier_attempts_json = R"([{"attempt": 1, "lost": "host h2"}])";
     r1.map_seconds = 1.2344;  // the slower mapper
     r1.reduce_seconds = 0.5;
     r1.splits = 6;
@@ -156,11 +160,13 @@ TEST(JobReportTest, ReportHoldsEveryFieldWithItsKind) {
         {"scratch", "/scratch"}}},
       {"input", {{"files", 11}, {"bytes", 5'000'000}, {"splits", 13}}},
       {"resume", {{"fingerprint", "fedcba9876543210"}, {"map_tasks_reused", 3}}},
+      {"attempts", {{"this", 2}, {"earlier", {{{"attempt", 1}, {"lost", "host h2"}}}}}},
       {"seconds", {{"plan", 0.05}, {"commit", 0.251}, {"total", 2.5}}},
       {"throughput_mb_per_s", 2.0},
       {"slowest_rank", {{"map", 1}, {"reduce", 0}}},
       {"per_rank",
        {{{"rank", 0},
+         {"host", "node-a"},
          {"map_seconds", 1.0},
          {"reduce_seconds", 0.75},
          {"splits", 7},
@@ -169,6 +175,7 @@ TEST(JobReportTest, ReportHoldsEveryFieldWithItsKind) {
          {"shuffle_packed_bytes", 21},
          {"reduce_input_records", 22}},
         {{"rank", 1},
+         {"host", "node-b"},
          {"map_seconds", 1.234},
          {"reduce_seconds", 0.5},
          {"splits", 6},
@@ -189,6 +196,8 @@ TEST(JobReportTest, ManifestHoldsEveryFieldAndNoTimings) {
   Json counters = CountersJson(100);
   counters["shuffle_raw_bytes"] = 300;
   counters["shuffle_packed_bytes"] = 120;
+  // Spilling depends on memory and ranks, not on the inputs: report only.
+  for (const char* c : {"spill_runs", "spill_records", "spill_bytes", "merge_passes"}) counters.erase(c);
   const Json want = {
       {"format", "sluice-manifest/1"},
       {"job",
@@ -225,6 +234,8 @@ TEST(JobReportTest, ManifestIsTheSameForAnyRankCountAndTiming) {
   one_rank.report.per_rank[0].map_seconds = 9;
   one_rank.report.total_seconds = 99;
   one_rank.config.memory_bytes = 1;  // a resource setting: not in the manifest
+  one_rank.report.totals.spill_runs = 17;  // so is what it spilled
+  one_rank.report.totals.merge_passes = 2;
   EXPECT_EQ(RenderManifestJson(one_rank.report), RenderManifestJson(two_ranks.report));
   EXPECT_NE(RenderReportJson(one_rank.report), RenderReportJson(two_ranks.report));
 }
@@ -379,6 +390,7 @@ TEST(JobReportTest, HexBytesGivesTwoLowercaseDigitsPerByte) {
 
 TEST(JobReportTest, RankStatsSurviveEncodeAndDecode) {
   RankStats s;
+  s.host = "node-07";
   s.map_seconds = 1.5;
   s.reduce_seconds = 2.25;
   s.splits = 3;
@@ -389,6 +401,7 @@ TEST(JobReportTest, RankStatsSurviveEncodeAndDecode) {
   const std::string bytes = s.Encode();
   RankStats back;
   ASSERT_TRUE(RankStats::Decode(bytes, &back));
+  EXPECT_EQ(back.host, "node-07");
   EXPECT_EQ(back.map_seconds, 1.5);
   EXPECT_EQ(back.reduce_seconds, 2.25);
   EXPECT_EQ(back.splits, 3u);
