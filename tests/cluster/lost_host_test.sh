@@ -158,7 +158,7 @@ wait_for_stall "$WORK/log-survivors" "$submit"
 rc=0; wait "$submit" || rc=$?
 [ "$rc" = 75 ] || fail "survivors: first run exit $rc, want 75"
 rc=0
-"$SIM" mpirun "$NAME" --host "$IP1:2,$IP3:2" -np 4 "${FWD[@]}" "$SLUICE" "${JOB[@]}" --quiet --output "$OUT" \
+"$SIM" mpirun "$NAME" --host "$H1:2,$H3:2" -np 4 "${FWD[@]}" "$SLUICE" "${JOB[@]}" --quiet --output "$OUT" \
   > "$WORK/log-survivors.rerun" 2>&1 || rc=$?
 hosts=$(python3 -c 'import json,sys; print(",".join(sorted({r["host"] for r in json.load(open(sys.argv[1]))["per_rank"]})))' "$OUT/_report.json" 2>/dev/null || true)
 if [ "$rc" = 0 ] && same_as_reference "$OUT" && [ "$hosts" = "$H1,$H3" ]; then
