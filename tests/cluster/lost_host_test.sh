@@ -19,6 +19,7 @@ set -euo pipefail
 BUILD=$(readlink -f "$1")
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 SIM=$REPO/scripts/cluster-sim
+export SIM_SHARE=$BUILD   # seen by every host even if it is under /tmp
 SLUICE=$BUILD/bin/sluice
 [ "$(id -u)" = 0 ] || { echo "skipped: needs root (network namespaces)"; exit 77; }
 command -v unshare >/dev/null && command -v ip >/dev/null || { echo "skipped: no unshare/ip"; exit 77; }

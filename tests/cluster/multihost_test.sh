@@ -26,6 +26,7 @@ if [[ "${1:-}" != --inside ]]; then
   unshare --net --uts --mount true 2>/dev/null || skip "cannot make namespaces here (unshare --net --uts --mount fails)"
   repo=$(cd "$1" && pwd)
   build=$(cd "$2" && pwd)
+  export SIM_SHARE=$build   # every host sees it, even under /tmp (a CI clone)
   # cluster-sim makes the hosts, runs this script again (in the root
   # namespace, with SIM_NAME and SIM_CTL), and takes them down after, even
   # when this fails or is killed by a signal (a CTest timeout).

@@ -17,6 +17,8 @@ if [[ "${1:-}" != --inside ]]; then
   (($# == 2)) || { echo "usage: $0 REPO BUILD_DIR" >&2; exit 2; }
   ((EUID == 0)) || { echo "slurm_test: SKIP: needs root (network namespaces, Slurm daemons)"; exit 77; }
   repo=$(cd "$1" && pwd)
+  SIM_SHARE=$(cd "$2" && pwd)   # every host sees it, even under /tmp (a CI clone)
+  export SIM_SHARE
   # slurm-sim installs Slurm if missing (77 if it cannot), starts the cluster,
   # runs this script again inside it, and tears everything down after.
   # A name of its own (it names hosts and interfaces), so that two checkouts
