@@ -59,6 +59,15 @@ TempDir::TempDir() {
 
 TempDir::~TempDir() { RunCommand("rm -rf '" + path_ + "'"); }
 
+void WriteNumberedWords(const std::string& dir, int files) {
+  ASSERT_EQ(RunCommand("mkdir -p '" + dir + "'").exit_code, 0);
+  for (int f = 0; f < files; ++f) {
+    std::string text;
+    for (int i = 0; i < 20000; ++i) text += "w" + std::to_string((i * 13 + f) % 7000) + " y\n";
+    WriteFile(dir + "/f" + std::to_string(f) + ".txt", text);
+  }
+}
+
 void WriteFile(const std::string& path, const std::string& contents) {
   std::ofstream f(path, std::ios::binary);
   f << contents;

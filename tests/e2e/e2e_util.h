@@ -48,6 +48,9 @@ class TempDir {
 };
 
 void WriteFile(const std::string& path, const std::string& contents);
+// DIR/f0.txt .. f{files-1}.txt, ~160 KB each: 20,000 lines "wN y", N =
+// (line * 13 + file) % 7000, so 7,000 words repeat across files and splits.
+void WriteNumberedWords(const std::string& dir, int files);
 std::string ReadFile(const std::string& path);
 bool Exists(const std::string& path);
 // Sorted entry names of a directory (empty if it does not exist).

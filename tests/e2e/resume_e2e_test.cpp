@@ -20,14 +20,7 @@ constexpr int kPartitions = 4;
 std::string Quoted(const std::string& path) { return "'" + path + "'"; }
 
 // 8 files of ~160 KB; with --split-size 32K, about 40 map tasks.
-void WriteCorpus(const std::string& dir) {
-  ASSERT_EQ(RunCommand("mkdir -p " + Quoted(dir)).exit_code, 0);
-  for (int f = 0; f < 8; ++f) {
-    std::string text;
-    for (int i = 0; i < 20000; ++i) text += "w" + std::to_string((i * 13 + f) % 7000) + " y\n";
-    WriteFile(dir + "/f" + std::to_string(f) + ".txt", text);
-  }
-}
+void WriteCorpus(const std::string& dir) { WriteNumberedWords(dir, 8); }
 
 CommandResult WordCount(int ranks, const std::string& in, const std::string& out,
                         const std::string& fault = "", const std::string& extra = "") {

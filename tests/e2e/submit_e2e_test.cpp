@@ -15,14 +15,7 @@ namespace {
 
 std::string Quoted(const std::string& s) { return "'" + s + "'"; }
 
-void WriteCorpus(const std::string& dir) {
-  ASSERT_EQ(RunCommand("mkdir -p " + Quoted(dir)).exit_code, 0);
-  for (int f = 0; f < 4; ++f) {
-    std::string text;
-    for (int i = 0; i < 20000; ++i) text += "w" + std::to_string((i * 13 + f) % 7000) + " y\n";
-    WriteFile(dir + "/f" + std::to_string(f) + ".txt", text);
-  }
-}
+void WriteCorpus(const std::string& dir) { WriteNumberedWords(dir, 4); }
 
 // `sluice submit` around a 2-rank WordCount. The launch command is a shell
 // that arms `fault_on_first` only when SLUICE_ATTEMPT (set by submit) is
