@@ -88,6 +88,7 @@ class ShuffleStore final : public BlockReceiver {
     Partition& part = parts_[info->partition];
     part.kept_bytes += frame.size();
     part.decoded_bytes += DecodedBytes(*info);
+    received_bytes_ += DecodedBytes(*info);
     kept_bytes_ += frame.size();
     part.frames.push_back(std::move(frame));
     while (status_.ok() && kept_bytes_ > settings_.store_bytes) {
@@ -97,6 +98,8 @@ class ShuffleStore final : public BlockReceiver {
       status_ = Spill(static_cast<uint32_t>(fullest - parts_.begin()));
     }
   }
+  // Decoded bytes of every block received so far: this rank's reduce input.
+  uint64_t received_bytes() const { return received_bytes_; }
   // First receive or spill error (sticky).
   const Status& status() const { return status_; }
 
@@ -328,6 +331,7 @@ class ShuffleStore final : public BlockReceiver {
   SpillCounters counters_;
   std::vector<Partition> parts_;
   uint64_t kept_bytes_ = 0;
+  uint64_t received_bytes_ = 0;
   struct SortEntry {
     uint64_t prefix;
     uint64_t index;

@@ -38,6 +38,10 @@ RankStats StatsOf(const JobRun& run, RankWork work) {
   stats.splits = work.splits;
   stats.reused_splits = work.reused_splits;
   stats.peak_rss_bytes = PeakRssBytes();
+  if (!run.map_only) {
+    for (int owner : run.reduce_owners) stats.reduce_partitions += owner == run.comm.rank();
+    stats.reduce_input_bytes = run.runner->ReceivedBytes();
+  }
   stats.parts = std::move(work.parts);
   return stats;
 }
@@ -205,6 +209,9 @@ void PrintSummary(const JobRun& run, const JobReport& report) {
     const RankStats& s = report.per_rank[r];
     phases += fmt::format("{}rank {} ({}): {} splits, map {:.2f}s, reduce {:.2f}s", r ? "; " : "",
                           r, s.host, s.splits, s.map_seconds, s.reduce_seconds);
+    if (!run.map_only) {
+      phases += fmt::format(" ({} partitions, {})", s.reduce_partitions, Mib(s.reduce_input_bytes));
+    }
   }
   spdlog::info("per rank: {}", phases);
 }
@@ -225,6 +232,10 @@ JobReport MakeReport(JobRun& run, const std::vector<std::string>& gathered,
     if (!RankStats::Decode(gathered[r], &report.per_rank[r])) {
       run.Fail("commit", Status::Internal("malformed statistics from rank " + std::to_string(r)));
     }
+  }
+  if (!run.map_only) {
+    report.partition_weights = run.partition_weights;
+    report.reduce_owners = run.reduce_owners;
   }
   report.totals = totals;
   report.user_counters = user;

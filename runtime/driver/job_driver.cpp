@@ -22,8 +22,7 @@
 #include "runtime/driver/map_phase.h"
 #include "runtime/driver/plan_maker.h"
 #include "runtime/driver/quote_census.h"
-#include "shuffle/partitioner.h"
-#include "shuffle/serde.h"
+#include "runtime/driver/reduce_sampling.h"
 
 namespace sluice {
 namespace {
@@ -184,14 +183,14 @@ class JobDriver {
     return run_.scratch_dir;
   }
 
-  // Hands the runner its settings and the transport that saves map tasks,
-  // and (range partitioning) the cuts. Ends the plan's share of the time.
+  // Hands the runner its settings, the transport that saves map tasks, the
+  // partition owners and (range partitioning) the cuts. Ends the plan's share of the time.
   void SetUpRunner(const JobSettings& settings) {
     run_.recording = std::make_unique<TaskRecordingTransport>(&run_.comm, run_.store.get());
     if (run_.comm.rank() == 0) LogJobStart();
     run_.Check("setup", run_.runner->Setup(settings, run_.recording.get(), FileSystem::Default()));
     RunQuoteCensus(run_);  // before anything reads a CSV range, sampling included
-    if (traits_.range_partitioned) run_.Check("sample", SampleRangeCuts());
+    if (!traits_.map_only) run_.Check("sample", SampleForReduce(run_, traits_.range_partitioned));
     run_.plan_seconds = SecondsSince(run_.start);
   }
 
@@ -203,52 +202,6 @@ class JobDriver {
                  traits_.map_only ? plan.splits.size() : config.settings.partitions,
                  traits_.map_only ? "part(s), map-only" : "partition(s)", run_.comm.size(),
                  Mib(config.memory_bytes));
-  }
-
-  // Range partitioning: samples the same splits whatever the number of
-  // ranks (so the cuts, and the output, do not depend on it), spread over
-  // the input; rank 0 picks the cuts and every rank installs them.
-  Status SampleRangeCuts() {
-    constexpr size_t kSampleSplits = 32;
-    constexpr size_t kKeysPerSplit = 4096;
-    Communicator& comm = run_.comm;
-    const size_t splits = run_.plan.splits.size();
-    const size_t chosen = std::min(splits, kSampleSplits);
-    std::vector<std::string> mine;
-    Status sampled;
-    for (size_t i = 0; i < chosen && sampled.ok(); ++i) {
-      if (static_cast<int>(i % comm.size()) != comm.rank()) continue;
-      const size_t split = i * splits / chosen;
-      MapTask task{&run_.plan.splits[split], &run_.plan.files, FileSystem::Default(), nullptr};
-      sampled = run_.runner->SampleKeys(task, kKeysPerSplit, &mine);
-    }
-    SLUICE_RETURN_IF_ERROR(AgreeAcrossRanks(comm, sampled));
-    std::string packed;
-    for (const std::string& key : mine) Encode(&packed, key);
-    std::vector<std::string> gathered = comm.Gather(packed, 0);
-    std::string cuts_packed;
-    Status chosen_ok;
-    if (comm.rank() == 0) {
-      std::vector<std::string> all;
-      for (const std::string& bytes : gathered) {
-        ByteReader r{bytes.data(), bytes.data() + bytes.size()};
-        std::string key;
-        while (r.p != r.end && Decode(r, &key)) all.push_back(key);
-      }
-      const size_t samples = all.size();
-      auto cuts = run_.runner->ChooseCuts(std::move(all), run_.config.settings.partitions);
-      chosen_ok = cuts.status();
-      if (cuts.ok()) {
-        for (const std::string& cut : *cuts) Encode(&cuts_packed, cut);
-        spdlog::info("range partitioning: {} sampled keys, {} cuts", samples, cuts->size());
-      }
-    }
-    SLUICE_RETURN_IF_ERROR(AgreeAcrossRanks(comm, chosen_ok));
-    comm.Broadcast(&cuts_packed, 0);
-    std::vector<std::string> cuts;
-    ByteReader r{cuts_packed.data(), cuts_packed.data() + cuts_packed.size()};
-    for (std::string cut; r.p != r.end && Decode(r, &cut);) cuts.push_back(cut);
-    return run_.runner->SetRangeCuts(cuts);
   }
 
   // Reduce, writing task-private files; then this rank's scratch goes and
@@ -269,14 +222,15 @@ class JobDriver {
     }
   }
 
-  // The partitions this rank owns, each into its own part file.
+  // The partitions assigned to this rank (reduce_sampling.h), each into its
+  // own part file.
   void RunReduceTasks(PhaseProgress& progress, RankWork* work) {
     const uint32_t partitions = run_.config.settings.partitions;
-    const int rank = run_.comm.rank(), ranks = run_.comm.size();
+    const int rank = run_.comm.rank();
     uint32_t mine = 0, done = 0;
-    for (uint32_t p = 0; p < partitions; ++p) mine += OwnerOf(p, ranks) == rank;
+    for (uint32_t p = 0; p < partitions; ++p) mine += run_.reduce_owners[p] == rank;
     for (uint32_t p = 0; p < partitions; ++p) {
-      if (OwnerOf(p, ranks) != rank) continue;
+      if (run_.reduce_owners[p] != rank) continue;
       SLUICE_FAULT_POINT("during_reduce");
       work->parts.push_back(run_.WriteTask(p, "reduce", [&](BufferedWriter* out) {
         return run_.runner->RunReduceTask(p, out);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sluice/version.h>
 
+#include "runtime/driver/reduce_assignment.h"
 #include "shuffle/serde.h"
 
 namespace sluice {
@@ -182,6 +183,8 @@ std::string RankStats::Encode() const {
   sluice::Encode(&out, splits);
   sluice::Encode(&out, reused_splits);
   sluice::Encode(&out, peak_rss_bytes);
+  sluice::Encode(&out, reduce_partitions);
+  sluice::Encode(&out, reduce_input_bytes);
   for (uint64_t v : counters.ToArray()) sluice::Encode(&out, v);
   PutVarint(&out, parts.size());
   for (const PartInfo& p : parts) {
@@ -197,7 +200,8 @@ bool RankStats::Decode(const std::string& bytes, RankStats* out) {
   std::array<uint64_t, TaskCounters::kCount> c{};
   bool ok = sluice::Decode(r, &out->host) && sluice::Decode(r, &out->map_seconds) && sluice::Decode(r, &out->reduce_seconds) &&
             sluice::Decode(r, &out->splits) && sluice::Decode(r, &out->reused_splits) &&
-            sluice::Decode(r, &out->peak_rss_bytes);
+            sluice::Decode(r, &out->peak_rss_bytes) && sluice::Decode(r, &out->reduce_partitions) &&
+            sluice::Decode(r, &out->reduce_input_bytes);
   for (uint64_t& v : c) ok = ok && sluice::Decode(r, &v);
   uint64_t nparts = 0;
   ok = ok && GetVarint(r, &nparts) && nparts <= r.remaining();
@@ -248,9 +252,28 @@ std::string RenderReportJson(const JobReport& r) {
                         {"reused_splits", s.reused_splits},
                         {"peak_rss_bytes", s.peak_rss_bytes},
                         {"shuffle_packed_bytes", s.counters.shuffle_packed_bytes},
+                        {"reduce_partitions", s.reduce_partitions},
+                        {"reduce_input_bytes", s.reduce_input_bytes},
                         {"reduce_input_records", s.counters.reduce_input_records}});
   }
   j["per_rank"] = std::move(per_rank);
+  if (!r.reduce_owners.empty()) {
+    // Planned (sampled bytes) next to what came (bytes received): how well
+    // the sample predicted the reduce work.
+    std::vector<uint64_t> received;
+    for (const RankStats& s : r.per_rank) received.push_back(s.reduce_input_bytes);
+    std::vector<int> identity(received.size());
+    for (size_t i = 0; i < identity.size(); ++i) identity[i] = static_cast<int>(i);
+    Json partitions = Json::array();
+    for (size_t p = 0; p < r.reduce_owners.size(); ++p) {
+      partitions.push_back({{"partition", p}, {"rank", r.reduce_owners[p]}, {"sampled_bytes", r.partition_weights[p]}});
+    }
+    j["reduce_assignment"] = {
+        {"by", "sampled bytes per partition, heaviest first to the least-loaded rank"},
+        {"heaviest_rank_over_mean_sampled", Milli(HeaviestOverMean(r.partition_weights, r.reduce_owners, r.ranks))},
+        {"heaviest_rank_over_mean_received", Milli(HeaviestOverMean(received, identity, r.ranks))},
+        {"partitions", std::move(partitions)}};
+  }
   j["counters"] = CountersJson(r.totals, /*resources=*/true);
   j["user_counters"] = UserCountersJson(r.user_counters);
   const uint64_t raw = r.totals.shuffle_raw_bytes, packed = r.totals.shuffle_packed_bytes;

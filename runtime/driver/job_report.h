@@ -28,6 +28,8 @@ struct RankStats {
   uint64_t splits = 0;        // map tasks this rank ran (reused ones included)
   uint64_t reused_splits = 0; // of those, taken from a killed run's saved work
   uint64_t peak_rss_bytes = 0;
+  uint32_t reduce_partitions = 0;   // partitions assigned to this rank
+  uint64_t reduce_input_bytes = 0;  // decoded bytes it received to reduce
   TaskCounters counters;
   std::vector<PartInfo> parts;  // the part files this rank committed
 
@@ -46,6 +48,10 @@ struct JobReport {
   double commit_seconds = 0;
   double total_seconds = 0;
   std::vector<RankStats> per_rank;
+  // Reduce assignment (reduce_sampling.h): the sampled bytes per partition
+  // and the rank that reduced it. Empty for a map-only job.
+  std::vector<uint64_t> partition_weights;
+  std::vector<int> reduce_owners;
   TaskCounters totals;  // summed over ranks
   std::map<std::string, uint64_t> user_counters;
   std::string output_dir;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "cluster/communicator.h"
 #include "io/buffered_writer.h"
@@ -88,6 +89,10 @@ class JobRun {
   std::string scratch_dir;   // this rank's, once made
   Clock::time_point start;   // when this rank began the run
   double plan_seconds = 0;   // from start to the end of the job's setup
+  // Which rank reduces each partition, and the sampled bytes that decided
+  // it (reduce_sampling.h); set on every rank before the map phase.
+  std::vector<int> reduce_owners;
+  std::vector<uint64_t> partition_weights;
 
  private:
   // A job of one rank has no peer that could outlive it, so on failure it

@@ -9,7 +9,6 @@
 #include <spdlog/spdlog.h>
 
 #include "io/fault_points.h"
-#include "shuffle/partitioner.h"
 
 namespace sluice {
 namespace {
@@ -33,7 +32,7 @@ bool ReuseSavedTask(JobRun& run, uint32_t split, std::vector<PartInfo>* parts) {
     parts->push_back(PartInfo{split, saved.part_bytes, saved.part_xxh3});
   } else {
     run.Check("shuffle", run.store->Replay(split, [&](const BlockInfo& info, std::string frame) {
-      run.comm.SendBlock(OwnerOf(info.partition, run.comm.size()), std::move(frame));
+      run.comm.SendBlock(run.reduce_owners[info.partition], std::move(frame));
     }));
   }
   run.runner->AddSavedCounters(saved.counters, saved.user, saved.bad_records);

@@ -52,13 +52,23 @@ class JobRunner {
   // runner receives this rank's blocks from it. `fs` holds scratch.
   virtual Status Setup(const JobSettings& settings, BlockTransport* transport, FileSystem* fs) = 0;
 
-  // Range partitioning. Every rank samples some splits (up to max_keys keys
-  // each, encoded); rank 0 picks the cuts from all samples; every rank sets
-  // them before its first map task.
-  virtual Status SampleKeys(const MapTask& task, size_t max_keys, std::vector<std::string>* keys) = 0;
+  // Before the map phase the ranks sample some splits: up to max_records
+  // of what map() emits for each, as key encoding then value encoding.
+  // Range partitioning: rank 0 picks the cuts from all samples; every rank
+  // sets them before its first map task.
+  virtual Status SampleKeys(const MapTask& task, size_t max_records, std::vector<std::string>* records) = 0;
   virtual Result<std::vector<std::string>> ChooseCuts(std::vector<std::string> samples,
                                                       uint32_t partitions) = 0;
   virtual Status SetRangeCuts(const std::vector<std::string>& cuts) = 0;
+  // Reduce assignment (runtime/driver/reduce_assignment.h): the sampled
+  // bytes that would reach each partition, one sample per split, after the
+  // cuts are set. With a combiner a key counts once per split, as the
+  // combiner would send it.
+  virtual Result<std::vector<uint64_t>> PartitionWeights(const std::vector<std::vector<std::string>>& per_split,
+                                                         uint32_t partitions) = 0;
+  // Which rank reduces each partition; every rank sets the same owners
+  // before its first map task.
+  virtual void SetOwners(const std::vector<int>& owners) = 0;
 
   // CSV input (CsvInput, or a TableInput file read as CSV): the quote bytes
   // in `range`'s data, for the quote census that tells each range whether
@@ -72,6 +82,8 @@ class JobRunner {
   virtual Status RunMapTask(const MapTask& task) = 0;
   // First error of receiving or spilling blocks, if any.
   virtual Status ReceiveStatus() const = 0;
+  // Decoded bytes of the blocks this rank received to reduce.
+  virtual uint64_t ReceivedBytes() const = 0;
   // After the shuffle: merges, groups and reduces every record of one
   // partition (all ranks' map output for it) and writes the result to `out`.
   virtual Status RunReduceTask(uint32_t partition, BufferedWriter* out) = 0;

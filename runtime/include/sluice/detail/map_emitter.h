@@ -141,9 +141,10 @@ class MapEmitter {
         combine_{job, &in_combine_} {}
 
   void operator()(KeyArg key, ValueArg value) {
-    if (sample_ != nullptr) {  // range partitioning's sampling pass
+    if (sample_ != nullptr) {  // the sampling pass before the map phase
       sample_->emplace_back();
       EncodeKey(&sample_->back(), key);
+      Encode(&sample_->back(), value);
       return;
     }
     ++counters_->map_output_records;
@@ -195,8 +196,14 @@ class MapEmitter {
   // Range partitioning: keys below cuts[0] go to partition 0, keys in
   // [cuts[i-1], cuts[i]) to partition i. partitions - 1 cuts, sorted.
   void SetRangeCuts(std::vector<K> cuts) { cuts_ = std::move(cuts); }
-  // While set, emit() only records each key's encoding here.
-  void SampleInto(std::vector<std::string>* keys) { sample_ = keys; }
+  // While set, emit() only records here each record's key encoding
+  // followed by its value's (the key decodes from the front).
+  void SampleInto(std::vector<std::string>* records) { sample_ = records; }
+  // Which rank reduces each partition (reduce_assignment.h). Until set,
+  // partition p goes to rank p mod ranks.
+  void SetOwners(std::vector<int> owners) { owners_ = std::move(owners); }
+  // The partition `key` belongs to (range cuts, if any, already set).
+  uint32_t PartitionOfKey(const K& key) { return PartitionFor(key); }
   // Map-only jobs: where emit() writes, for the current split.
   void WriteTo(typename J::Output* output) { direct_ = output; }
 
@@ -282,7 +289,7 @@ class MapEmitter {
       // spill runs inside emit(), so a throw from there would otherwise
       // read as the job's map() failing.
       in_send_ = true;
-      transport_->SendBlock(OwnerOf(p, transport_->size()), std::move(frame));
+      transport_->SendBlock(owners_.empty() ? OwnerOf(p, transport_->size()) : owners_[p], std::move(frame));
       in_send_ = false;
     }
     part.raw.clear();
@@ -321,6 +328,7 @@ class MapEmitter {
   std::string key_scratch_;
   std::vector<K> cuts_;
   std::vector<std::string>* sample_ = nullptr;
+  std::vector<int> owners_;
   typename J::Output* direct_ = nullptr;
   bool in_combine_ = false;  // CombineWith::running, for table_ and combine_
   bool in_send_ = false;     // see FlushPartition

@@ -1,0 +1,93 @@
+// Reduce work goes by sampled weight, not by p mod ranks: a partition that
+// receives most of the bytes has a rank to itself, every rank reduces when
+// there are at least as many partitions as ranks, and the output is the
+// same bytes at any rank count (invariant 1).
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "shuffle/partitioner.h"
+#include "tests/e2e/e2e_util.h"
+
+namespace sluice::e2e {
+namespace {
+
+constexpr uint32_t kPartitions = 8;
+constexpr uint32_t kHeavy = 3;
+
+// One word per line, each distinct: 24,000 words of partition kHeavy and
+// 500 of each other partition, so that partition kHeavy receives about
+// 84% of the bytes even after the combiner.
+void WriteSkewedWords(const std::string& path) {
+  std::string text;
+  std::vector<int> per_partition(kPartitions, 0);
+  for (int i = 0; per_partition[kHeavy] < 24000 || *std::min_element(per_partition.begin(), per_partition.end()) < 500; ++i) {
+    const std::string word = "k" + std::to_string(i);
+    const uint32_t p = PartitionOf(word, kPartitions);
+    const int want = p == kHeavy ? 24000 : 500;
+    if (per_partition[p] >= want) continue;
+    ++per_partition[p];
+    text += word + "\n";
+  }
+  WriteFile(path, text);
+}
+
+TEST(ReduceAssignmentE2E, AHeavyPartitionGetsARankToItselfAndOutputIsUnchanged) {
+  TempDir dir;
+  WriteSkewedWords(dir / "words.txt");
+  const std::string common = "run wordcount --partitions " + std::to_string(kPartitions) +
+                             " --split-size 32K --input " + dir / "words.txt";
+  CommandResult one = RunSluice(1, common + " --output " + dir / "out1");
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  const std::vector<std::string> expected = ReadParts(dir / "out1", kPartitions);
+
+  for (int ranks : {3, 4}) {
+    SCOPED_TRACE(std::to_string(ranks) + " ranks");
+    const std::string out = dir / ("out" + std::to_string(ranks));
+    CommandResult r = RunSluice(ranks, common + " --output " + out);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_TRUE(ReadParts(out, kPartitions) == expected);
+    EXPECT_NE(r.output.find("reduce assignment: 8 partitions over " + std::to_string(ranks) + " ranks"),
+              std::string::npos) << r.output;
+
+    nlohmann::json report = ReadJson(out + "/_report.json");
+    const nlohmann::json& parts = report["reduce_assignment"]["partitions"];
+    ASSERT_EQ(parts.size(), kPartitions) << report.dump(2);
+    const int heavy_rank = parts[kHeavy]["rank"].get<int>();
+    std::set<int> reducing;
+    for (uint32_t p = 0; p < kPartitions; ++p) {
+      reducing.insert(parts[p]["rank"].get<int>());
+      if (p != kHeavy) {
+        EXPECT_NE(parts[p]["rank"].get<int>(), heavy_rank) << "partition " << p;
+      }
+    }
+    EXPECT_EQ(reducing.size(), static_cast<size_t>(ranks));
+    // The sample saw the skew, and the bytes that came agree.
+    uint64_t sampled_total = 0;
+    for (const auto& p : parts) sampled_total += p["sampled_bytes"].get<uint64_t>();
+    EXPECT_GT(parts[kHeavy]["sampled_bytes"].get<uint64_t>() * 10, sampled_total * 7) << parts.dump();
+    const nlohmann::json& per_rank = report["per_rank"];
+    uint64_t received_total = 0;
+    for (const auto& s : per_rank) received_total += s["reduce_input_bytes"].get<uint64_t>();
+    EXPECT_EQ(per_rank[heavy_rank]["reduce_partitions"], 1) << per_rank.dump();
+    EXPECT_GT(per_rank[heavy_rank]["reduce_input_bytes"].get<uint64_t>() * 10, received_total * 7)
+        << per_rank.dump();
+    for (const auto& s : per_rank) EXPECT_GT(s["reduce_input_bytes"].get<uint64_t>(), 0u) << per_rank.dump();
+  }
+}
+
+TEST(ReduceAssignmentE2E, MapOnlyJobsHaveNone) {
+  TempDir dir;
+  CommandResult r = RunSluice(2, "run teragen 1000 " + dir / "out");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  nlohmann::json report = ReadJson(dir / "out/_report.json");
+  EXPECT_FALSE(report.contains("reduce_assignment")) << report.dump(2);
+  EXPECT_EQ(r.output.find("reduce assignment"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace sluice::e2e
