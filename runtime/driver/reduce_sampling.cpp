@@ -109,9 +109,11 @@ Status SampleForReduce(JobRun& run, bool range_partitioned) {
   run.reduce_owners = AssignPartitions(run.partition_weights, ranks);
   run.runner->SetOwners(run.reduce_owners);
   if (comm.rank() == 0 && ranks > 1) {
-    spdlog::info("reduce assignment: {} partitions over {} ranks by sampled weight, heaviest rank {:.2f}x the mean "
-                 "(sampled in {:.3f}s)",
-                 partitions, ranks, HeaviestOverMean(run.partition_weights, run.reduce_owners, ranks),
+    const double heaviest = HeaviestOverMean(run.partition_weights, run.reduce_owners, ranks);
+    spdlog::info("reduce assignment: {} partitions over {} ranks by sampled weight, {} (sampled in {:.3f}s)",
+                 partitions, ranks,
+                 heaviest > 0 ? fmt::format("heaviest rank {:.2f}x the mean", heaviest)
+                              : std::string("but the sample saw no records: spread evenly"),
                  SecondsSince(start));
   }
   return Status::OK();

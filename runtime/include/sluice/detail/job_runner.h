@@ -53,7 +53,8 @@ class JobRunner {
   virtual Status Setup(const JobSettings& settings, BlockTransport* transport, FileSystem* fs) = 0;
 
   // Before the map phase the ranks sample some splits: up to max_records
-  // of what map() emits for each, as key encoding then value encoding.
+  // of what map() emits for each (and about 1 MiB at most), as key encoding
+  // then the size of the value's encoding.
   // Range partitioning: rank 0 picks the cuts from all samples; every rank
   // sets them before its first map task.
   virtual Status SampleKeys(const MapTask& task, size_t max_records, std::vector<std::string>* records) = 0;

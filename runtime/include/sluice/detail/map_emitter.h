@@ -144,7 +144,10 @@ class MapEmitter {
     if (sample_ != nullptr) {  // the sampling pass before the map phase
       sample_->emplace_back();
       EncodeKey(&sample_->back(), key);
-      Encode(&sample_->back(), value);
+      key_scratch_.clear();
+      Encode(&key_scratch_, value);  // its size is what the weight needs
+      Encode(&sample_->back(), static_cast<uint64_t>(key_scratch_.size()));
+      sample_bytes_ += sample_->back().size();
       return;
     }
     ++counters_->map_output_records;
@@ -197,8 +200,11 @@ class MapEmitter {
   // [cuts[i-1], cuts[i]) to partition i. partitions - 1 cuts, sorted.
   void SetRangeCuts(std::vector<K> cuts) { cuts_ = std::move(cuts); }
   // While set, emit() only records here each record's key encoding
-  // followed by its value's (the key decodes from the front).
+  // followed by the size of its value's encoding as a uint64_t (the key
+  // decodes from the front; a large value costs the sample 8 bytes).
   void SampleInto(std::vector<std::string>* records) { sample_ = records; }
+  // Bytes recorded into the sample so far.
+  uint64_t sample_bytes() const { return sample_bytes_; }
   // Which rank reduces each partition (reduce_assignment.h). Until set,
   // partition p goes to rank p mod ranks.
   void SetOwners(std::vector<int> owners) { owners_ = std::move(owners); }
@@ -329,6 +335,7 @@ class MapEmitter {
   std::vector<K> cuts_;
   std::vector<std::string>* sample_ = nullptr;
   std::vector<int> owners_;
+  uint64_t sample_bytes_ = 0;
   typename J::Output* direct_ = nullptr;
   bool in_combine_ = false;  // CombineWith::running, for table_ and combine_
   bool in_send_ = false;     // see FlushPartition

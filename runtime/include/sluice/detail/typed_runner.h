@@ -158,8 +158,11 @@ class TypedRunner final : public JobRunner {
       ~RestoreReadBuffer() { *bytes = full; }
     } restore{&settings_.read_buffer_bytes, settings_.read_buffer_bytes};
     settings_.read_buffer_bytes = std::min<uint64_t>(restore.full, kSampleReadBytes);
-    Status s = ReadSplit(task, *sampler, emit, ignored, unlimited,
-                         [&] { return keys->size() - start >= max_records; });
+    // Bytes too: a job keyed by whole long lines would otherwise gather
+    // gigabytes of keys at rank 0.
+    Status s = ReadSplit(task, *sampler, emit, ignored, unlimited, [&] {
+      return keys->size() - start >= max_records || emit.sample_bytes() >= kSampleBytesPerSplit;
+    });
     if (keys->size() - start > max_records) keys->resize(start + max_records);
     return s;
   }
@@ -194,12 +197,15 @@ class TypedRunner final : public JobRunner {
         K key;
         ByteReader r{bytes.data(), bytes.data() + bytes.size()};
         if (!Decode(r, &key)) return Status::Internal("malformed sampled key");
+        const size_t key_bytes = static_cast<size_t>(r.p - bytes.data());
+        uint64_t value_bytes = 0;
+        if (!Decode(r, &value_bytes)) return Status::Internal("malformed sampled record");
         if constexpr (HasCombiner<J>) {
-          if (!seen.insert(std::string_view(bytes.data(), static_cast<size_t>(r.p - bytes.data()))).second) continue;
+          if (!seen.insert(std::string_view(bytes.data(), key_bytes)).second) continue;
         }
         const uint32_t p = emitter_->PartitionOfKey(key);
         if (p >= partitions) return Status::Internal("sampled key outside the partitions");
-        weights[p] += bytes.size();
+        weights[p] += key_bytes + value_bytes;
       }
     }
     return weights;
@@ -290,6 +296,7 @@ class TypedRunner final : public JobRunner {
  private:
   using CombineTable = StringCombineTable<V, CombineWith<J>>;
   static constexpr uint64_t kSampleReadBytes = 64 << 10;
+  static constexpr uint64_t kSampleBytesPerSplit = 1 << 20;
   static constexpr bool kFoldsOnReduceSide = HasCombiner<J> && std::is_same_v<K, std::string>;
 
   // The job's parameter values: its kParams table with `given` applied.
