@@ -265,7 +265,7 @@ std::string RenderReportJson(const JobReport& r) {
     std::vector<int> identity(received.size());
     for (size_t i = 0; i < identity.size(); ++i) identity[i] = static_cast<int>(i);
     Json partitions = Json::array();
-    for (size_t p = 0; p < r.reduce_owners.size(); ++p) {
+    for (size_t p = 0; p < r.reduce_owners.size() && p < r.partition_weights.size(); ++p) {
       partitions.push_back({{"partition", p}, {"rank", r.reduce_owners[p]}, {"sampled_bytes", r.partition_weights[p]}});
     }
     j["reduce_assignment"] = {

@@ -24,8 +24,11 @@ double HeaviestOverMean(const std::vector<uint64_t>& weights, const std::vector<
   std::vector<uint64_t> load(static_cast<size_t>(std::max(ranks, 1)), 0);
   uint64_t total = 0;
   for (size_t p = 0; p < weights.size(); ++p) {
-    load[static_cast<size_t>(owners[p])] += weights[p];
     total += weights[p];
+    // An owner missing or past `ranks` (a mismatched report) counts toward
+    // the mean only: nothing is indexed out of range.
+    if (p >= owners.size() || owners[p] < 0 || static_cast<size_t>(owners[p]) >= load.size()) continue;
+    load[static_cast<size_t>(owners[p])] += weights[p];
   }
   if (total == 0) return 0;
   const double mean = static_cast<double>(total) / static_cast<double>(load.size());

@@ -20,7 +20,8 @@ namespace sluice {
 std::vector<int> AssignPartitions(const std::vector<uint64_t>& weights, int ranks);
 
 // The heaviest rank's weight over the mean rank's (1.0: even), for the log
-// and the report. 0 when there is no weight at all.
+// and the report. 0 when there is no weight at all. A partition without
+// an owner in [0, ranks) adds to the mean only.
 double HeaviestOverMean(const std::vector<uint64_t>& weights, const std::vector<int>& owners, int ranks);
 
 }  // namespace sluice

@@ -252,6 +252,7 @@ TEST(JobReportTest, ManifestIsTheSameForAnyRankCountAndTiming) {
   one_rank.report.ranks = 1;
   one_rank.report.per_rank.resize(1);
   one_rank.report.per_rank[0].parts = {{1, 200, 0x0123456789abcdefULL}, {0, 100, 0x11}, {2, 300, 0x33}};
+  one_rank.report.reduce_owners = {0, 0, 0};  // owners are not in the manifest either
   one_rank.report.per_rank[0].map_seconds = 9;
   one_rank.report.total_seconds = 99;
   one_rank.config.memory_bytes = 1;  // a resource setting: not in the manifest

@@ -48,6 +48,13 @@ TEST(ReduceAssignment, UnsampledPartitionsStillSpread) {
   EXPECT_EQ(HeaviestOverMean(std::vector<uint64_t>(16, 0), owners, 4), 0.0);
 }
 
+TEST(ReduceAssignment, HeaviestOverMeanNeverReadsPastItsRanks) {
+  // Owners that name ranks the job does not have (a mismatched report):
+  // their weight counts toward the mean, nothing is indexed out of range.
+  EXPECT_DOUBLE_EQ(HeaviestOverMean({100, 300}, {0, 5}, 2), 100.0 / 200.0);
+  EXPECT_DOUBLE_EQ(HeaviestOverMean({100, 300}, {0}, 2), 100.0 / 200.0);
+}
+
 TEST(ReduceAssignment, SameInputsSameOwners) {
   std::vector<uint64_t> w = {5, 5, 9, 1, 5, 9, 0, 3};
   EXPECT_EQ(AssignPartitions(w, 3), AssignPartitions(w, 3));
