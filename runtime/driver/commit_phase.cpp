@@ -38,10 +38,8 @@ RankStats StatsOf(const JobRun& run, RankWork work) {
   stats.splits = work.splits;
   stats.reused_splits = work.reused_splits;
   stats.peak_rss_bytes = PeakRssBytes();
-  if (!run.map_only) {
-    for (int owner : run.reduce_owners) stats.reduce_partitions += owner == run.comm.rank();
-    stats.reduce_input_bytes = run.runner->ReceivedBytes();
-  }
+  stats.reduce_partitions = work.reduce_partitions;
+  if (!run.map_only) stats.reduce_input_bytes = run.runner->ReceivedBytes();
   stats.parts = std::move(work.parts);
   return stats;
 }

@@ -227,7 +227,8 @@ class JobDriver {
   void RunReduceTasks(PhaseProgress& progress, RankWork* work) {
     const uint32_t partitions = run_.config.settings.partitions;
     const int rank = run_.comm.rank();
-    uint32_t mine = 0, done = 0;
+    uint32_t& mine = work->reduce_partitions;
+    uint32_t done = 0;
     for (uint32_t p = 0; p < partitions; ++p) mine += run_.reduce_owners[p] == rank;
     for (uint32_t p = 0; p < partitions; ++p) {
       if (run_.reduce_owners[p] != rank) continue;

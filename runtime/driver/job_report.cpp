@@ -262,8 +262,6 @@ std::string RenderReportJson(const JobReport& r) {
     // the sample predicted the reduce work.
     std::vector<uint64_t> received;
     for (const RankStats& s : r.per_rank) received.push_back(s.reduce_input_bytes);
-    std::vector<int> identity(received.size());
-    for (size_t i = 0; i < identity.size(); ++i) identity[i] = static_cast<int>(i);
     Json partitions = Json::array();
     for (size_t p = 0; p < r.reduce_owners.size() && p < r.partition_weights.size(); ++p) {
       partitions.push_back({{"partition", p}, {"rank", r.reduce_owners[p]}, {"sampled_bytes", r.partition_weights[p]}});
@@ -271,7 +269,7 @@ std::string RenderReportJson(const JobReport& r) {
     j["reduce_assignment"] = {
         {"by", "sampled bytes per partition, heaviest first to the least-loaded rank"},
         {"heaviest_rank_over_mean_sampled", Milli(HeaviestOverMean(r.partition_weights, r.reduce_owners, r.ranks))},
-        {"heaviest_rank_over_mean_received", Milli(HeaviestOverMean(received, identity, r.ranks))},
+        {"heaviest_rank_over_mean_received", Milli(HeaviestOverMean(received))},
         {"partitions", std::move(partitions)}};
   }
   j["counters"] = CountersJson(r.totals, /*resources=*/true);

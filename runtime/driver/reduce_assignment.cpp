@@ -35,4 +35,10 @@ double HeaviestOverMean(const std::vector<uint64_t>& weights, const std::vector<
   return static_cast<double>(*std::max_element(load.begin(), load.end())) / mean;
 }
 
+double HeaviestOverMean(const std::vector<uint64_t>& per_rank) {
+  std::vector<int> each_its_own(per_rank.size());
+  std::iota(each_its_own.begin(), each_its_own.end(), 0);
+  return HeaviestOverMean(per_rank, each_its_own, static_cast<int>(per_rank.size()));
+}
+
 }  // namespace sluice

@@ -23,5 +23,7 @@ std::vector<int> AssignPartitions(const std::vector<uint64_t>& weights, int rank
 // and the report. 0 when there is no weight at all. A partition without
 // an owner in [0, ranks) adds to the mean only.
 double HeaviestOverMean(const std::vector<uint64_t>& weights, const std::vector<int>& owners, int ranks);
+// The same for loads already summed per rank (bytes each rank received).
+double HeaviestOverMean(const std::vector<uint64_t>& per_rank);
 
 }  // namespace sluice
