@@ -61,9 +61,10 @@ class StringCombineTable {
   explicit StringCombineTable(Combine combine, size_t initial_slots = 1 << 12,
                               size_t budget_bytes = SIZE_MAX)
       : combine_(std::move(combine)),
+        initial_slots_(std::min(initial_slots, MaxSlots(budget_bytes))),
         max_slots_(MaxSlots(budget_bytes)),
         max_arena_(budget_bytes / 2) {
-    slots_.assign(std::min(initial_slots, max_slots_), Slot());
+    slots_.assign(initial_slots_, Slot());
     mask_ = slots_.size() - 1;
   }
 
@@ -143,6 +144,25 @@ class StringCombineTable {
     } else {
       std::fill(slots_.begin(), slots_.end(), Slot());
     }
+    used_ = 0;
+    full_ = false;
+    arena_.clear();
+  }
+
+  // Empties the table and shrinks it to its first size. ForEach visits keys
+  // in slot order, and that order depends on the slot count: after Reset it
+  // depends only on what was added since, not on what came before (a map
+  // task's blocks must not depend on which tasks its rank ran earlier).
+  void Reset() {
+    if (slots_.size() == initial_slots_) {
+      Clear();
+      return;
+    }
+    pending_ = 0;
+    head_ = 0;
+    SlotArray fresh(initial_slots_, Slot());
+    slots_.swap(fresh);
+    mask_ = slots_.size() - 1;
     used_ = 0;
     full_ = false;
     arena_.clear();
@@ -279,6 +299,7 @@ class StringCombineTable {
   std::vector<char> arena_;
   size_t mask_ = 0;
   size_t used_ = 0;
+  size_t initial_slots_;
   size_t max_slots_;
   size_t max_arena_;
   bool full_ = false;

@@ -4,6 +4,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -91,6 +92,38 @@ TEST(StringCombineTable, ClearEmptiesAndKeepsCapacity) {
     EXPECT_EQ(k, "7");
     EXPECT_EQ(v, "y");
   });
+}
+
+// Reset returns the table to its first size, so what it drains next comes
+// in the order a fresh table would give: Clear keeps the grown slot array,
+// and the slot order of the same keys then differs.
+TEST(StringCombineTable, ResetDrainsInTheOrderOfAFreshTable) {
+  auto add = [](uint64_t a, uint64_t b) { return a + b; };
+  using Table = StringCombineTable<uint64_t, decltype(add)>;
+  auto order = [](Table& t) {
+    std::vector<std::string> keys;
+    t.ForEach([&](std::string_view k, uint64_t, const uint64_t&) { keys.emplace_back(k); });
+    return keys;
+  };
+  auto fill = [](Table& t, const std::string& prefix, int n) {
+    for (int i = 0; i < n; ++i) {
+      const std::string k = prefix + std::to_string(i);
+      t.Add(k, t.Hash(k), 1);
+    }
+  };
+  Table fresh(add, 64), cleared(add, 64), reset(add, 64);
+  fill(fresh, "few", 20);
+  fill(cleared, "many", 5000);  // grows to 16384 slots
+  fill(reset, "many", 5000);
+  cleared.Clear();
+  reset.Reset();
+  fill(cleared, "few", 20);
+  fill(reset, "few", 20);
+  const std::vector<std::string> want = order(fresh);
+  ASSERT_EQ(want.size(), 20u);
+  EXPECT_EQ(order(reset), want);
+  EXPECT_EQ(reset.memory_bytes(), fresh.memory_bytes());
+  EXPECT_NE(order(cleared), want) << "the test would not notice a Reset that kept the grown slots";
 }
 
 // With a budget the table says full() instead of growing past it, and what

@@ -178,9 +178,21 @@ class MapEmitter {
 
   // Engine side. Blocks never span splits, so that values reach reduce() in
   // input order: blocks sort by (split, seq) on the reduce side.
+  //
+  // The combine table starts each split at its first size: the order it
+  // drains keys in, and so the bytes of this split's blocks, must not depend
+  // on the splits this rank ran before. A re-run reuses saved tasks next to
+  // fresh ones, and the manifest's shuffle byte counts must match a run
+  // that did them all afresh, on any number of ranks.
   void BeginSplit(uint32_t split) {
     split_ = split;
     for (Partition& p : parts_) p.seq = 0;
+    if constexpr (HasCombiner<J> && kStringKey) {
+      table_.Reset();
+    } else if constexpr (HasCombiner<J>) {
+      table_ = Table();
+      table_bytes_ = 0;
+    }
   }
   // Flushes the combiner and every partition buffer.
   Status EndSplit() {
