@@ -102,6 +102,10 @@ std::string OutputCommitter::TaskTempPath(int partition, int rank) const {
   return staging_dir_ + "/_temporary/" + PartName(partition) + ".r" + std::to_string(rank);
 }
 
+std::string OutputCommitter::PieceTempPath(int partition, uint32_t piece) const {
+  return staging_dir_ + "/_temporary/" + PartName(partition) + ".piece-" + std::to_string(piece);
+}
+
 namespace {
 // A path missing during commit is never the user's input: it is Sluice's own
 // staging, so report it as an I/O error, not as bad input.

@@ -60,6 +60,9 @@ class OutputCommitter {
 
   // Name a task writes its part to, private to (partition, rank).
   std::string TaskTempPath(int partition, int rank) const;
+  // Piece `piece` of a partition reduced in several pieces, which whichever
+  // rank joins them finds by this name: staging/_temporary/part-N.piece-K.
+  std::string PieceTempPath(int partition, uint32_t piece) const;
   // Where CommitTask puts partition's part: staging/PartFileName.
   std::string CommittedPartPath(int partition) const;
   // Moves a finished task file into the staging directory as PartFileName.

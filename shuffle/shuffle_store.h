@@ -104,6 +104,9 @@ class ShuffleStore final : public BlockReceiver {
   const Status& status() const { return status_; }
 
   Partition& partition(uint32_t p) { return parts_[p]; }
+  // Before any block arrives: the number of reduce tasks, when partitions
+  // are cut into several (blocks name their task in `partition`).
+  void SetPartitionCount(uint32_t n) { parts_.resize(n); }
 
   // Spills every block partition p still keeps in memory.
   Status Spill(uint32_t p) {

@@ -149,6 +149,16 @@ const std::vector<JobFlag>& JobFlags() {
       {"--partitions", "", "N", "16",
        "reduce partitions, one `part-NNNNN` each; independent of the rank count",
        [](S f, S v, JobConfig* c) { return SetIntIn(f, v, 1, 1'000'000, &c->settings.partitions); }},
+      {"--reduce-task-size", "", "SIZE", "256M",
+       "a partition whose reduce input the key sample puts above `SIZE` is reduced in key-range pieces of about "
+       "`SIZE` on several ranks and joined into its one part; `0`: never cut",
+       [](S f, S v, JobConfig* c) {
+         if (v == "0") {
+           c->settings.reduce_task_bytes = 0;
+           return Status::OK();
+         }
+         return SetSize(f, v, &c->settings.reduce_task_bytes);
+       }},
       {"--split-size", "", "SIZE", "64M",
        "input bytes per map task (a file up to a tenth over it is one task)",
        [](S f, S v, JobConfig* c) { return SetSize(f, v, &c->split_size); }},

@@ -38,7 +38,7 @@ RankStats StatsOf(const JobRun& run, RankWork work) {
   stats.splits = work.splits;
   stats.reused_splits = work.reused_splits;
   stats.peak_rss_bytes = PeakRssBytes();
-  stats.reduce_partitions = work.reduce_partitions;
+  stats.reduce_tasks = work.reduce_tasks;
   if (!run.map_only) stats.reduce_input_bytes = run.runner->ReceivedBytes();
   stats.parts = std::move(work.parts);
   return stats;
@@ -208,7 +208,7 @@ void PrintSummary(const JobRun& run, const JobReport& report) {
     phases += fmt::format("{}rank {} ({}): {} splits, map {:.2f}s, reduce {:.2f}s", r ? "; " : "",
                           r, s.host, s.splits, s.map_seconds, s.reduce_seconds);
     if (!run.map_only) {
-      phases += fmt::format(" ({} partitions, {})", s.reduce_partitions, Mib(s.reduce_input_bytes));
+      phases += fmt::format(" ({} reduce task{}, {})", s.reduce_tasks, s.reduce_tasks == 1 ? "" : "s", Mib(s.reduce_input_bytes));
     }
   }
   spdlog::info("per rank: {}", phases);
@@ -232,7 +232,10 @@ JobReport MakeReport(JobRun& run, const std::vector<std::string>& gathered,
     }
   }
   if (!run.map_only) {
-    report.partition_weights = run.partition_weights;
+    for (uint32_t t = 0; t < run.reduce_tasks.count(); ++t) {
+      report.task_partitions.push_back(run.reduce_tasks.PartitionOf(t));
+    }
+    report.task_weights = run.task_weights;
     report.reduce_owners = run.reduce_owners;
   }
   report.totals = totals;

@@ -22,6 +22,7 @@
 #include "runtime/driver/map_phase.h"
 #include "runtime/driver/plan_maker.h"
 #include "runtime/driver/quote_census.h"
+#include "runtime/driver/reduce_phase.h"
 #include "runtime/driver/reduce_sampling.h"
 
 namespace sluice {
@@ -190,7 +191,7 @@ class JobDriver {
     if (run_.comm.rank() == 0) LogJobStart();
     run_.Check("setup", run_.runner->Setup(settings, run_.recording.get(), FileSystem::Default()));
     RunQuoteCensus(run_);  // before anything reads a CSV range, sampling included
-    if (!traits_.map_only) run_.Check("sample", SampleForReduce(run_, traits_.range_partitioned));
+    if (!traits_.map_only) run_.Check("sample", SampleForReduce(run_, traits_));
     run_.plan_seconds = SecondsSince(run_.start);
   }
 
@@ -208,7 +209,7 @@ class JobDriver {
   // its parts (reduce or map-only) are made durable.
   void ReducePhase(PhaseProgress& progress, RankWork* work) {
     const auto reduce_start = Clock::now();
-    if (!traits_.map_only) RunReduceTasks(progress, work);
+    if (!traits_.map_only) RunReduceTasks(run_, progress, work);
     run_.RemoveScratch();
     // Parts were closed without an fsync each: one syncfs per rank makes all
     // of them durable before rank 0 publishes (100,000 tiny parts: one call,
@@ -220,29 +221,6 @@ class JobDriver {
     if (run_.comm.rank() == 0 && !traits_.map_only) {
       spdlog::info("reduce: {:.2f}s", work->reduce_seconds);
     }
-  }
-
-  // The partitions assigned to this rank (reduce_sampling.h), each into its
-  // own part file.
-  void RunReduceTasks(PhaseProgress& progress, RankWork* work) {
-    const uint32_t partitions = run_.config.settings.partitions;
-    const int rank = run_.comm.rank();
-    uint32_t& mine = work->reduce_partitions;
-    uint32_t done = 0;
-    for (uint32_t p = 0; p < partitions; ++p) mine += run_.reduce_owners[p] == rank;
-    for (uint32_t p = 0; p < partitions; ++p) {
-      if (run_.reduce_owners[p] != rank) continue;
-      SLUICE_FAULT_POINT("during_reduce");
-      work->parts.push_back(run_.WriteTask(p, "reduce", [&](BufferedWriter* out) {
-        return run_.runner->RunReduceTask(p, out);
-      }));
-      work->output_bytes += work->parts.back().bytes;
-      ProgressSample s = progress.Sample("reduce");
-      s.parts_done = ++done;
-      s.parts_total = mine;
-      progress.reporter.Update(s);
-    }
-    progress.reporter.Finish();
   }
 
   JobRun run_;

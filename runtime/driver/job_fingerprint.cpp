@@ -40,6 +40,9 @@ uint64_t JobFingerprint(std::string_view job_name, uint64_t build_xxh3, const Jo
   const int level = s.output_compression_level != 0 ? s.output_compression_level
                                                     : LevelsOf(s.output_compression).fallback;
   Encode(&bytes, static_cast<int64_t>(level));  // the default given or not: the same bytes
+  // Where partitions are cut into reduce tasks: a compressed part holds one
+  // member per piece, and saved map tasks name reduce tasks.
+  Encode(&bytes, s.reduce_task_bytes);
   // What decides which records there are: the same bytes cut differently
   // are other inputs to the job.
   Encode(&bytes, s.record_delimiter);

@@ -100,6 +100,10 @@ Json ConfigJson(const JobConfig& c, bool resources) {
     j["output_compression_level"] = c.settings.output_compression_level != 0
                                         ? c.settings.output_compression_level
                                         : LevelsOf(c.settings.output_compression).fallback;
+    // A compressed part holds one member per reduce task of its partition.
+    if (c.settings.reduce_task_bytes != JobSettings().reduce_task_bytes) {
+      j["reduce_task_size"] = c.settings.reduce_task_bytes;
+    }
   }
   if (!c.settings.record_delimiter.empty()) j["record_delimiter"] = c.settings.record_delimiter;
   if (c.settings.csv_delimiter != ',' || c.settings.csv_quote != '"' || !c.settings.csv_header) {
@@ -183,7 +187,7 @@ std::string RankStats::Encode() const {
   sluice::Encode(&out, splits);
   sluice::Encode(&out, reused_splits);
   sluice::Encode(&out, peak_rss_bytes);
-  sluice::Encode(&out, reduce_partitions);
+  sluice::Encode(&out, reduce_tasks);
   sluice::Encode(&out, reduce_input_bytes);
   for (uint64_t v : counters.ToArray()) sluice::Encode(&out, v);
   PutVarint(&out, parts.size());
@@ -200,7 +204,7 @@ bool RankStats::Decode(const std::string& bytes, RankStats* out) {
   std::array<uint64_t, TaskCounters::kCount> c{};
   bool ok = sluice::Decode(r, &out->host) && sluice::Decode(r, &out->map_seconds) && sluice::Decode(r, &out->reduce_seconds) &&
             sluice::Decode(r, &out->splits) && sluice::Decode(r, &out->reused_splits) &&
-            sluice::Decode(r, &out->peak_rss_bytes) && sluice::Decode(r, &out->reduce_partitions) &&
+            sluice::Decode(r, &out->peak_rss_bytes) && sluice::Decode(r, &out->reduce_tasks) &&
             sluice::Decode(r, &out->reduce_input_bytes);
   for (uint64_t& v : c) ok = ok && sluice::Decode(r, &v);
   uint64_t nparts = 0;
@@ -252,7 +256,7 @@ std::string RenderReportJson(const JobReport& r) {
                         {"reused_splits", s.reused_splits},
                         {"peak_rss_bytes", s.peak_rss_bytes},
                         {"shuffle_packed_bytes", s.counters.shuffle_packed_bytes},
-                        {"reduce_partitions", s.reduce_partitions},
+                        {"reduce_tasks", s.reduce_tasks},
                         {"reduce_input_bytes", s.reduce_input_bytes},
                         {"reduce_input_records", s.counters.reduce_input_records}});
   }
@@ -262,15 +266,28 @@ std::string RenderReportJson(const JobReport& r) {
     // the sample predicted the reduce work.
     std::vector<uint64_t> received;
     for (const RankStats& s : r.per_rank) received.push_back(s.reduce_input_bytes);
-    Json partitions = Json::array();
-    for (size_t p = 0; p < r.reduce_owners.size() && p < r.partition_weights.size(); ++p) {
-      partitions.push_back({{"partition", p}, {"rank", r.reduce_owners[p]}, {"sampled_bytes", r.partition_weights[p]}});
+    Json tasks = Json::array();
+    const size_t count = std::min({r.reduce_owners.size(), r.task_weights.size(), r.task_partitions.size()});
+    for (size_t t = 0; t < count; ++t) {
+      // A partition's pieces are consecutive tasks.
+      const bool cut = (t > 0 && r.task_partitions[t - 1] == r.task_partitions[t]) ||
+                       (t + 1 < count && r.task_partitions[t + 1] == r.task_partitions[t]);
+      Json task = {{"partition", r.task_partitions[t]}};
+      if (cut) {
+        uint32_t piece = 0;
+        while (piece < t && r.task_partitions[t - piece - 1] == r.task_partitions[t]) ++piece;
+        task["piece"] = piece;
+      }
+      task["rank"] = r.reduce_owners[t];
+      task["sampled_bytes"] = r.task_weights[t];
+      tasks.push_back(std::move(task));
     }
     j["reduce_assignment"] = {
-        {"by", "sampled bytes per partition, heaviest first to the least-loaded rank"},
-        {"heaviest_rank_over_mean_sampled", Milli(HeaviestOverMean(r.partition_weights, r.reduce_owners, r.ranks))},
+        {"by", "sampled bytes per reduce task, heaviest first to the least-loaded rank; a partition the "
+               "sample puts over --reduce-task-size is cut by key into pieces"},
+        {"heaviest_rank_over_mean_sampled", Milli(HeaviestOverMean(r.task_weights, r.reduce_owners, r.ranks))},
         {"heaviest_rank_over_mean_received", Milli(HeaviestOverMean(received))},
-        {"partitions", std::move(partitions)}};
+        {"tasks", std::move(tasks)}};
   }
   j["counters"] = CountersJson(r.totals, /*resources=*/true);
   j["user_counters"] = UserCountersJson(r.user_counters);

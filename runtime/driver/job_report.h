@@ -28,7 +28,7 @@ struct RankStats {
   uint64_t splits = 0;        // map tasks this rank ran (reused ones included)
   uint64_t reused_splits = 0; // of those, taken from a killed run's saved work
   uint64_t peak_rss_bytes = 0;
-  uint32_t reduce_partitions = 0;   // partitions assigned to this rank
+  uint32_t reduce_tasks = 0;   // reduce tasks assigned to this rank (reduce_tasks.h)
   uint64_t reduce_input_bytes = 0;  // decoded bytes it received to reduce
   TaskCounters counters;
   std::vector<PartInfo> parts;  // the part files this rank committed
@@ -48,9 +48,11 @@ struct JobReport {
   double commit_seconds = 0;
   double total_seconds = 0;
   std::vector<RankStats> per_rank;
-  // Reduce assignment (reduce_sampling.h): the sampled bytes per partition
-  // and the rank that reduced it. Empty for a map-only job.
-  std::vector<uint64_t> partition_weights;
+  // Reduce assignment (reduce_sampling.h), per reduce task: its partition
+  // (tasks of one partition are its key-range pieces, in order), sampled
+  // bytes and the rank that reduced it. Empty for a map-only job.
+  std::vector<uint32_t> task_partitions;
+  std::vector<uint64_t> task_weights;
   std::vector<int> reduce_owners;
   TaskCounters totals;  // summed over ranks
   std::map<std::string, uint64_t> user_counters;

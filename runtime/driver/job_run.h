@@ -21,6 +21,7 @@
 #include "runtime/driver/job_report.h"
 #include "runtime/driver/map_task_store.h"
 #include "runtime/driver/plan_codec.h"
+#include "runtime/driver/reduce_tasks.h"
 #include "runtime/driver/task_recording_transport.h"
 #include <sluice/registration.h>
 
@@ -74,6 +75,10 @@ class JobRun {
   // `body(BufferedWriter*)` writes the records and returns a Status.
   template <class Body>
   PartInfo WriteTask(uint32_t part, const char* phase, Body&& body);
+  // The same into `temp`, without the commit (a piece of a cut partition);
+  // the PartInfo's partition is left 0.
+  template <class Body>
+  PartInfo WriteFile(const std::string& temp, const char* phase, Body&& body);
 
   const JobEntry& job;
   const JobConfig& config;
@@ -89,10 +94,11 @@ class JobRun {
   std::string scratch_dir;   // this rank's, once made
   Clock::time_point start;   // when this rank began the run
   double plan_seconds = 0;   // from start to the end of the job's setup
-  // Which rank reduces each partition, and the sampled bytes that decided
-  // it (reduce_sampling.h); set on every rank before the map phase.
-  std::vector<int> reduce_owners;
-  std::vector<uint64_t> partition_weights;
+  // The reduce tasks, which rank reduces each, and the sampled bytes that
+  // decided it (reduce_sampling.h); set on every rank before the map phase.
+  ReduceTasks reduce_tasks;
+  std::vector<int> reduce_owners;      // per task
+  std::vector<uint64_t> task_weights;  // per task
 
  private:
   // A job of one rank has no peer that could outlive it, so on failure it
@@ -103,8 +109,15 @@ class JobRun {
 
 template <class Body>
 PartInfo JobRun::WriteTask(uint32_t part, const char* phase, Body&& body) {
+  PartInfo info = WriteFile(committer.TaskTempPath(static_cast<int>(part), comm.rank()), phase, body);
+  Check("commit", committer.CommitTask(static_cast<int>(part), comm.rank()));
+  info.partition = part;
+  return info;
+}
+
+template <class Body>
+PartInfo JobRun::WriteFile(const std::string& temp, const char* phase, Body&& body) {
   FileSystem& fs = *FileSystem::Default();
-  const std::string temp = committer.TaskTempPath(static_cast<int>(part), comm.rank());
   auto file = fs.Create(temp);
   Check(phase, file.status());
   std::unique_ptr<WritableFile> sink = std::move(file).value();
@@ -121,11 +134,10 @@ PartInfo JobRun::WriteTask(uint32_t part, const char* phase, Body&& body) {
   BufferedWriter writer(std::move(sink));
   Check(phase, body(&writer));
   Check(phase, writer.Close(/*sync=*/false));  // made durable in one syncfs before commit
-  Check("commit", committer.CommitTask(static_cast<int>(part), comm.rank()));
   // The manifest lists the file on disk: for a compressed part, the bytes
   // that left the compressor, not those the writer was given.
-  if (compressed != nullptr) return PartInfo{part, compressed->file_bytes(), compressed->file_xxh3()};
-  return PartInfo{part, writer.bytes_written(), writer.checksum()};
+  if (compressed != nullptr) return PartInfo{0, compressed->file_bytes(), compressed->file_xxh3()};
+  return PartInfo{0, writer.bytes_written(), writer.checksum()};
 }
 
 }  // namespace sluice

@@ -26,12 +26,23 @@ bool ReuseSavedTask(JobRun& run, uint32_t split, std::vector<PartInfo>* parts) {
     }
     return false;
   }
+  if (!run.map_only && saved.reduce_tasks != run.reduce_tasks.Hash()) {
+    // Blocks name reduce tasks: under another cut of the partitions (a run
+    // that sampled where this one did not, at one rank) they would go astray.
+    spdlog::info("rank {}: mapping split {} again: it was saved for other reduce tasks", run.comm.rank(), split);
+    return false;
+  }
   if (run.map_only) {
     const std::string part_path = run.committer.CommittedPartPath(static_cast<int>(split));
     run.Check("map", run.store->RestorePart(split, part_path));
     parts->push_back(PartInfo{split, saved.part_bytes, saved.part_xxh3});
   } else {
     run.Check("shuffle", run.store->Replay(split, [&](const BlockInfo& info, std::string frame) {
+      if (info.partition >= run.reduce_owners.size()) {
+        run.Fail("shuffle", Status::Corruption("saved task of split " + std::to_string(split) +
+                                               " names reduce task " + std::to_string(info.partition) +
+                                               " of " + std::to_string(run.reduce_owners.size())));
+      }
       run.comm.SendBlock(run.reduce_owners[info.partition], std::move(frame));
     }));
   }
@@ -49,6 +60,7 @@ void RunAndSaveMapTask(JobRun& run, uint32_t split, std::vector<PartInfo>* parts
   const size_t bad_before = run.runner->bad_records().size();
   MapTask task{&run.plan.splits[split], &run.plan.files, FileSystem::Default(), nullptr};
   SavedTaskStats saved;
+  if (!run.map_only) saved.reduce_tasks = run.reduce_tasks.Hash();
   if (run.map_only) {
     parts->push_back(run.WriteTask(split, "map", [&](BufferedWriter* out) {
       task.output = out;

@@ -20,7 +20,7 @@ struct RankWork {
   uint64_t output_bytes = 0;    // their bytes
   uint32_t splits = 0;          // map tasks this rank ran (reused ones included)
   uint32_t reused_splits = 0;   // of those, taken from a killed run's saved work
-  uint32_t reduce_partitions = 0;  // partitions this rank reduced
+  uint32_t reduce_tasks = 0;  // reduce tasks this rank ran
   double map_seconds = 0;
   double reduce_seconds = 0;
 };

@@ -39,7 +39,7 @@ bool IsScratchDirPath(std::string_view path) {
 // The last 24 bytes of a saved task: u64 trailer size (the encoded stats
 // before these 24 bytes), u64 xxh3 of every byte before this field, magic.
 constexpr size_t kTailBytes = 24;
-constexpr char kMagic[9] = "SLMTASK2";  // 2: the split in the trailer
+constexpr char kMagic[9] = "SLMTASK3";  // 2: the split in the trailer; 3: the reduce task table
 
 XXH3_state_t* State(void* p) { return static_cast<XXH3_state_t*>(p); }
 
@@ -60,6 +60,7 @@ std::string EncodeStats(uint32_t split, const SavedTaskStats& stats) {
     Encode(&out, r.offset);
     Encode(&out, r.reason);
   }
+  Encode(&out, stats.reduce_tasks);
   return out;
 }
 
@@ -83,6 +84,7 @@ bool DecodeStats(std::string_view bytes, uint32_t* split, SavedTaskStats* stats)
   for (BadRecordInfo& b : stats->bad_records) {
     if (!Decode(r, &b.file) || !Decode(r, &b.offset) || !Decode(r, &b.reason)) return false;
   }
+  if (!Decode(r, &stats->reduce_tasks)) return false;
   return r.p == r.end;
 }
 

@@ -12,6 +12,7 @@
 // bytes are the block frames the task sent, in order, then a trailer: the
 // split it belongs to, the counters the task added (TaskCounters, user
 // counters, a map-only task's part size and xxh3, the records it skipped),
+// the reduce task table its blocks were cut for (reduce_tasks.h),
 // the trailer's size, an xxh3 of every byte before it, and a magic. A saved
 // task is checked end to end before any of it is used (a map-only task's
 // part file too, against the size and xxh3 in the trailer, and the split
@@ -47,6 +48,10 @@ struct SavedTaskStats {
   uint64_t part_bytes = 0;  // map-only jobs: the task's part file
   uint64_t part_xxh3 = 0;
   std::vector<BadRecordInfo> bad_records;  // records the task skipped
+  // ReduceTasks::Hash of the table its blocks were cut for: their
+  // `partition` is a reduce task's number, which another table reads as
+  // another task.
+  uint64_t reduce_tasks = 0;
 };
 
 // One per rank. Not thread-safe.

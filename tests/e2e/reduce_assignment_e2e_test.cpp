@@ -3,6 +3,7 @@
 // there are at least as many partitions as ranks, and the output is the
 // same bytes at any rank count (invariant 1).
 #include <algorithm>
+#include <cstdio>
 #include <set>
 #include <string>
 #include <vector>
@@ -55,7 +56,8 @@ TEST(ReduceAssignmentE2E, AHeavyPartitionGetsARankToItselfAndOutputIsUnchanged) 
               std::string::npos) << r.output;
 
     nlohmann::json report = ReadJson(out + "/_report.json");
-    const nlohmann::json& parts = report["reduce_assignment"]["partitions"];
+    // Under the default --reduce-task-size no partition is cut: one task each.
+    const nlohmann::json& parts = report["reduce_assignment"]["tasks"];
     ASSERT_EQ(parts.size(), kPartitions) << report.dump(2);
     const int heavy_rank = parts[kHeavy]["rank"].get<int>();
     std::set<int> reducing;
@@ -73,10 +75,93 @@ TEST(ReduceAssignmentE2E, AHeavyPartitionGetsARankToItselfAndOutputIsUnchanged) 
     const nlohmann::json& per_rank = report["per_rank"];
     uint64_t received_total = 0;
     for (const auto& s : per_rank) received_total += s["reduce_input_bytes"].get<uint64_t>();
-    EXPECT_EQ(per_rank[heavy_rank]["reduce_partitions"], 1) << per_rank.dump();
+    EXPECT_EQ(per_rank[heavy_rank]["reduce_tasks"], 1) << per_rank.dump();
     EXPECT_GT(per_rank[heavy_rank]["reduce_input_bytes"].get<uint64_t>() * 10, received_total * 7)
         << per_rank.dump();
     for (const auto& s : per_rank) EXPECT_GT(s["reduce_input_bytes"].get<uint64_t>(), 0u) << per_rank.dump();
+  }
+}
+
+// Past --reduce-task-size a partition is reduced in key-range pieces on
+// several ranks and joined: the heavy partition no longer decides the
+// job's end, more ranks than partitions all reduce, and every part is the
+// bytes an uncut run writes (plain, compressed, csv with its one header).
+TEST(ReduceAssignmentE2E, HeavyPartitionsAreCutIntoPiecesAndJoinedIntoTheSameBytes) {
+  TempDir dir;
+  WriteSkewedWords(dir / "words.txt");
+  const std::string common = "run wordcount --split-size 32K --input " + dir / "words.txt";
+  struct Case {
+    std::string name, flags;
+    uint32_t partitions;
+  };
+  const std::vector<Case> cases = {
+      {"skewed", "--partitions 8", kPartitions},
+      {"fewer partitions than ranks", "--partitions 2", 2},
+      {"zstd parts", "--partitions 8 --output-compression zstd", kPartitions},
+      {"gzip parts", "--partitions 8 --output-compression gzip", kPartitions},
+      {"csv", "--partitions 8 --output-format csv", kPartitions},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string base = dir / c.name;
+    const std::string uncut = base + "-uncut";
+    CommandResult r = RunSluice(1, common + " " + c.flags + " --reduce-task-size 0 --output '" + uncut + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    std::string manifest;
+    std::vector<std::string> cut_parts;
+    for (int ranks : {1, 2, 4}) {
+      SCOPED_TRACE(std::to_string(ranks) + " ranks");
+      const std::string out = base + "-" + std::to_string(ranks);
+      r = RunSluice(ranks, common + " " + c.flags + " --reduce-task-size 16K --output '" + out + "'");
+      ASSERT_EQ(r.exit_code, 0) << r.output;
+      EXPECT_NE(r.output.find("reduce tasks: partitions over --reduce-task-size cut by key"), std::string::npos)
+          << r.output;
+      const nlohmann::json report = ReadJson(out + "/_report.json");
+      const nlohmann::json& tasks = report["reduce_assignment"]["tasks"];
+      EXPECT_GT(tasks.size(), c.partitions + 2) << report.dump(2);
+      // Every rank reduces, even with fewer partitions than ranks.
+      std::set<int> reducing;
+      for (const auto& t : tasks) reducing.insert(t["rank"].get<int>());
+      EXPECT_EQ(reducing.size(), static_cast<size_t>(ranks)) << tasks.dump();
+      for (const auto& s : report["per_rank"]) EXPECT_GT(s["reduce_input_bytes"].get<uint64_t>(), 0u);
+      // No piece file is left, and the parts are the same files at any rank count.
+      CommandResult left = RunCommand("find '" + out + "' -name '*piece*'");
+      EXPECT_EQ(left.output, "");
+      const std::string suffix = c.flags.find("zstd") != std::string::npos   ? ".zst"
+                                 : c.flags.find("gzip") != std::string::npos ? ".gz"
+                                                                             : "";
+      std::vector<std::string> parts;
+      for (uint32_t p = 0; p < c.partitions; ++p) {
+        char name[32];
+        std::snprintf(name, sizeof name, "/part-%05u", p);
+        parts.push_back(ReadFile(out + name + suffix));
+      }
+      if (ranks == 1) {
+        cut_parts = parts;
+        manifest = ReadFile(out + "/_manifest.json");
+      } else {
+        EXPECT_TRUE(parts == cut_parts);
+        EXPECT_EQ(ReadFile(out + "/_manifest.json"), manifest);
+      }
+      // What the parts hold is what the uncut run wrote (compressed: once
+      // decompressed; a part is one member per piece).
+      for (uint32_t p = 0; p < c.partitions; ++p) {
+        char name[32];
+        std::snprintf(name, sizeof name, "/part-%05u", p);
+        const std::string tool = suffix == ".zst" ? "zstd -q -d -c" : suffix == ".gz" ? "zcat" : "cat";
+        CommandResult got = RunCommand(tool + " '" + out + name + suffix + "'");
+        CommandResult want = RunCommand(tool + " '" + uncut + name + suffix + "'");
+        ASSERT_EQ(got.exit_code, 0) << got.output;
+        EXPECT_TRUE(got.output == want.output) << "part " << p;
+        if (c.name == "csv") {
+          EXPECT_EQ(got.output.rfind("key,value\n", 0), 0u) << "part " << p;
+          EXPECT_EQ(got.output.find("key,value", 1), std::string::npos) << "one header, at the top";
+        }
+      }
+      if (suffix.empty()) {
+        EXPECT_TRUE(parts == ReadParts(uncut, c.partitions)) << "byte for byte";
+      }
+    }
   }
 }
 

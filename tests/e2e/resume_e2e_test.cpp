@@ -96,6 +96,24 @@ TEST(ResumeE2EAcrossRanks, KilledAtFourRanksResumesAtOne) {
   EXPECT_EQ(ReadParts(dir / "out", kPartitions), ReadParts(dir / "clean", kPartitions));
 }
 
+// Saved blocks name reduce tasks; partitions cut into pieces are cut the
+// same at any rank count, so a run killed in reduce at 4 ranks with cut
+// partitions resumes at 2 from every saved task, and joins the same parts.
+TEST(ResumeE2EAcrossRanks, CutPartitionsResumeAtAnotherRankCount) {
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(WriteCorpus(dir / "in"));
+  ASSERT_EQ(WordCount(1, dir / "in", dir / "clean", "", "--reduce-task-size 0").exit_code, 0);
+  CommandResult killed = WordCount(4, dir / "in", dir / "out", "during_reduce@1:crash", "--reduce-task-size 8K");
+  ASSERT_NE(killed.exit_code, 0) << killed.output;
+  ASSERT_NE(killed.output.find("reduce tasks: partitions over --reduce-task-size cut by key"), std::string::npos)
+      << killed.output;
+  CommandResult resumed = WordCount(2, dir / "in", dir / "out", "", "--reduce-task-size 8K");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_EQ(resumed.output.find("mapping split"), std::string::npos) << resumed.output;
+  EXPECT_EQ(ReusedTasks(dir / "out"), static_cast<int>(ReportNumber(dir / "out", "/input/splits")));
+  EXPECT_EQ(ReadParts(dir / "out", kPartitions), ReadParts(dir / "clean", kPartitions));
+}
+
 TEST(ResumeE2EFinished, ReRunOfAFinishedJobIsANoOpUnlessForced) {
   TempDir dir;
   ASSERT_NO_FATAL_FAILURE(WriteCorpus(dir / "in"));

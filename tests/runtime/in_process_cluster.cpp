@@ -116,8 +116,9 @@ Result<ClusterRun> InProcessCluster::Run(const RunnerFactory& make_runner,
     std::vector<std::vector<std::string>> by_rank(n);
     for (size_t i = 0; i < chosen; ++i) {
       const int r = static_cast<int>(i % n);
+      uint64_t input_bytes = 0;
       Status s = runners[r]->SampleKeys(task(i * splits.size() / chosen, nullptr), kKeysPerSplit,
-                                        &by_rank[r]);
+                                        &by_rank[r], &input_bytes);
       if (!s.ok()) return at("sampling", r, s);
     }
     std::vector<std::string> samples;

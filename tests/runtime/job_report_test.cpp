@@ -109,7 +109,7 @@ struct KnownJob {
     r0.peak_rss_bytes = 100'000;
     r0.counters.shuffle_packed_bytes = 21;
     r0.counters.reduce_input_records = 22;
-    r0.reduce_partitions = 2;
+    r0.reduce_tasks = 2;
     r0.reduce_input_bytes = 3000;
     r0.parts = {{2, 300, 0x33}, {0, 100, 0x11}};
     RankStats& r1 = report.per_rank[1];
@@ -123,11 +123,12 @@ struct KnownJob {
     r1.peak_rss_bytes = 200'000;
     r1.counters.shuffle_packed_bytes = 31;
     r1.counters.reduce_input_records = 32;
-    r1.reduce_partitions = 1;
+    r1.reduce_tasks = 1;
     r1.reduce_input_bytes = 1000;
-    // Partition 1 sampled heaviest, so it has rank 1 to itself.
-    report.partition_weights = {100, 500, 200};
-    report.reduce_owners = {0, 1, 0};
+    // Partition 1 sampled heaviest and was cut into two pieces (tasks 1, 2).
+    report.task_partitions = {0, 1, 1, 2};
+    report.task_weights = {100, 300, 200, 200};
+    report.reduce_owners = {0, 1, 0, 1};
     r1.parts = {{1, 200, 0x0123456789abcdefULL}};
     report.totals = CountersFrom(100);
     report.totals.shuffle_raw_bytes = 300;
@@ -180,7 +181,7 @@ TEST(JobReportTest, ReportHoldsEveryFieldWithItsKind) {
          {"reused_splits", 2},
          {"peak_rss_bytes", 100'000},
          {"shuffle_packed_bytes", 21},
-         {"reduce_partitions", 2},
+         {"reduce_tasks", 2},
          {"reduce_input_bytes", 3000},
          {"reduce_input_records", 22}},
         {{"rank", 1},
@@ -191,19 +192,21 @@ TEST(JobReportTest, ReportHoldsEveryFieldWithItsKind) {
          {"reused_splits", 1},
          {"peak_rss_bytes", 200'000},
          {"shuffle_packed_bytes", 31},
-         {"reduce_partitions", 1},
+         {"reduce_tasks", 1},
          {"reduce_input_bytes", 1000},
          {"reduce_input_records", 32}}}},
       // Sampled: 500 of 800 on rank 1 (1.25x the mean of 400); received:
       // 3000 of 4000 on rank 0 (1.5x).
       {"reduce_assignment",
-       {{"by", "sampled bytes per partition, heaviest first to the least-loaded rank"},
+       {{"by", "sampled bytes per reduce task, heaviest first to the least-loaded rank; a partition the "
+               "sample puts over --reduce-task-size is cut by key into pieces"},
         {"heaviest_rank_over_mean_sampled", 1.25},
         {"heaviest_rank_over_mean_received", 1.5},
-        {"partitions",
+        {"tasks",
          {{{"partition", 0}, {"rank", 0}, {"sampled_bytes", 100}},
-          {{"partition", 1}, {"rank", 1}, {"sampled_bytes", 500}},
-          {{"partition", 2}, {"rank", 0}, {"sampled_bytes", 200}}}}}},
+          {{"partition", 1}, {"piece", 0}, {"rank", 1}, {"sampled_bytes", 300}},
+          {{"partition", 1}, {"piece", 1}, {"rank", 0}, {"sampled_bytes", 200}},
+          {{"partition", 2}, {"rank", 1}, {"sampled_bytes", 200}}}}}},
       {"counters", counters},
       // A std::map: names in sorted order.
       {"user_counters", {{"lines.dropped", 2}, {"lines.kept", 40}}},
@@ -419,7 +422,7 @@ TEST(JobReportTest, RankStatsSurviveEncodeAndDecode) {
   s.reused_splits = 1;
   s.peak_rss_bytes = 1 << 20;
   s.counters = CountersFrom(7);
-  s.reduce_partitions = 5;
+  s.reduce_tasks = 5;
   s.reduce_input_bytes = 1ULL << 40;
   s.parts = {{4, 40, 0x44}, {1, 10, 0x11}};
   const std::string bytes = s.Encode();
@@ -431,7 +434,7 @@ TEST(JobReportTest, RankStatsSurviveEncodeAndDecode) {
   EXPECT_EQ(back.splits, 3u);
   EXPECT_EQ(back.reused_splits, 1u);
   EXPECT_EQ(back.peak_rss_bytes, 1u << 20);
-  EXPECT_EQ(back.reduce_partitions, 5u);
+  EXPECT_EQ(back.reduce_tasks, 5u);
   EXPECT_EQ(back.reduce_input_bytes, 1ULL << 40);
   EXPECT_EQ(back.counters.ToArray(), s.counters.ToArray());
   ASSERT_EQ(back.parts.size(), 2u);

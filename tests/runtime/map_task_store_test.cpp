@@ -74,6 +74,7 @@ class MapTaskStoreTest : public ::testing::Test {
     s.counters.map_output_records = 300 + split;
     s.user = {{"lines.long", 7}, {"words", 40 + split}};
     s.bad_records = {{"/data/in/a.txt", 4096, "not a number"}};
+    s.reduce_tasks = 0x5eed0000 + split;  // the task table's hash
     return s;
   }
 
@@ -124,6 +125,7 @@ TEST_F(MapTaskStoreTest, ACommittedTaskIsFoundAgainWithItsFramesAndCounters) {
   const SavedTaskStats want = Stats(3);
   EXPECT_EQ(stats.counters.ToArray(), want.counters.ToArray());
   EXPECT_EQ(stats.user, want.user);
+  EXPECT_EQ(stats.reduce_tasks, want.reduce_tasks);
   ASSERT_EQ(stats.bad_records.size(), 1u);
   EXPECT_EQ(stats.bad_records[0].file, "/data/in/a.txt");
   EXPECT_EQ(stats.bad_records[0].offset, 4096u);

@@ -285,6 +285,8 @@ struct TextOutputOptions {
   std::vector<std::string> columns;
   // The part, as error messages name it ("partition 3", "split 7").
   std::string part = "this part";
+  // False for a later piece of a part another writer began: no csv header.
+  bool header = true;
 };
 
 // Not thread-safe. Errors do not throw: a refused record (see the top of
@@ -534,7 +536,8 @@ inline TextOutput::TextOutput(BufferedWriter* writer, TextOutputOptions options)
       format_(options.format),
       columns_(std::move(options.columns)),
       part_(std::move(options.part)),
-      fields_(columns_.size()) {
+      fields_(columns_.size()),
+      header_written_(!options.header) {
   if (format_ == OutputFormat::kJsonl) {
     for (size_t i = 0; i < columns_.size(); ++i) {
       std::string prefix = i == 0 ? "{" : ",";
@@ -548,7 +551,7 @@ inline TextOutput::TextOutput(BufferedWriter* writer, TextOutputOptions options)
     }
   }
   // With the columns known, even a part with no record is a whole CSV file.
-  if (format_ == OutputFormat::kCsv && !columns_.empty()) WriteCsvHeader();
+  if (format_ == OutputFormat::kCsv && !columns_.empty() && options.header) WriteCsvHeader();
 }
 
 inline void TextOutput::WriteCsvHeader() {
@@ -614,6 +617,7 @@ Output MakeOutput(BufferedWriter* writer, const JobSettings& settings, std::stri
     TextOutputOptions options;
     options.format = settings.output_format;
     options.part = std::move(part);
+    options.header = !settings.continues_part;
     if constexpr (requires { J::kOutputColumns; }) {
       for (std::string_view name : J::kOutputColumns) options.columns.emplace_back(name);
     }

@@ -29,7 +29,15 @@ struct JobTraits {
   uint32_t record_bytes = 0;       // FixedRecords / GeneratedRows
   bool map_only = false;           // no Reduce: one part file per split
   bool range_partitioned = false;  // sample keys, then cut partitions by range
+  // A partition may be reduced in key-range pieces whose outputs, joined in
+  // order, are the part (runtime/driver/reduce_tasks.h): text output, and
+  // groups that are whole keys.
+  bool cuttable_partitions = false;
 };
+
+// Per partition, the distinct sampled keys (encoded) in key order, each
+// with its sampled bytes.
+using SampledKeys = std::vector<std::pair<std::string, uint64_t>>;
 
 struct MapTask {
   const Split* split = nullptr;
@@ -52,23 +60,29 @@ class JobRunner {
   // runner receives this rank's blocks from it. `fs` holds scratch.
   virtual Status Setup(const JobSettings& settings, BlockTransport* transport, FileSystem* fs) = 0;
 
-  // Before the map phase the ranks sample some splits: up to max_records
-  // of what map() emits for each (and about 1 MiB at most), as key encoding
-  // then the size of the value's encoding.
+  // Before the map phase the ranks sample some splits: what map() emits for
+  // the first input chunks of each, until max_records (or about 1 MiB) are
+  // past, as key encoding then the size of the value's encoding;
+  // `input_bytes`: the input those chunks hold.
   // Range partitioning: rank 0 picks the cuts from all samples; every rank
   // sets them before its first map task.
-  virtual Status SampleKeys(const MapTask& task, size_t max_records, std::vector<std::string>* records) = 0;
+  virtual Status SampleKeys(const MapTask& task, size_t max_records, std::vector<std::string>* records,
+                            uint64_t* input_bytes) = 0;
   virtual Result<std::vector<std::string>> ChooseCuts(std::vector<std::string> samples,
                                                       uint32_t partitions) = 0;
   virtual Status SetRangeCuts(const std::vector<std::string>& cuts) = 0;
-  // Reduce assignment (runtime/driver/reduce_assignment.h): the sampled
-  // bytes that would reach each partition, one sample per split, after the
-  // cuts are set. With a combiner a key counts once per split, as the
-  // combiner would send it.
-  virtual Result<std::vector<uint64_t>> PartitionWeights(const std::vector<std::vector<std::string>>& per_split,
-                                                         uint32_t partitions) = 0;
-  // Which rank reduces each partition; every rank sets the same owners
-  // before its first map task.
+  // Reduce tasks and their assignment (runtime/driver/reduce_tasks.h,
+  // reduce_assignment.h): the sampled keys of each partition with the bytes
+  // they would send, one sample per split, after the range cuts are set.
+  // With a combiner a key counts once per split, as the combiner would send it.
+  virtual Result<std::vector<SampledKeys>> WeighSampledKeys(const std::vector<std::vector<std::string>>& per_split,
+                                                            uint32_t partitions) = 0;
+  // Cuts partition p into piece_cuts[p].size() + 1 reduce tasks at those
+  // encoded keys; tasks are numbered in partition, then key order. Every
+  // rank sets the same cuts before its first map task.
+  virtual Status SetReduceTasks(const std::vector<std::vector<std::string>>& piece_cuts) = 0;
+  // Which rank reduces each task; every rank sets the same owners before
+  // its first map task.
   virtual void SetOwners(const std::vector<int>& owners) = 0;
 
   // CSV input (CsvInput, or a TableInput file read as CSV): the quote bytes
@@ -86,8 +100,15 @@ class JobRunner {
   // Decoded bytes of the blocks this rank received to reduce.
   virtual uint64_t ReceivedBytes() const = 0;
   // After the shuffle: merges, groups and reduces every record of one
-  // partition (all ranks' map output for it) and writes the result to `out`.
-  virtual Status RunReduceTask(uint32_t partition, BufferedWriter* out) = 0;
+  // reduce task (all ranks' map output for it) and writes the result to
+  // `out`. `label` names it in errors ("partition 3"); `continues_part`:
+  // a later piece of a cut partition, which writes no header.
+  virtual Status RunReduceTask(uint32_t task, BufferedWriter* out, const std::string& label,
+                               bool continues_part) = 0;
+  // A task that is a whole partition.
+  Status RunReduceTask(uint32_t partition, BufferedWriter* out) {
+    return RunReduceTask(partition, out, "partition " + std::to_string(partition), /*continues_part=*/false);
+  }
   // Deletes this rank's spill runs; also done when the runner is destroyed.
   virtual void RemoveScratch() = 0;
 

@@ -75,6 +75,12 @@ struct JobSettings {
   OutputCompression output_compression = OutputCompression::kNone;
   // --output-compression-level; 0: the codec's default (LevelsOf).
   int output_compression_level = 0;
+  // Set by the engine for one reduce task: it writes a later piece of a part
+  // cut into several (runtime/driver/reduce_tasks.h), so no csv header.
+  bool continues_part = false;
+  // --reduce-task-size: a partition whose reduce input the key sample puts
+  // above this is reduced in key-range pieces of about this size.
+  uint64_t reduce_task_bytes = uint64_t{256} << 20;
 };
 
 }  // namespace sluice

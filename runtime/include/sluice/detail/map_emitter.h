@@ -217,8 +217,23 @@ class MapEmitter {
   void SampleInto(std::vector<std::string>* records) { sample_ = records; }
   // Bytes recorded into the sample so far.
   uint64_t sample_bytes() const { return sample_bytes_; }
-  // Which rank reduces each partition (reduce_assignment.h). Until set,
-  // partition p goes to rank p mod ranks.
+  // Reduce tasks (runtime/driver/reduce_tasks.h): partition p is cut into
+  // piece_cuts[p].size() + 1 tasks at those keys (sorted, distinct), in
+  // key order, numbered on from the tasks of the partitions before it.
+  // Until set, task p is partition p. Blocks carry the task's number.
+  void SetReduceTasks(std::vector<std::vector<K>> piece_cuts) {
+    first_task_.assign(piece_cuts.size() + 1, 0);
+    bool any_cut = false;
+    for (size_t p = 0; p < piece_cuts.size(); ++p) {
+      first_task_[p + 1] = first_task_[p] + static_cast<uint32_t>(piece_cuts[p].size()) + 1;
+      any_cut = any_cut || !piece_cuts[p].empty();
+    }
+    piece_cuts_ = std::move(piece_cuts);
+    if (!any_cut) first_task_.clear();  // the common case: TaskOf is the identity
+    parts_.resize(any_cut ? first_task_.back() : settings_.partitions);
+  }
+  // Which rank reduces each task (reduce_assignment.h). Until set, task t
+  // goes to rank t mod ranks.
   void SetOwners(std::vector<int> owners) { owners_ = std::move(owners); }
   // The partition `key` belongs to (range cuts, if any, already set).
   uint32_t PartitionOfKey(const K& key) { return PartitionFor(key); }
@@ -254,8 +269,17 @@ class MapEmitter {
     }
   }
 
-  void Append(KeyArg key, ValueArg value) { AppendTo(PartitionFor(key), key, value); }
+  void Append(KeyArg key, ValueArg value) { AppendTo(TaskOf(PartitionFor(key), key), key, value); }
 
+  // The reduce task of `key`, which belongs to partition p.
+  uint32_t TaskOf(uint32_t p, KeyArg key) const {
+    if (first_task_.empty()) return p;
+    const std::vector<K>& cuts = piece_cuts_[p];
+    return first_task_[p] +
+           static_cast<uint32_t>(std::upper_bound(cuts.begin(), cuts.end(), key, KeyOrder()) - cuts.begin());
+  }
+
+  // `p` is a reduce task (see SetReduceTasks).
   void AppendTo(uint32_t p, KeyArg key, ValueArg value) {
     Partition& part = parts_[p];
     EncodeKey(&part.raw, key);  // canonical: what Reduce sees (float_keys.h)
@@ -269,9 +293,9 @@ class MapEmitter {
       // The stored xxh3 is the partition hash too (PartitionOf = xxh3 mod P).
       table_.ForEach([this](std::string_view key, uint64_t hash, const V& value) {
         if constexpr (RangePartitioned<J>()) {
-          AppendTo(PartitionFor(key), key, value);
+          AppendTo(TaskOf(PartitionFor(key), key), key, value);
         } else {
-          AppendTo(static_cast<uint32_t>(hash % settings_.partitions), key, value);
+          AppendTo(TaskOf(static_cast<uint32_t>(hash % settings_.partitions), key), key, value);
         }
       });
       // Counted after ForEach: it drains the prefetch queue into the table.
@@ -347,6 +371,8 @@ class MapEmitter {
   std::vector<K> cuts_;
   std::vector<std::string>* sample_ = nullptr;
   std::vector<int> owners_;
+  std::vector<uint32_t> first_task_;       // empty: one task per partition
+  std::vector<std::vector<K>> piece_cuts_;  // per partition (SetReduceTasks)
   uint64_t sample_bytes_ = 0;
   typename J::Output* direct_ = nullptr;
   bool in_combine_ = false;  // CombineWith::running, for table_ and combine_

@@ -14,6 +14,7 @@
 
 #include <sluice/bad_record.h>
 #include <sluice/params.h>
+#include <sluice/text_output.h>
 #include <sluice/detail/array_groups.h>
 #include <sluice/detail/csv_source.h>
 #include <sluice/detail/delimited_source.h>
@@ -70,6 +71,9 @@ class TypedRunner final : public JobRunner {
     t.record_bytes = Input::kRecordBytes;
     t.map_only = !HasReduce<J>;
     t.range_partitioned = RangePartitioned<J>();
+    if constexpr (HasReduce<J>) {
+      t.cuttable_partitions = std::is_same_v<Output, TextOutput> && GroupFields<J>() == 0;
+    }
     return t;
   }
 
@@ -137,7 +141,8 @@ class TypedRunner final : public JobRunner {
     }
   }
 
-  Status SampleKeys(const MapTask& task, size_t max_records, std::vector<std::string>* keys) override {
+  Status SampleKeys(const MapTask& task, size_t max_records, std::vector<std::string>* keys,
+                    uint64_t* input_bytes) override {
     // A job object of its own, so that sampling leaves no trace in the real
     // job's counters or state.
     JobParams params;  // outlives the job object that reads it
@@ -163,7 +168,9 @@ class TypedRunner final : public JobRunner {
     Status s = ReadSplit(task, *sampler, emit, ignored, unlimited, [&] {
       return keys->size() - start >= max_records || emit.sample_bytes() >= kSampleBytesPerSplit;
     });
-    if (keys->size() - start > max_records) keys->resize(start + max_records);
+    // Every record of the chunks read is kept (a chunk is mapped whole), so
+    // the sample stands for exactly `input_bytes` of input.
+    *input_bytes = ignored.input_bytes;
     return s;
   }
 
@@ -187,9 +194,9 @@ class TypedRunner final : public JobRunner {
     return cuts;
   }
 
-  Result<std::vector<uint64_t>> PartitionWeights(const std::vector<std::vector<std::string>>& per_split,
-                                                 uint32_t partitions) override {
-    std::vector<uint64_t> weights(partitions, 0);
+  Result<std::vector<SampledKeys>> WeighSampledKeys(const std::vector<std::vector<std::string>>& per_split,
+                                                   uint32_t partitions) override {
+    std::vector<std::vector<std::pair<K, uint64_t>>> typed(partitions);
     std::unordered_set<std::string_view> seen;  // keys already counted in this split
     for (const std::vector<std::string>& records : per_split) {
       seen.clear();
@@ -205,10 +212,44 @@ class TypedRunner final : public JobRunner {
         }
         const uint32_t p = emitter_->PartitionOfKey(key);
         if (p >= partitions) return Status::Internal("sampled key outside the partitions");
-        weights[p] += key_bytes + value_bytes;
+        typed[p].emplace_back(std::move(key), key_bytes + value_bytes);
       }
     }
-    return weights;
+    std::vector<SampledKeys> out(partitions);
+    for (uint32_t p = 0; p < partitions; ++p) {
+      auto& keys = typed[p];
+      std::stable_sort(keys.begin(), keys.end(),
+                       [](const auto& a, const auto& b) { return KeyOrder()(a.first, b.first); });
+      for (size_t i = 0; i < keys.size(); ++i) {
+        if (i > 0 && !KeyOrder()(keys[i - 1].first, keys[i].first)) {
+          out[p].back().second += keys[i].second;  // the same key again
+          continue;
+        }
+        out[p].emplace_back(std::string(), keys[i].second);
+        Encode(&out[p].back().first, keys[i].first);
+      }
+    }
+    return out;
+  }
+
+  Status SetReduceTasks(const std::vector<std::vector<std::string>>& piece_cuts) override {
+    std::vector<std::vector<K>> cuts(piece_cuts.size());
+    uint32_t tasks = 0;
+    for (size_t p = 0; p < piece_cuts.size(); ++p) {
+      for (const std::string& bytes : piece_cuts[p]) {
+        K key;
+        ByteReader r{bytes.data(), bytes.data() + bytes.size()};
+        if (!Decode(r, &key) || r.p != r.end) return Status::Internal("malformed reduce task cut");
+        if (!cuts[p].empty() && !KeyOrder()(cuts[p].back(), key)) {
+          return Status::Internal("reduce task cuts out of order");
+        }
+        cuts[p].push_back(std::move(key));
+      }
+      tasks += static_cast<uint32_t>(cuts[p].size()) + 1;
+    }
+    emitter_->SetReduceTasks(std::move(cuts));
+    store_->SetPartitionCount(tasks);
+    return Status::OK();
   }
 
   void SetOwners(const std::vector<int>& owners) override { emitter_->SetOwners(owners); }
@@ -253,13 +294,19 @@ class TypedRunner final : public JobRunner {
   Status ReceiveStatus() const override { return store_->status(); }
   uint64_t ReceivedBytes() const override { return store_->received_bytes(); }
 
-  Status RunReduceTask(uint32_t partition, BufferedWriter* out) override {
+  using JobRunner::RunReduceTask;
+  Status RunReduceTask(uint32_t partition, BufferedWriter* out, const std::string& label,
+                       bool continues_part) override {
     if constexpr (!HasReduce<J>) {
       return Status::Internal("reduce task for a map-only job");
     } else {
-      Output output = MakeOutput<J, Output>(out, settings_, "partition " + std::to_string(partition));
+      JobSettings settings = settings_;
+      settings.continues_part = continues_part;
+      Output output = MakeOutput<J, Output>(out, settings, label);
       // A job's first line of every part (aggregate's CSV header).
-      if constexpr (requires(const J& j) { j.OutputHeader(); }) (void)out->Append(job_->OutputHeader());
+      if constexpr (requires(const J& j) { j.OutputHeader(); }) {
+        if (!continues_part) (void)out->Append(job_->OutputHeader());
+      }
       auto& part = store_->partition(partition);
       if (part.runs.empty() && part.decoded_bytes <= settings_.sort_bytes) {
         SLUICE_RETURN_IF_ERROR(ReduceInMemory(partition, output));
