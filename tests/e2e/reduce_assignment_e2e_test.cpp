@@ -165,6 +165,26 @@ TEST(ReduceAssignmentE2E, HeavyPartitionsAreCutIntoPiecesAndJoinedIntoTheSameByt
   }
 }
 
+// A piece that reaches the disk damaged (SLUICE_FAULT=during_reduce@R:corrupt
+// flips one byte of rank R's next write, its first piece, and reports
+// success) is caught when the pieces are joined, against the checksum its
+// writer reported: exit 5, nothing published, and the re-run is whole.
+TEST(ReduceAssignmentE2E, ADamagedPieceFailsTheJoin) {
+  TempDir dir;
+  WriteSkewedWords(dir / "words.txt");
+  const std::string args = "run wordcount --partitions 2 --split-size 32K --reduce-task-size 8K --input " +
+                           dir / "words.txt" + " --output " + dir / "out";
+  CommandResult clean = RunSluice(1, args + "-clean");
+  ASSERT_EQ(clean.exit_code, 0) << clean.output;
+  CommandResult r = RunCommand("SLUICE_FAULT=during_reduce@1:corrupt " + MpiLauncher(2) + BinPath("sluice") + " " + args);
+  EXPECT_EQ(r.exit_code, 5) << r.output;
+  EXPECT_NE(r.output.find("fails its checksum"), std::string::npos) << r.output;
+  EXPECT_FALSE(Exists(dir / "out"));
+  r = RunSluice(2, args);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(ReadParts(dir / "out", 2), ReadParts(dir / "out-clean", 2));
+}
+
 TEST(ReduceAssignmentE2E, MapOnlyJobsHaveNone) {
   TempDir dir;
   CommandResult r = RunSluice(2, "run teragen 1000 " + dir / "out");
