@@ -35,14 +35,13 @@ struct SameGroup {
   }
 };
 
-inline Status ReduceThrew(uint32_t partition, const std::exception& e) {
-  return Status::UserCode("reduce() threw in partition " + std::to_string(partition) + ": " +
-                          e.what());
+// `task` names the reduce task: "partition 3", or "partition 3 (piece 2 of 5)".
+inline Status ReduceThrew(const std::string& task, const std::exception& e) {
+  return Status::UserCode("reduce() threw in " + task + ": " + e.what());
 }
 // Combine folding a partition's values before Reduce (string keys).
-inline Status CombineThrewInReduce(uint32_t partition, const std::exception& e) {
-  return Status::UserCode("combine() threw in the reduce phase, folding partition " +
-                          std::to_string(partition) + ": " + e.what());
+inline Status CombineThrewInReduce(const std::string& task, const std::exception& e) {
+  return Status::UserCode("combine() threw in the reduce phase, folding " + task + ": " + e.what());
 }
 
 // A group source hands out a partition's groups in key order:
@@ -64,7 +63,7 @@ inline Status CombineThrewInReduce(uint32_t partition, const std::exception& e) 
 // CombineWith's flag, which tells a Combine that threw from a Reduce that
 // did.
 template <bool kFold, class J, class Groups, class Output>
-Status ReduceGroups(J& job, Groups& groups, Output& output, uint32_t partition,
+Status ReduceGroups(J& job, Groups& groups, Output& output, const std::string& partition,
                     TaskCounters& counters, bool* in_combine) {
   using V = typename J::Value;
   using Record = ReduceRecord<typename J::Key, V>;

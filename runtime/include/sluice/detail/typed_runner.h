@@ -300,6 +300,7 @@ class TypedRunner final : public JobRunner {
     if constexpr (!HasReduce<J>) {
       return Status::Internal("reduce task for a map-only job");
     } else {
+      task_label_ = label;
       JobSettings settings = settings_;
       settings.continues_part = continues_part;
       Output output = MakeOutput<J, Output>(out, settings, label);
@@ -345,6 +346,7 @@ class TypedRunner final : public JobRunner {
   static constexpr uint64_t kSampleReadBytes = 64 << 10;
   static constexpr uint64_t kSampleBytesPerSplit = 1 << 20;
   static constexpr bool kFoldsOnReduceSide = HasCombiner<J> && std::is_same_v<K, std::string>;
+  std::string task_label_;  // the reduce task running, as errors name it
 
   // The job's parameter values: its kParams table with `given` applied.
   static Status MakeParams(const JobParamList& given, JobParams* params) {
@@ -648,14 +650,14 @@ class TypedRunner final : public JobRunner {
         table.Drain();  // the table holds its own copies of the keys
       } catch (const std::exception& e) {
         if (!reduce_in_combine_) throw;
-        return CombineThrewInReduce(partition, e);
+        return CombineThrewInReduce(task_label_, e);
       }
       records.reserve(table.size());
       table.ForEach([&](std::string_view key, uint64_t, const V& value) {
         records.push_back(Record{key, ViewOfT<V>(value), 0});
       });
       store_->SortByKeyStable(&records);  // keys are distinct: stable costs nothing
-      return ReduceSorted(partition, records, output);  // while the table holds the keys
+      return ReduceSorted(records, output);  // while the table holds the keys
     } else {
       SLUICE_RETURN_IF_ERROR(store_->DecodeBlocks(
           partition, frames.data(), frames.data() + frames.size(), [&](Record&& rec) {
@@ -663,14 +665,14 @@ class TypedRunner final : public JobRunner {
             records.push_back(std::move(rec));
           }));
       store_->SortByKeyStable(&records);
-      return ReduceSorted(partition, records, output);
+      return ReduceSorted(records, output);
     }
   }
 
   // Calls Reduce once per group of `records` (sorted).
-  Status ReduceSorted(uint32_t partition, const std::vector<Record>& records, Output& output) {
+  Status ReduceSorted(const std::vector<Record>& records, Output& output) {
     ArrayGroups<K, V, SameGroup<J>> groups(records.data(), records.data() + records.size());
-    return ReduceGroups</*kFold=*/false>(*job_, groups, output, partition, counters_,
+    return ReduceGroups</*kFold=*/false>(*job_, groups, output, task_label_, counters_,
                                          &reduce_in_combine_);
   }
 
@@ -703,7 +705,7 @@ class TypedRunner final : public JobRunner {
     RunMerger<K, V> merger(std::move(cursors));
     SLUICE_RETURN_IF_ERROR(merger.Start());
     MergedGroups<K, V, SameGroup<J>> groups(&merger, &counters_);
-    SLUICE_RETURN_IF_ERROR((ReduceGroups<kFoldsOnReduceSide>(*job_, groups, output, partition,
+    SLUICE_RETURN_IF_ERROR((ReduceGroups<kFoldsOnReduceSide>(*job_, groups, output, task_label_,
                                                               counters_, &reduce_in_combine_)));
     for (const RunInfo& run : part.runs) SLUICE_RETURN_IF_ERROR(fs_->RemoveFile(run.path));
     part.runs.clear();
