@@ -230,7 +230,12 @@ class MapEmitter {
     }
     piece_cuts_ = std::move(piece_cuts);
     if (!any_cut) first_task_.clear();  // the common case: TaskOf is the identity
-    parts_.resize(any_cut ? first_task_.back() : settings_.partitions);
+    const uint64_t tasks = any_cut ? first_task_.back() : settings_.partitions;
+    parts_.resize(tasks);
+    // The buffers together stay within the share --memory gives them
+    // (partitions x block size), however many tasks there are.
+    block_bytes_ = std::max<uint64_t>(settings_.block_bytes * settings_.partitions / tasks,
+                                      std::min<uint64_t>(settings_.block_bytes, kMinTaskBlockBytes));
   }
   // Which rank reduces each task (reduce_assignment.h). Until set, task t
   // goes to rank t mod ranks.
@@ -285,7 +290,7 @@ class MapEmitter {
     EncodeKey(&part.raw, key);  // canonical: what Reduce sees (float_keys.h)
     Encode(&part.raw, value);
     ++part.records;
-    if (part.raw.size() >= settings_.block_bytes) FlushPartition(p);
+    if (part.raw.size() >= block_bytes_) FlushPartition(p);
   }
 
   void FlushTable() {
@@ -371,6 +376,8 @@ class MapEmitter {
   std::vector<K> cuts_;
   std::vector<std::string>* sample_ = nullptr;
   std::vector<int> owners_;
+  static constexpr uint64_t kMinTaskBlockBytes = 4 << 10;
+  uint64_t block_bytes_ = settings_.block_bytes;  // a task's buffer flushes at this size
   std::vector<uint32_t> first_task_;       // empty: one task per partition
   std::vector<std::vector<K>> piece_cuts_;  // per partition (SetReduceTasks)
   uint64_t sample_bytes_ = 0;
