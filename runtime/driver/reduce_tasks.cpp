@@ -71,10 +71,6 @@ uint32_t PiecesFor(uint64_t estimated_bytes, uint64_t task_bytes, size_t distinc
   return static_cast<uint32_t>(std::clamp<uint64_t>(wanted, 1, most));
 }
 
-}  // namespace sluice
-
-namespace sluice {
-
 std::vector<std::string> CutAtWeight(const std::vector<std::pair<std::string, uint64_t>>& keys, uint32_t pieces,
                                      std::vector<uint64_t>* piece_weights) {
   uint64_t total = 0;

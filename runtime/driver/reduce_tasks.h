@@ -58,10 +58,6 @@ class ReduceTasks {
 inline constexpr uint32_t kMaxPiecesPerPartition = 256;
 uint32_t PiecesFor(uint64_t estimated_bytes, uint64_t task_bytes, size_t distinct_sampled_keys);
 
-}  // namespace sluice
-
-namespace sluice {
-
 // Cuts one partition's sampled keys (distinct, in key order, with their
 // sampled bytes) into `pieces` runs of about equal weight. Returns the
 // cuts (each the first key of a piece after the first; strictly
