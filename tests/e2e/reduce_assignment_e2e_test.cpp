@@ -185,6 +185,41 @@ TEST(ReduceAssignmentE2E, ADamagedPieceFailsTheJoin) {
   EXPECT_EQ(ReadParts(dir / "out", 2), ReadParts(dir / "out-clean", 2));
 }
 
+// A disk that fills while pieces are written or joined fails the job with
+// exit 4, naming the file, and publishes nothing; one with room for the
+// pieces and the joined parts gives the uncut run's bytes.
+TEST(ReduceAssignmentE2E, AFullDiskWhileCutPartitionsAreWrittenPublishesNothing) {
+  TempDir dir;
+  std::string words;
+  for (int i = 0; i < 200000; ++i) words += "word" + std::to_string(1000000 + i) + "\n";
+  WriteFile(dir / "words.txt", words);
+  const std::string flags = " --partitions 2 --split-size 256K --input '" + (dir / "words.txt") + "'";
+  ASSERT_EQ(RunSluice(1, "run wordcount --reduce-task-size 0 --output '" + (dir / "ref") + "'" + flags).exit_code, 0);
+  ASSERT_EQ(RunCommand("cat '" + (dir / "ref") + "'/part-* > '" + (dir / "ref") + "/all'").exit_code, 0);
+  const std::string full = dir / "full";
+  ASSERT_EQ(RunCommand("mkdir '" + full + "'").exit_code, 0);
+  for (const char* size : {"3m", "6m"}) {
+    SCOPED_TRACE(size);
+    const std::string mount = std::string("mount -t tmpfs -o size=") + size + " tmpfs '" + full + "' && ";
+    if (RunCommand("unshare -m sh -c \"" + mount + "true\"").exit_code != 0) {
+      GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
+    }
+    CommandResult r = RunCommand("unshare -m sh -c \"" + mount + BinPath("sluice") +
+                                 " run wordcount --reduce-task-size 64K --output '" + full + "/out'" + flags +
+                                 "; echo exit=\\$?; test -e '" + full + "/out' && cat '" + full + "'/out/part-* | cmp - " +
+                                 "'" + (dir / "ref") + "'/all && echo identical\"");
+    if (std::string(size) == "3m") {
+      EXPECT_NE(r.output.find("exit=4\n"), std::string::npos) << r.output;
+      EXPECT_NE(r.output.find("No space left on device"), std::string::npos) << r.output;
+      EXPECT_NE(r.output.find("piece"), std::string::npos) << "the message names the piece\n" << r.output;
+      EXPECT_EQ(r.output.find("identical"), std::string::npos) << r.output;
+    } else {
+      EXPECT_NE(r.output.find("exit=0\n"), std::string::npos) << r.output;
+      EXPECT_NE(r.output.find("identical"), std::string::npos) << r.output;
+    }
+  }
+}
+
 TEST(ReduceAssignmentE2E, MapOnlyJobsHaveNone) {
   TempDir dir;
   CommandResult r = RunSluice(2, "run teragen 1000 " + dir / "out");
