@@ -27,6 +27,35 @@ uint64_t PeakRssBytes() {
   return static_cast<uint64_t>(ru.ru_maxrss) * 1024;  // Linux reports KiB
 }
 
+// The engine's step times with the driver's: the driver's writing,
+// checksumming and saving happen inside engine steps and are taken out of
+// them.
+StepSeconds StepsOf(const JobRun& run) {
+  const EngineStepTimes e = run.runner->step_times();
+  const JobRun::DriverSteps& d = run.steps;
+  auto less = [](uint64_t a, uint64_t b) { return a > b ? a - b : 0; };
+  auto sec = [](uint64_t ns) { return static_cast<double>(ns) / 1e9; };
+  const uint64_t appended = run.recording ? run.recording->save_ns() : 0;
+  StepSeconds s;
+  s.read = sec(e.read_ns);
+  s.map = sec(less(e.map_ns, d.body_io_ns[0]));
+  s.serialize = sec(e.serialize_ns);
+  s.compress = sec(e.compress_ns);
+  s.send = sec(less(e.send_ns, appended));
+  s.save = sec(appended + d.save_ns);
+  s.map_write = sec(d.write_ns[0]);
+  s.map_checksum = sec(d.checksum_ns[0]);
+  s.receive_wait = sec(d.receive_wait_ns);
+  s.decode = sec(e.decode_ns);
+  s.merge = sec(e.merge_ns);
+  s.sort = sec(e.sort_ns);
+  s.reduce = sec(less(e.reduce_ns, d.body_io_ns[1]));
+  s.write = sec(d.write_ns[1]);
+  s.checksum = sec(d.checksum_ns[1]);
+  s.commit = sec(d.commit_ns);
+  return s;
+}
+
 // This rank's statistics, as the report lists them per rank.
 RankStats StatsOf(const JobRun& run, RankWork work) {
   RankStats stats;
@@ -40,6 +69,7 @@ RankStats StatsOf(const JobRun& run, RankWork work) {
   stats.peak_rss_bytes = PeakRssBytes();
   stats.reduce_tasks = work.reduce_tasks;
   if (!run.map_only) stats.reduce_input_bytes = run.runner->ReceivedBytes();
+  stats.steps = StepsOf(run);
   stats.parts = std::move(work.parts);
   return stats;
 }

@@ -215,6 +215,7 @@ class JobDriver {
     // of them durable before rank 0 publishes (100,000 tiny parts: one call,
     // not 100,000).
     if (!work->parts.empty()) {
+      StepTimer syncing(&run_.steps.commit_ns);
       run_.Check("commit", FileSystem::Default()->SyncFilesystem(run_.committer.staging_dir()));
     }
     work->reduce_seconds = SecondsSince(reduce_start);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 #include <sluice/version.h>
@@ -157,6 +158,31 @@ std::string Render(const Json& j) {
   return j.dump(2, ' ', /*ensure_ascii=*/false, Json::error_handler_t::replace) + "\n";
 }
 
+// Per phase, its steps in order and "other": the phase's clock less its
+// steps (receive_wait runs on map's clock: see StepSeconds). A map-only
+// job's write and checksum are map steps; a job with a reduce has none.
+Json StepsJson(const RankStats& s) {
+  Json steps = Json::object();
+  for (const char* phase : {"map", "reduce"}) {
+    Json list = Json::object();
+    double sum = 0;
+    for (const StepSeconds::Field& f : StepSeconds::kFields) {
+      if (std::string_view(f.phase) != phase) continue;
+      const double v = s.steps.*f.seconds;
+      if (std::string_view(phase) == "map" && (f.seconds == &StepSeconds::map_write ||
+                                                f.seconds == &StepSeconds::map_checksum) && v == 0) {
+        continue;
+      }
+      list[f.name] = Milli(v);
+      if (f.seconds != &StepSeconds::receive_wait) sum += v;
+    }
+    const double clock = std::string_view(phase) == "map" ? s.map_seconds - s.steps.receive_wait : s.reduce_seconds;
+    list["other"] = Milli(std::max(0.0, clock - sum));
+    steps[phase] = std::move(list);
+  }
+  return steps;
+}
+
 }  // namespace
 
 bool IsValidUtf8(std::string_view s) {
@@ -189,6 +215,7 @@ std::string RankStats::Encode() const {
   sluice::Encode(&out, peak_rss_bytes);
   sluice::Encode(&out, reduce_tasks);
   sluice::Encode(&out, reduce_input_bytes);
+  for (const StepSeconds::Field& f : StepSeconds::kFields) sluice::Encode(&out, steps.*f.seconds);
   for (uint64_t v : counters.ToArray()) sluice::Encode(&out, v);
   PutVarint(&out, parts.size());
   for (const PartInfo& p : parts) {
@@ -206,6 +233,7 @@ bool RankStats::Decode(const std::string& bytes, RankStats* out) {
             sluice::Decode(r, &out->splits) && sluice::Decode(r, &out->reused_splits) &&
             sluice::Decode(r, &out->peak_rss_bytes) && sluice::Decode(r, &out->reduce_tasks) &&
             sluice::Decode(r, &out->reduce_input_bytes);
+  for (const StepSeconds::Field& f : StepSeconds::kFields) ok = ok && sluice::Decode(r, &(out->steps.*f.seconds));
   for (uint64_t& v : c) ok = ok && sluice::Decode(r, &v);
   uint64_t nparts = 0;
   ok = ok && GetVarint(r, &nparts) && nparts <= r.remaining();
@@ -258,7 +286,8 @@ std::string RenderReportJson(const JobReport& r) {
                         {"shuffle_packed_bytes", s.counters.shuffle_packed_bytes},
                         {"reduce_tasks", s.reduce_tasks},
                         {"reduce_input_bytes", s.reduce_input_bytes},
-                        {"reduce_input_records", s.counters.reduce_input_records}});
+                        {"reduce_input_records", s.counters.reduce_input_records},
+                        {"steps", StepsJson(s)}});
   }
   j["per_rank"] = std::move(per_rank);
   if (!r.reduce_owners.empty()) {

@@ -21,6 +21,43 @@ struct PartInfo {
   uint64_t xxh3 = 0;
 };
 
+// Where a rank's time went, step by step (seconds; <sluice/detail/
+// step_times.h> says how they are measured). The report lists each phase's
+// steps and what its clock ran besides them ("other"). receive_wait, the
+// wait at the end of the shuffle for peers' last blocks, is time spent
+// waiting to reduce, listed with reduce; map_seconds includes it.
+struct StepSeconds {
+  // map
+  double read = 0, map = 0, serialize = 0, compress = 0, send = 0, save = 0;
+  double map_write = 0, map_checksum = 0;  // a map-only job's part files
+  // reduce
+  double receive_wait = 0, decode = 0, merge = 0, sort = 0, reduce = 0, write = 0, checksum = 0, commit = 0;
+
+  struct Field {
+    const char* phase;  // "map" or "reduce"
+    const char* name;   // as in the report
+    double StepSeconds::*seconds;
+  };
+  static constexpr Field kFields[] = {
+      {"map", "read", &StepSeconds::read},
+      {"map", "map_and_combine", &StepSeconds::map},
+      {"map", "serialize", &StepSeconds::serialize},
+      {"map", "compress", &StepSeconds::compress},
+      {"map", "send", &StepSeconds::send},
+      {"map", "save_for_resume", &StepSeconds::save},
+      {"map", "write", &StepSeconds::map_write},
+      {"map", "checksum", &StepSeconds::map_checksum},
+      {"reduce", "receive_wait", &StepSeconds::receive_wait},
+      {"reduce", "decode_and_fold", &StepSeconds::decode},
+      {"reduce", "merge", &StepSeconds::merge},
+      {"reduce", "sort", &StepSeconds::sort},
+      {"reduce", "reduce_and_format", &StepSeconds::reduce},
+      {"reduce", "write", &StepSeconds::write},
+      {"reduce", "checksum", &StepSeconds::checksum},
+      {"reduce", "commit", &StepSeconds::commit},
+  };
+};
+
 struct RankStats {
   std::string host;           // the rank's host name (gethostname)
   double map_seconds = 0;     // map + shuffle, until this rank's last block is in
@@ -30,6 +67,7 @@ struct RankStats {
   uint64_t peak_rss_bytes = 0;
   uint32_t reduce_tasks = 0;   // reduce tasks assigned to this rank (reduce_tasks.h)
   uint64_t reduce_input_bytes = 0;  // decoded bytes it received to reduce
+  StepSeconds steps;
   TaskCounters counters;
   std::vector<PartInfo> parts;  // the part files this rank committed
 

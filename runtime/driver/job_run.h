@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "runtime/driver/reduce_tasks.h"
 #include "runtime/driver/task_recording_transport.h"
 #include <sluice/registration.h>
+#include <sluice/detail/step_times.h>
 
 namespace sluice {
 
@@ -99,6 +101,15 @@ class JobRun {
   ReduceTasks reduce_tasks;
   std::vector<int> reduce_owners;      // per task
   std::vector<uint64_t> task_weights;  // per task
+  // The step times the driver measures itself (job_report.h's StepSeconds).
+  // [0]: the map phase (a map-only job's parts), [1]: the reduce phase.
+  struct DriverSteps {
+    uint64_t save_ns = 0;  // beginning, committing and replaying saved map tasks
+    uint64_t receive_wait_ns = 0;
+    uint64_t write_ns[2] = {}, checksum_ns[2] = {};
+    uint64_t body_io_ns[2] = {};  // the part of those inside the task's body: the engine's own step holds it
+    uint64_t commit_ns = 0;       // closing, committing and joining parts, syncfs
+  } steps;
 
  private:
   // A job of one rank has no peer that could outlive it, so on failure it
@@ -110,6 +121,7 @@ class JobRun {
 template <class Body>
 PartInfo JobRun::WriteTask(uint32_t part, const char* phase, Body&& body) {
   PartInfo info = WriteFile(committer.TaskTempPath(static_cast<int>(part), comm.rank()), phase, body);
+  StepTimer committing(std::string_view(phase) == "map" ? &steps.write_ns[0] : &steps.commit_ns);
   Check("commit", committer.CommitTask(static_cast<int>(part), comm.rank()));
   info.partition = part;
   return info;
@@ -133,7 +145,16 @@ PartInfo JobRun::WriteFile(const std::string& temp, const char* phase, Body&& bo
   }
   BufferedWriter writer(std::move(sink));
   Check(phase, body(&writer));
+  const int k = std::string_view(phase) == "map" ? 0 : 1;
+  const uint64_t body_io = writer.write_ns() + writer.checksum_ns();
+  steps.body_io_ns[k] += body_io;
+  const uint64_t closing = StepClockNs();
   Check(phase, writer.Close(/*sync=*/false));  // made durable in one syncfs before commit
+  const uint64_t close_io = writer.write_ns() + writer.checksum_ns() - body_io;
+  const uint64_t closed = StepClockNs() - closing;
+  (k == 0 ? steps.write_ns[0] : steps.commit_ns) += closed > close_io ? closed - close_io : 0;
+  steps.write_ns[k] += writer.write_ns();
+  steps.checksum_ns[k] += writer.checksum_ns();
   // The manifest lists the file on disk: for a compressed part, the bytes
   // that left the compressor, not those the writer was given.
   if (compressed != nullptr) return PartInfo{0, compressed->file_bytes(), compressed->file_xxh3()};

@@ -54,7 +54,10 @@ bool ReuseSavedTask(JobRun& run, uint32_t split, std::vector<PartInfo>* parts) {
 // Maps split, saving what it sends (or, map-only, its part) and what it
 // adds to the counters, so that a re-run after a failure can reuse it.
 void RunAndSaveMapTask(JobRun& run, uint32_t split, std::vector<PartInfo>* parts) {
-  run.Check("map", run.store->BeginTask(split));
+  {
+    StepTimer saving(&run.steps.save_ns);
+    run.Check("map", run.store->BeginTask(split));
+  }
   const TaskCounters before = run.runner->counters();
   const auto user_before = run.runner->user_counters();
   const size_t bad_before = run.runner->bad_records().size();
@@ -88,6 +91,7 @@ void RunAndSaveMapTask(JobRun& run, uint32_t split, std::vector<PartInfo>* parts
   }
   const auto& bad = run.runner->bad_records();
   saved.bad_records.assign(bad.begin() + static_cast<std::ptrdiff_t>(bad_before), bad.end());
+  StepTimer saving(&run.steps.save_ns);
   run.Check("map", run.store->CommitTask(split, saved));
 }
 
@@ -124,7 +128,9 @@ RankWork RunMapPhase(JobRun& run, PhaseProgress& progress) {
   run.comm.StartSplits(static_cast<uint32_t>(run.plan.splits.size()));
   for (int64_t s; (s = run.comm.NextSplit()) >= 0;) {
     const uint32_t split = run.plan.schedule[static_cast<size_t>(s)];
+    const uint64_t reuse_start = StepClockNs();
     if (ReuseSavedTask(run, split, &work.parts)) {
+      run.steps.save_ns += StepClockNs() - reuse_start;
       ++work.reused_splits;
     } else {
       RunAndSaveMapTask(run, split, &work.parts);
@@ -136,7 +142,10 @@ RankWork RunMapPhase(JobRun& run, PhaseProgress& progress) {
     progress.reporter.Update(progress.Sample("map"));
   }
   run.shuffle_finished = true;
-  run.comm.FinishShuffle();
+  {
+    StepTimer waiting(&run.steps.receive_wait_ns);
+    run.comm.FinishShuffle();
+  }
   progress.reporter.Finish();
   run.Check("shuffle", run.runner->ReceiveStatus());
   work.map_seconds = SecondsSince(map_start);

@@ -123,6 +123,7 @@ void RunReduceTasks(JobRun& run, PhaseProgress& progress, RankWork* work) {
   std::vector<PartInfo> pieces = AgreeOnPieces(run, pieces_written);
   for (uint32_t p = 0; p < tasks.partitions(); ++p) {
     if (tasks.pieces(p) == 1 || run.reduce_owners[tasks.first(p)] != rank) continue;
+    StepTimer joining(&run.steps.commit_ns);
     work->parts.push_back(JoinPieces(run, p, pieces));
     work->output_bytes += work->parts.back().bytes;
   }

@@ -112,6 +112,12 @@ struct KnownJob {
     r0.reduce_tasks = 2;
     r0.reduce_input_bytes = 3000;
     r0.parts = {{2, 300, 0x33}, {0, 100, 0x11}};
+    // Map clock 1.0 s, 0.1 of it waiting for the shuffle: 0.9 in map's
+    // steps and other; reduce clock 0.7504 s.
+    StepSeconds& st = r0.steps;
+    st.read = 0.01, st.map = 0.5, st.serialize = 0.02, st.compress = 0.03, st.send = 0.04, st.save = 0.05;
+    st.receive_wait = 0.1, st.decode = 0.06, st.merge = 0.07, st.sort = 0.08, st.reduce = 0.09;
+    st.write = 0.011, st.checksum = 0.012, st.commit = 0.2;
     RankStats& r1 = report.per_rank[1];
     r1.host = "node-b";
     report.attempt = 2;
@@ -183,7 +189,15 @@ TEST(JobReportTest, ReportHoldsEveryFieldWithItsKind) {
          {"shuffle_packed_bytes", 21},
          {"reduce_tasks", 2},
          {"reduce_input_bytes", 3000},
-         {"reduce_input_records", 22}},
+         {"reduce_input_records", 22},
+         {"steps",
+          {{"map",
+            {{"read", 0.01}, {"map_and_combine", 0.5}, {"serialize", 0.02}, {"compress", 0.03},
+             {"send", 0.04}, {"save_for_resume", 0.05}, {"other", 0.25}}},
+           {"reduce",
+            {{"receive_wait", 0.1}, {"decode_and_fold", 0.06}, {"merge", 0.07}, {"sort", 0.08},
+             {"reduce_and_format", 0.09}, {"write", 0.011}, {"checksum", 0.012}, {"commit", 0.2},
+             {"other", 0.227}}}}}},
         {{"rank", 1},
          {"host", "node-b"},
          {"map_seconds", 1.234},
@@ -194,7 +208,16 @@ TEST(JobReportTest, ReportHoldsEveryFieldWithItsKind) {
          {"shuffle_packed_bytes", 31},
          {"reduce_tasks", 1},
          {"reduce_input_bytes", 1000},
-         {"reduce_input_records", 32}}}},
+         {"reduce_input_records", 32},
+         // No step measured: each phase's whole clock is "other".
+         {"steps",
+          {{"map",
+            {{"read", 0.0}, {"map_and_combine", 0.0}, {"serialize", 0.0}, {"compress", 0.0},
+             {"send", 0.0}, {"save_for_resume", 0.0}, {"other", 1.234}}},
+           {"reduce",
+            {{"receive_wait", 0.0}, {"decode_and_fold", 0.0}, {"merge", 0.0}, {"sort", 0.0},
+             {"reduce_and_format", 0.0}, {"write", 0.0}, {"checksum", 0.0}, {"commit", 0.0},
+             {"other", 0.5}}}}}}}},
       // Sampled: 500 of 800 on rank 1 (1.25x the mean of 400); received:
       // 3000 of 4000 on rank 0 (1.5x).
       {"reduce_assignment",
@@ -413,6 +436,22 @@ TEST(JobReportTest, HexBytesGivesTwoLowercaseDigitsPerByte) {
   EXPECT_EQ(HexBytes(std::string("a\xff\n\0", 4)), "61ff0a00");
 }
 
+// A map-only job writes its parts in the map phase: its write and checksum
+// are map steps there, and appear nowhere for a job with a reduce.
+TEST(JobReportTest, MapOnlyWritesAreMapSteps) {
+  KnownJob k;
+  StepSeconds& st = k.report.per_rank[1].steps;
+  st.map = 0.5;
+  st.map_write = 0.25;
+  st.map_checksum = 0.125;
+  const Json map = Parse(RenderReportJson(k.report))["per_rank"][1]["steps"]["map"];
+  EXPECT_EQ(map["write"], 0.25) << map.dump();
+  EXPECT_EQ(map["checksum"], 0.125) << map.dump();
+  EXPECT_EQ(map["other"], 0.359) << map.dump();  // 1.2344 - 0.875
+  const Json other = Parse(RenderReportJson(k.report))["per_rank"][0]["steps"]["map"];
+  EXPECT_FALSE(other.contains("write")) << other.dump();
+}
+
 TEST(JobReportTest, RankStatsSurviveEncodeAndDecode) {
   RankStats s;
   s.host = "node-07";
@@ -425,6 +464,8 @@ TEST(JobReportTest, RankStatsSurviveEncodeAndDecode) {
   s.reduce_tasks = 5;
   s.reduce_input_bytes = 1ULL << 40;
   s.parts = {{4, 40, 0x44}, {1, 10, 0x11}};
+  double v = 0.5;
+  for (const StepSeconds::Field& f : StepSeconds::kFields) s.steps.*f.seconds = (v += 0.25);
   const std::string bytes = s.Encode();
   RankStats back;
   ASSERT_TRUE(RankStats::Decode(bytes, &back));
@@ -437,6 +478,7 @@ TEST(JobReportTest, RankStatsSurviveEncodeAndDecode) {
   EXPECT_EQ(back.reduce_tasks, 5u);
   EXPECT_EQ(back.reduce_input_bytes, 1ULL << 40);
   EXPECT_EQ(back.counters.ToArray(), s.counters.ToArray());
+  for (const StepSeconds::Field& f : StepSeconds::kFields) EXPECT_EQ(back.steps.*f.seconds, s.steps.*f.seconds) << f.name;
   ASSERT_EQ(back.parts.size(), 2u);
   EXPECT_EQ(back.parts[1].partition, 1u);
   EXPECT_EQ(back.parts[1].bytes, 10u);

@@ -19,6 +19,7 @@
 #include <sluice/counters.h>
 #include <sluice/input_formats.h>
 #include <sluice/detail/job_settings.h>
+#include <sluice/detail/step_times.h>
 #include "shuffle/transport.h"
 
 namespace sluice {
@@ -124,6 +125,8 @@ class JobRunner {
   virtual Status BadRecordStatus() const = 0;
 
   virtual const TaskCounters& counters() const = 0;
+  // Where this rank's time went so far (step_times.h).
+  virtual EngineStepTimes step_times() const = 0;
   virtual std::vector<std::pair<std::string, uint64_t>> user_counters() const = 0;
 };
 

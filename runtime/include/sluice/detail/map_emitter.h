@@ -18,6 +18,7 @@
 #include "io/status.h"
 #include <sluice/counters.h>
 #include <sluice/detail/job_settings.h>
+#include <sluice/detail/step_times.h>
 #include "shuffle/block_codec.h"
 #include "shuffle/float_keys.h"
 #include "shuffle/partitioner.h"
@@ -207,6 +208,12 @@ class MapEmitter {
   bool combine_threw() const { return in_combine_; }
   // True once sending a block threw: the engine failed, not the job's code.
   bool send_threw() const { return in_send_; }
+  // Step times (step_times.h): the emitter fills serialize, compress and
+  // send; the map loop fills read and map. flush_ns(): all the time spent
+  // in table and block flushes so far, which the map loop takes out of its
+  // chunks' time.
+  EngineStepTimes& step_times() { return times_; }
+  uint64_t flush_ns() const { return flush_ns_; }
 
   // Range partitioning: keys below cuts[0] go to partition 0, keys in
   // [cuts[i-1], cuts[i]) to partition i. partitions - 1 cuts, sorted.
@@ -293,7 +300,34 @@ class MapEmitter {
     if (part.raw.size() >= block_bytes_) FlushPartition(p);
   }
 
+  // Times the outermost flush (a table flush flushes blocks inside it).
+  class FlushTimer {
+   public:
+    explicit FlushTimer(MapEmitter* e) : e_(e), outer_(e->flush_depth_++ == 0) {
+      if (!outer_) return;
+      e_->inner_at_start_ = e_->times_.compress_ns + e_->times_.send_ns;
+      start_ = StepClockNs();
+    }
+    FlushTimer(const FlushTimer&) = delete;
+    FlushTimer& operator=(const FlushTimer&) = delete;
+    ~FlushTimer() {
+      --e_->flush_depth_;
+      if (!outer_) return;
+      const uint64_t took = StepClockNs() - start_;
+      e_->flush_ns_ += took;
+      // Serializing is what the flush did besides compressing and sending.
+      const uint64_t inner = (e_->times_.compress_ns + e_->times_.send_ns) - e_->inner_at_start_;
+      e_->times_.serialize_ns += took > inner ? took - inner : 0;
+    }
+
+   private:
+    MapEmitter* e_;
+    bool outer_;
+    uint64_t start_ = 0;
+  };
+
   void FlushTable() {
+    FlushTimer timer(this);
     if constexpr (kStringKey) {
       // The stored xxh3 is the partition hash too (PartitionOf = xxh3 mod P).
       table_.ForEach([this](std::string_view key, uint64_t hash, const V& value) {
@@ -317,13 +351,18 @@ class MapEmitter {
   void FlushPartition(uint32_t p) {
     Partition& part = parts_[p];
     if (part.records == 0) return;
+    FlushTimer timer(this);
     BlockInfo info;
     info.partition = p;
     info.split = split_;
     info.seq = part.seq++;
     info.records = part.records;
     std::string frame;
-    Status s = encoder_.Encode(info, part.raw, &frame);
+    Status s;
+    {
+      StepTimer compressing(&times_.compress_ns);
+      s = encoder_.Encode(info, part.raw, &frame);
+    }
     if (!s.ok()) {
       if (status_.ok()) status_ = s;
     } else {
@@ -336,7 +375,10 @@ class MapEmitter {
       // spill runs inside emit(), so a throw from there would otherwise
       // read as the job's map() failing.
       in_send_ = true;
-      transport_->SendBlock(owners_.empty() ? OwnerOf(p, transport_->size()) : owners_[p], std::move(frame));
+      {
+        StepTimer sending(&times_.send_ns);
+        transport_->SendBlock(owners_.empty() ? OwnerOf(p, transport_->size()) : owners_[p], std::move(frame));
+      }
       in_send_ = false;
     }
     part.raw.clear();
@@ -384,6 +426,10 @@ class MapEmitter {
   typename J::Output* direct_ = nullptr;
   bool in_combine_ = false;  // CombineWith::running, for table_ and combine_
   bool in_send_ = false;     // see FlushPartition
+  EngineStepTimes times_;
+  uint64_t flush_ns_ = 0;        // in outermost flushes (FlushTimer)
+  uint32_t flush_depth_ = 0;
+  uint64_t inner_at_start_ = 0;  // compress + send when the outermost flush began
   Table table_;
   CombineWith<J> combine_;  // for the non-string table
   size_t table_bytes_ = 0;

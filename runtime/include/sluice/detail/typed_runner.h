@@ -30,6 +30,7 @@
 #include <sluice/detail/record_source.h>
 #include <sluice/detail/reduce_groups.h>
 #include <sluice/detail/row_source.h>
+#include <sluice/detail/step_times.h>
 #include <sluice/value_range.h>
 #include "io/compression.h"
 #include "io/csv_reader.h"
@@ -314,6 +315,7 @@ class TypedRunner final : public JobRunner {
       } else {
         SLUICE_RETURN_IF_ERROR(ReduceMerged(partition, output));
       }
+      StepTimer finishing(&steps().reduce_ns);
       SLUICE_RETURN_IF_ERROR(output.Finish());
       counters_.output_records += output.records();
       return Status::OK();
@@ -335,6 +337,7 @@ class TypedRunner final : public JobRunner {
   Status BadRecordStatus() const override { return bad_->status(); }
 
   const TaskCounters& counters() const override { return counters_; }
+  EngineStepTimes step_times() const override { return emitter_ ? emitter_->step_times() : EngineStepTimes{}; }
   std::vector<std::pair<std::string, uint64_t>> user_counters() const override {
     std::vector<std::pair<std::string, uint64_t>> out;
     for (const auto& [name, c] : job_->user_counters().all()) out.emplace_back(name, c.value());
@@ -343,6 +346,7 @@ class TypedRunner final : public JobRunner {
 
  private:
   using CombineTable = StringCombineTable<V, CombineWith<J>>;
+  EngineStepTimes& steps() { return emitter_->step_times(); }
   static constexpr uint64_t kSampleReadBytes = 64 << 10;
   static constexpr uint64_t kSampleBytesPerSplit = 1 << 20;
   static constexpr bool kFoldsOnReduceSide = HasCombiner<J> && std::is_same_v<K, std::string>;
@@ -526,13 +530,31 @@ class TypedRunner final : public JobRunner {
     SLUICE_RETURN_IF_ERROR(source.Start());
     if (count_bytes) counters.input_bytes += source.TakeBytesRead();
     const std::string& path = source.path();
+    EngineStepTimes& steps = emit.step_times();
     for (;;) {
+      uint64_t clock = StepClockNs();
       SLUICE_ASSIGN_OR_RETURN(const bool more, source.NextChunk());
+      uint64_t now = StepClockNs();
+      steps.read_ns += now - clock;
       if (!more) break;
       const uint64_t read = source.TakeBytesRead();
       if (count_bytes) counters.input_bytes += read;
       uint64_t offset = 0;  // of the record in Map, for the message if it throws
       Status decoded;
+      clock = now;
+      const uint64_t flushed_before = emit.flush_ns();
+      // The chunk's time less the flushes inside it, which count as theirs.
+      struct MapTime {
+        EngineStepTimes& steps;
+        MapEmitter<J>& emit;
+        uint64_t clock, flushed_before;
+        ~MapTime() {
+          const uint64_t took = StepClockNs() - clock, flushed = emit.flush_ns() - flushed_before;
+          steps.map_ns += took > flushed ? took - flushed : 0;
+        }
+      };
+      {
+      MapTime map_time{steps, emit, clock, flushed_before};
       try {  // once per chunk, not per record
         decoded = source.ForEachRecord([&](uint64_t at, const auto&... record) {
           offset = at;
@@ -543,6 +565,7 @@ class TypedRunner final : public JobRunner {
       } catch (const std::exception& e) {
         if (emit.send_threw()) throw;  // the shuffle store's own failure, not the job's
         return MapThrew(emit, e, source.Where(offset));
+      }
       }
       if constexpr (requires { source.TakeExtraRecords(); }) {
         counters.input_records += source.TakeExtraRecords();
@@ -618,9 +641,10 @@ class TypedRunner final : public JobRunner {
 
   // Between chunks of every input kind: a bad-record limit passed or a
   // failed send ends the task, and the shuffle gets its turn to progress.
-  Status AfterChunk(const BadRecordLog& bad, const MapEmitter<J>& emit) {
+  Status AfterChunk(const BadRecordLog& bad, MapEmitter<J>& emit) {
     SLUICE_RETURN_IF_ERROR(bad.status());
     SLUICE_RETURN_IF_ERROR(emit.status());
+    StepTimer exchanging(&emit.step_times().send_ns);  // blocks from peers land in the store
     transport_->Poll();
     return Status::OK();
   }
@@ -629,6 +653,7 @@ class TypedRunner final : public JobRunner {
 
   // The partition fits in sort_bytes: decode it whole, in input order.
   Status ReduceInMemory(uint32_t partition, Output& output) {
+    std::optional<StepTimer> step(&steps().decode_ns);
     std::vector<std::string> frames = store_->TakeFrames(partition);
     SLUICE_RETURN_IF_ERROR(store_->SortInInputOrder(partition, &frames));
     std::vector<Record>& records = records_;  // its capacity outlives the partition
@@ -656,7 +681,9 @@ class TypedRunner final : public JobRunner {
       table.ForEach([&](std::string_view key, uint64_t, const V& value) {
         records.push_back(Record{key, ViewOfT<V>(value), 0});
       });
+      step.emplace(&steps().sort_ns);
       store_->SortByKeyStable(&records);  // keys are distinct: stable costs nothing
+      step.emplace(&steps().reduce_ns);
       return ReduceSorted(records, output);  // while the table holds the keys
     } else {
       SLUICE_RETURN_IF_ERROR(store_->DecodeBlocks(
@@ -664,7 +691,9 @@ class TypedRunner final : public JobRunner {
             ++counters_.reduce_input_records;
             records.push_back(std::move(rec));
           }));
+      step.emplace(&steps().sort_ns);
       store_->SortByKeyStable(&records);
+      step.emplace(&steps().reduce_ns);
       return ReduceSorted(records, output);
     }
   }
@@ -682,16 +711,21 @@ class TypedRunner final : public JobRunner {
     auto& part = store_->partition(partition);
     std::vector<Record>& in_memory = records_;
     in_memory.clear();
+    std::optional<StepTimer> step;
     if (part.decoded_bytes > settings_.sort_bytes) {
+      step.emplace(&steps().merge_ns);
       SLUICE_RETURN_IF_ERROR(store_->Spill(partition));
     } else if (!part.frames.empty()) {
+      step.emplace(&steps().decode_ns);
       std::vector<std::string> frames = store_->TakeFrames(partition);
       SLUICE_RETURN_IF_ERROR(store_->SortInInputOrder(partition, &frames));
       SLUICE_RETURN_IF_ERROR(store_->DecodeBlocks(
           partition, frames.data(), frames.data() + frames.size(),
           [&](Record&& rec) { in_memory.push_back(std::move(rec)); }));
+      step.emplace(&steps().sort_ns);
       store_->SortByKeyStable(&in_memory);
     }
+    step.emplace(&steps().merge_ns);
     const size_t file_slots = settings_.merge_factor - (in_memory.empty() ? 0 : 1);
     SLUICE_RETURN_IF_ERROR(store_->MergeDown(partition, file_slots));
     std::vector<std::unique_ptr<RunCursor<K, V>>> cursors;
@@ -704,9 +738,12 @@ class TypedRunner final : public JobRunner {
     }
     RunMerger<K, V> merger(std::move(cursors));
     SLUICE_RETURN_IF_ERROR(merger.Start());
+    // The last merge is read as the groups go to reduce(): one step.
+    step.emplace(&steps().reduce_ns);
     MergedGroups<K, V, SameGroup<J>> groups(&merger, &counters_);
     SLUICE_RETURN_IF_ERROR((ReduceGroups<kFoldsOnReduceSide>(*job_, groups, output, task_label_,
                                                               counters_, &reduce_in_combine_)));
+    step.emplace(&steps().merge_ns);
     for (const RunInfo& run : part.runs) SLUICE_RETURN_IF_ERROR(fs_->RemoveFile(run.path));
     part.runs.clear();
     return Status::OK();
