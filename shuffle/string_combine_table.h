@@ -149,18 +149,23 @@ class StringCombineTable {
     arena_.clear();
   }
 
-  // Empties the table and shrinks it to its first size. ForEach visits keys
-  // in slot order, and that order depends on the slot count: after Reset it
-  // depends only on what was added since, not on what came before (a map
-  // task's blocks must not depend on which tasks its rank ran earlier).
-  void Reset() {
-    if (slots_.size() == initial_slots_) {
+  // Empties the table and sizes it to `slots` (rounded up to a power of
+  // two, within the first size and the budget's). ForEach visits keys in
+  // slot order, and that order depends on the slot count: after Reset it
+  // depends only on `slots` and what was added since, not on what came
+  // before (a map task's blocks must not depend on which tasks its rank ran
+  // earlier). A caller that knows roughly how many keys are coming sizes
+  // the table for them once, instead of growing it doubling by doubling.
+  void Reset(size_t slots = 0) {
+    size_t want = initial_slots_;
+    while (want < slots && want < max_slots_) want *= 2;
+    if (slots_.size() == want) {
       Clear();
       return;
     }
     pending_ = 0;
     head_ = 0;
-    SlotArray fresh(initial_slots_, Slot());
+    SlotArray fresh(want, Slot());
     slots_.swap(fresh);
     mask_ = slots_.size() - 1;
     used_ = 0;

@@ -268,7 +268,7 @@ class TypedRunner final : public JobRunner {
   }
 
   Status RunMapTask(const MapTask& task) override {
-    emitter_->BeginSplit(task.split->index);
+    emitter_->BeginSplit(task.split->index, task.split->bytes());
     if constexpr (!HasReduce<J>) {
       Output out = MakeOutput<J, Output>(task.output, settings_, "split " + std::to_string(task.split->index));
       emitter_->WriteTo(&out);
