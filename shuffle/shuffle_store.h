@@ -23,6 +23,7 @@
 #include "shuffle/block_codec.h"
 #include "shuffle/float_keys.h"
 #include "shuffle/key_prefix.h"
+#include "shuffle/prefix_radix_sort.h"
 #include "shuffle/reduce_record.h"
 #include "shuffle/run_file.h"
 #include "shuffle/run_merge.h"
@@ -246,15 +247,15 @@ class ShuffleStore final : public BlockReceiver {
   // sort, as *records' capacity is.
   void SortByKeyStable(std::vector<Record>* records) {
     if constexpr (std::is_same_v<K, std::string>) {
-      // Sort small (prefix, index) pairs rather than the records: the index
-      // breaks ties, which makes the sort stable, and a tie on the prefix
-      // looks at the whole keys.
+      // Sort small (prefix, index) pairs rather than the records, by prefix
+      // with a stable radix sort (prefix_radix_sort.h); a tie on the prefix
+      // looks at the whole keys, and then the index, which makes it stable.
       const std::vector<Record>& in = *records;
       std::vector<SortEntry>& order = sort_order_;
       order.resize(in.size());
       for (size_t i = 0; i < in.size(); ++i) order[i] = {KeyPrefix(in[i].key), i};
-      std::sort(order.begin(), order.end(), [&in](const SortEntry& a, const SortEntry& b) {
-        if (a.prefix != b.prefix) return a.prefix < b.prefix;
+      StableRadixSortByPrefix(&order, &sort_scratch_);
+      SortPrefixTies(&order, [&in](const SortEntry& a, const SortEntry& b) {
         const int c = in[a.index].key.compare(in[b.index].key);
         return c != 0 ? c < 0 : a.index < b.index;
       });
@@ -342,6 +343,7 @@ class ShuffleStore final : public BlockReceiver {
   DecodeArena arena_;                  // DecodeBlocks' output
   std::vector<Record> spill_records_;  // Spill's, kept between spills
   std::vector<SortEntry> sort_order_;  // SortByKeyStable's scratch
+  std::vector<SortEntry> sort_scratch_;
   std::vector<Record> sort_out_;
   BlockDecoder decoder_;
   bool scratch_made_ = false;
