@@ -134,10 +134,20 @@ int64_t MpiCommunicator::NextSplit() {
     Poll();  // answer peers first: they are idle while they wait
     return next_split_ < num_splits_ ? int64_t{next_split_++} : -1;
   }
-  split_reply_ready_ = false;
-  Isend(0, kTagSplitRequest, std::string());
+  if (!split_asked_) {
+    Isend(0, kTagSplitRequest, std::string());
+    split_asked_ = true;
+  }
   ProgressUntil([this] { return split_reply_ready_; });
-  return split_reply_;
+  split_reply_ready_ = false;
+  split_asked_ = false;
+  const int64_t split = split_reply_;
+  // Ask ahead only while at least two splits per rank remain.
+  if (split >= 0 && splits_left_ >= 2 * static_cast<uint64_t>(size_)) {
+    Isend(0, kTagSplitRequest, std::string());
+    split_asked_ = true;
+  }
+  return split;
 }
 
 void MpiCommunicator::SendBlock(int dest, std::string frame) {
@@ -198,13 +208,17 @@ bool MpiCommunicator::ReceiveOne() {
     case kTagSplitRequest: {
       MPI_Mrecv(nullptr, 0, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
       int64_t split = next_split_ < num_splits_ ? int64_t{next_split_++} : -1;
-      Isend(src, kTagSplitReply, U64Bytes(static_cast<uint64_t>(split)));
+      Isend(src, kTagSplitReply, U64Bytes(static_cast<uint64_t>(split)) + U64Bytes(num_splits_ - next_split_));
       break;
     }
     case kTagSplitReply: {
-      uint64_t v = 0;
-      MPI_Mrecv(&v, sizeof v, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
-      split_reply_ = static_cast<int64_t>(v);
+      uint64_t v[2] = {0, 0};  // the split (or -1 as u64), splits left after it
+      if (count != static_cast<int>(sizeof v)) {
+        throw std::runtime_error("split reply of " + std::to_string(count) + " bytes from rank 0");
+      }
+      MPI_Mrecv(v, sizeof v, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+      split_reply_ = static_cast<int64_t>(v[0]);
+      splits_left_ = v[1];
       split_reply_ready_ = true;
       break;
     }

@@ -75,11 +75,18 @@ class MpiCommunicator final : public Communicator {
   std::vector<std::unique_ptr<PendingSend>> pending_;
   uint64_t inflight_bytes_ = 0;
 
-  // Split scheduling (counter lives on rank 0).
+  // Split scheduling (counter lives on rank 0). A peer asks for its next
+  // split as soon as it starts one while many remain (split_asked_): rank 0
+  // answers only between its own input chunks, and a peer that asked only
+  // when done waited for one (0.29 s of 4.3 s of map per rank, 1 GiB at
+  // 2 ranks). Near the end it asks when done, so that no rank sits on a
+  // split another could take.
   uint32_t num_splits_ = 0;
   uint32_t next_split_ = 0;
+  bool split_asked_ = false;
   bool split_reply_ready_ = false;
   int64_t split_reply_ = -1;
+  uint64_t splits_left_ = 0;  // after split_reply_, as rank 0 said
 
   // End-of-shuffle accounting, per peer rank.
   std::vector<uint64_t> blocks_sent_to_;
