@@ -84,6 +84,50 @@ ROWS=()
 FAILED=0
 fail() { echo "FAIL: $*"; FAILED=1; }
 
+# What each host runs and its sockets and neighbour table: printed when a
+# job does not end in time, so that a hang is diagnosed from CI's log.
+sim_state() {
+  local h p
+  for h in 1 2 3; do
+    echo "--- host $h: processes"
+    for p in $(procs_in_host "$h"); do
+      printf '%s %s\n' "$p" "$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | cut -c1-160)"
+    done
+    echo "--- host $h: sockets, neighbours"
+    nsenter -t "$(cat "$SD/h$h.pid")" --net -- ss -tanp 2>&1 || true
+    nsenter -t "$(cat "$SD/h$h.pid")" --net -- ip neigh 2>&1 || true
+  done
+}
+
+# bounded_wait PID SECONDS WHAT: waits for PID and returns its exit code;
+# past SECONDS it is a failure (WHAT says of what), printed with the sims'
+# state, and PID is stopped (SIGTERM, which sluice submit passes on to
+# mpirun; then SIGKILL) so that one hang costs minutes, not the whole
+# CTest timeout.
+bounded_wait() {
+  local pid=$1 deadline=$((SECONDS + $2))
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ $SECONDS -ge $deadline ]; then
+      fail "$3: still running after $2 s"
+      sim_state
+      kill -TERM "$pid" 2>/dev/null || true
+      sleep 3
+      kill -KILL "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+      return 124
+    fi
+    sleep 0.1
+  done
+  wait "$pid"
+}
+
+# bounded_run SECONDS LOG COMMAND...: COMMAND with its output in LOG, bounded.
+bounded_run() {
+  local secs=$1 log=$2; shift 2
+  "$@" > "$log" 2>&1 &
+  bounded_wait $! "$secs" "$(basename "$log")"
+}
+
 # run_case POINT WAY(kill|cut)
 run_case() {
   local point=$1 way=$2 out=$WORK/out-$1-$2 log=$WORK/log-$1-$2
@@ -104,7 +148,7 @@ run_case() {
   t0=$(date +%s.%N)
   if [ "$way" = kill ]; then "$SIM" kill-host "$NAME" 2; else "$SIM" cut-link "$NAME" 2; fi
   rc=0
-  wait "$submit" || rc=$?
+  bounded_wait "$submit" 120 "$point/$way: the job after the loss" || rc=$?
   t1=$(date +%s.%N)
   local secs
   secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
@@ -127,8 +171,8 @@ run_case() {
   [ "$way" = cut ] && "$SIM" heal-link "$NAME" 2
   "$SIM" kill-host "$NAME" 2
   local rerun=0
-  "$SLUICE" submit --retries 0 -- "$SIM" mpirun "$NAME" -np 6 "${FWD[@]}" "$SLUICE" "${JOB[@]}" --quiet \
-    --output "$out" > "$log.rerun" 2>&1 || rerun=$?
+  bounded_run 180 "$log.rerun" "$SLUICE" submit --retries 0 -- \
+    "$SIM" mpirun "$NAME" -np 6 "${FWD[@]}" "$SLUICE" "${JOB[@]}" --quiet --output "$out" || rerun=$?
   local reused=- identical=no
   if [ "$rerun" = 0 ]; then
     reused=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["resume"]["map_tasks_reused"])' "$out/_report.json")
@@ -156,11 +200,11 @@ SLUICE_FAULT="mid_shuffle_send@2:stall" "$SLUICE" submit --retries 0 -- \
 submit=$!
 wait_for_stall "$WORK/log-survivors" "$submit"
 "$SIM" kill-host "$NAME" 2
-rc=0; wait "$submit" || rc=$?
+rc=0; bounded_wait "$submit" 120 "survivors: the job after the loss" || rc=$?
 [ "$rc" = 75 ] || fail "survivors: first run exit $rc, want 75"
 rc=0
-"$SIM" mpirun "$NAME" --host "$H1:2,$H3:2" -np 4 "${FWD[@]}" "$SLUICE" "${JOB[@]}" --quiet --output "$OUT" \
-  > "$WORK/log-survivors.rerun" 2>&1 || rc=$?
+bounded_run 180 "$WORK/log-survivors.rerun" \
+  "$SIM" mpirun "$NAME" --host "$H1:2,$H3:2" -np 4 "${FWD[@]}" "$SLUICE" "${JOB[@]}" --quiet --output "$OUT" || rc=$?
 hosts=$(python3 -c 'import json,sys; print(",".join(sorted({r["host"] for r in json.load(open(sys.argv[1]))["per_rank"]})))' "$OUT/_report.json" 2>/dev/null || true)
 if [ "$rc" = 0 ] && same_as_reference "$OUT" && [ "$hosts" = "$H1,$H3" ]; then
   echo "re-run on the surviving hosts ($hosts, 4 ranks): exit 0, identical to one process"
@@ -178,7 +222,7 @@ OUT=$WORK/out-retries
 submit=$!
 wait_for_stall "$WORK/log-retries" "$submit"
 "$SIM" kill-host "$NAME" 2
-rc=0; wait "$submit" || rc=$?
+rc=0; bounded_wait "$submit" 240 "retries: the job" || rc=$?
 echo "--retries 2, host 2 killed during reduce on attempt 1 (sluice submit's lines):"
 grep '^sluice submit' "$WORK/log-retries" | sed 's/^/  /'
 attempts=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["attempts"]))' "$OUT/_report.json" 2>/dev/null || true)
