@@ -12,7 +12,8 @@
 // Lines are Sluice's: each ends at '\n', and one '\r' before that '\n' (or
 // ending the file's unterminated last line) is not part of the line, as
 // LineInput hands lines to other jobs. So `x$` matches "x\r\n" and `x.`
-// does not; grep would see the '\r'. Bytes are characters (LC_ALL=C): `.`
+// does not; grep would see the '\r'. With --record-delimiter each record
+// is searched on its own, so the delimiter ends a line as '\n' does. Bytes are characters (LC_ALL=C): `.`
 // matches one byte of a UTF-8 character, and a NUL byte is an ordinary
 // character, as with grep -a (without -a GNU grep may end a line at a NUL).
 //

@@ -4,6 +4,9 @@
 // Output: one "word\tcount" line per distinct word, sorted by word within
 // each part file.
 //
+// A newline separates words, so no word spans two lines: map takes blocks
+// of whole lines (LineBlocks), one call per block rather than per line.
+//
 //   sluice run wordcount --input books/ --output counts/
 //   mpirun -np 8 sluice run wordcount --input 'logs/*.txt' --output counts/
 #include <cstdint>
@@ -16,8 +19,10 @@ namespace {
 
 class WordCount : public sluice::Job<WordCount, std::string, uint64_t> {
  public:
-  void Map(std::string_view line, Emitter& emit) {
-    sluice::ForEachWord(line, [&](std::string_view word) { emit(word, 1); });
+  using Input = sluice::LineBlocks;  // with --record-delimiter: one record per call
+
+  void Map(std::string_view lines, Emitter& emit) {
+    sluice::ForEachWord(lines, [&](std::string_view word) { emit(word, 1); });
   }
 
   uint64_t Combine(uint64_t a, uint64_t b) { return a + b; }

@@ -7,6 +7,7 @@
 // patterns that make a backtracking matcher run for exponential time finish
 // (no timing: a hang fails on CTest's TIMEOUT); a pattern RE2 refuses is a
 // usage error naming it.
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -225,6 +226,32 @@ TEST(GrepE2E, ACarriageReturnBeforeTheNewlineIsNotPartOfTheLine) {
   // `x$` matches 4 lines; grep sees the '\r' and finds 1.
   EXPECT_EQ(GrepCounts("-E", "x$", {twin}), (std::map<std::string, uint64_t>{{twin, 4}}));
   EXPECT_EQ(GrepCounts("-E", "x$", {file}), (std::map<std::string, uint64_t>{{file, 1}}));
+}
+
+// With --record-delimiter grep reads records, not blocks of lines that
+// ignore the flag: each record is searched as lines of its own, so ';'
+// ends a line as '\n' does. GNU grep on the text with ';' made '\n' is the
+// reference.
+TEST(GrepE2E, ARecordDelimiterEndsLinesAsANewlineDoes) {
+  TempDir dir;
+  std::string text;
+  for (int i = 0; text.size() < (100 << 10); ++i) {
+    text += (i % 7 == 0 ? "error " : "ok ") + std::to_string(i % 13) + (i % 3 == 0 ? "x" : "");
+    text += i % 5 == 0 ? "\n" : ";";
+  }
+  const std::string file = dir / "records.txt";
+  const std::string twin = dir / "lines.txt";
+  WriteFile(file, text);
+  std::string lines = text;
+  std::replace(lines.begin(), lines.end(), ';', '\n');
+  WriteFile(twin, lines);
+  for (const std::string pattern : {"error", "x$", "^ok 1"}) {
+    SCOPED_TRACE(pattern);
+    const std::map<std::string, uint64_t> reference = GrepCounts("-E", pattern, {twin});
+    ASSERT_EQ(reference.size(), 1u);
+    EXPECT_EQ(SluiceGrep(dir, file, PatternParam(pattern) + " --record-delimiter ';'"),
+              (std::map<std::string, uint64_t>{{file, reference.at(twin)}}));
+  }
 }
 
 TEST(GrepE2E, CompressedFilesCountAsDecoded) {

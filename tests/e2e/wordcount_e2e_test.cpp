@@ -238,6 +238,52 @@ TEST(WordCountManifest, ShuffleBytesDoNotDependOnEarlierSplits) {
   }
 }
 
+// --record-delimiter decides where WordCount's records end, so a delimiter
+// byte splits words as whitespace does ("a;b" is two words with ';'). The
+// map reads blocks of lines, not lines; with a delimiter it must still
+// read records, not ignore the flag. The reference is this file's own
+// split: the delimiter turned into a space.
+TEST(WordCountRecordDelimiter, ADelimiterEndsWordsAsWhitespaceDoes) {
+  TempDir dir;
+  std::mt19937_64 rng(5);
+  int round = 0;
+  for (const std::string& delimiter : {std::string(";"), std::string(1, '\0'), std::string("<END>")}) {
+    ++round;
+    const std::string spelled = delimiter == ";" ? "';'" : delimiter == "<END>" ? "'<END>'" : "'\\0'";
+    std::string text;
+    while (text.size() < (200 << 10)) {
+      const uint64_t r = rng() % 10;
+      text += r < 3 ? delimiter : r < 5 ? " " : r < 6 ? "\n" : "w" + std::to_string(rng() % 500);
+    }
+    const std::string in = dir / "in.txt";
+    WriteFile(in, text);
+    std::string spaced = text;
+    for (size_t at = spaced.find(delimiter); at != std::string::npos; at = spaced.find(delimiter, at)) {
+      spaced.replace(at, delimiter.size(), " ");
+    }
+    WriteFile(dir / "spaced.txt", spaced);
+    const auto reference = ReferenceWordCount({dir / "spaced.txt"});
+    ASSERT_GT(reference.size(), 400u);
+    for (int ranks : {1, 2, 4}) {
+      const std::string out = dir / ("out" + std::to_string(ranks) + "-" + std::to_string(round));
+      CommandResult r = RunSluice(ranks, "run wordcount --input '" + in + "' --output '" + out +
+                                             "' --partitions 3 --split-size 16K --record-delimiter " + spelled);
+      ASSERT_EQ(r.exit_code, 0) << r.output;
+      std::map<std::string, uint64_t> got;
+      for (const std::string& part : ReadParts(out, 3)) {
+        size_t pos = 0;
+        for (size_t nl = part.find('\n'); nl != std::string::npos; pos = nl + 1, nl = part.find('\n', pos)) {
+          const std::string line = part.substr(pos, nl - pos);
+          const size_t tab = line.rfind('\t');
+          ASSERT_NE(tab, std::string::npos) << line;
+          got[line.substr(0, tab)] += std::stoull(line.substr(tab + 1));
+        }
+      }
+      EXPECT_EQ(got, reference) << "delimiter " << spelled << ", " << ranks << " ranks";
+    }
+  }
+}
+
 // --log-dir: each rank also logs to DIR/rank-N.log (DIR created), every
 // line naming its rank; rank 0's file ends with the job's summary.
 TEST(WordCountLogDir, EachRankLogsToItsOwnFile) {

@@ -20,7 +20,9 @@
 //   LineBlocks               map(std::string_view lines, Emitter&): many
 //                            whole lines at once, each ending in '\n' but
 //                            perhaps the file's last; for jobs that scan
-//                            text faster than line by line (grep)
+//                            text faster than line by line (grep,
+//                            wordcount). With --record-delimiter, each
+//                            call gets one record, as LineInput would
 //
 // Text-like inputs (LineInput, CsvInput, JsonLinesInput, TableInput,
 // LineBlocks) may be compressed: gzip, zstd, bzip2 or xz, recognised by their

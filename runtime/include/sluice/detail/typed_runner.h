@@ -443,8 +443,13 @@ class TypedRunner final : public JobRunner {
         s = run(source);
       }
     } else if constexpr (Input::kKind == InputKind::kLineBlocks) {
-      LineBlockSource source(*file, begin, end, buffer, &read_buffer_);
-      s = run(source);
+      if (lines_) {
+        LineBlockSource source(*file, begin, end, buffer, &read_buffer_);
+        s = run(source);
+      } else {  // --record-delimiter: a block is one record (input_formats.h)
+        DelimitedSource source(*file, begin, end, delimiter_, buffer, &read_buffer_);
+        s = run(source);
+      }
     } else if constexpr (Input::kKind == InputKind::kJsonLines) {
       JsonSource source(*file, begin, end, buffer, &read_buffer_);
       s = run(source);
