@@ -36,7 +36,7 @@ namespace sluice {
 // Writes a key of at most 16 bytes to out[0..16), zero-padded, with a few
 // word loads that stay inside [p, p + len): no memset or memcpy call per
 // record, which cost a tenth of WordCount's instructions.
-inline void PadShortKey(const char* p, size_t len, char* out) {
+[[gnu::always_inline]] inline void PadShortKey(const char* p, size_t len, char* out) {
   uint64_t lo = 0, hi = 0;
   if (len >= 8) {
     lo = Load64(p);
@@ -66,20 +66,34 @@ class StringCombineTable {
         max_arena_(budget_bytes / 2) {
     slots_.assign(initial_slots_, Slot());
     mask_ = slots_.size() - 1;
+    direct_ = slots_.size() <= kCachedSlots;
   }
 
-  static uint64_t Hash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
+  // XXH3_64bits(key). Keys of up to 16 bytes (most words) take XXH3's own
+  // short-input path directly, inlined: the public entry point is a call
+  // per record whose dispatch costs as much as the hash.
+  // (string_combine_table_test checks every length against XXH3_64bits.)
+  [[gnu::always_inline]] static uint64_t Hash(std::string_view key) {
+#if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
+    if (key.size() <= 16) {
+      return XXH3_len_0to16_64b(reinterpret_cast<const xxh_u8*>(key.data()), key.size(), XXH3_kSecret, 0);
+    }
+#endif
+    return XXH3_64bits(key.data(), key.size());
+  }
 
   // Adds (key, value) with hash == Hash(key): a new key is copied in; an
   // existing key's value becomes combine(old, value).
-  void Add(std::string_view key, uint64_t hash, const V& value) {
-    if (key.size() > kInlineKey) {  // rare: apply now, after those queued
-      Drain();
-      Apply(key, hash, value);
+  //
+  // Inlined into the job's map loop with the probe it runs (Apply): called
+  // once per emitted record, a call's register saves and reloads cost as
+  // much as the probe itself.
+  [[gnu::always_inline]] void Add(std::string_view key, uint64_t hash, const V& value) {
+    if (key.size() > kInlineKey) [[unlikely]] {  // rare: apply now, after those queued
+      AddLong(key, hash, value);
       return;
     }
-    if (slots_.size() <= kCachedSlots && pending_ == 0) {
-      // The slots fit in cache: the queue would only add copying.
+    if (direct_) {  // the slots fit in cache: the queue would only add copying
       char padded[kShortKey];
       if (key.size() <= kShortKey) {
         PadShortKey(key.data(), key.size(), padded);
@@ -90,13 +104,14 @@ class StringCombineTable {
       return;
     }
     Prefetch(&slots_[Home(hash)]);
-    if (pending_ == kRing) {
-      Pending& oldest = ring_[head_];
-      Apply(std::string_view(oldest.key, oldest.len), oldest.hash, oldest.value);
-      head_ = (head_ + 1) % kRing;
-      --pending_;
+    // The ring's next entry is its oldest once it is full: apply that one,
+    // then queue this record in its place.
+    Pending& p = ring_[next_];
+    if (queued_ == kRing) {
+      Apply(std::string_view(p.key, p.len), p.hash, p.value);
+    } else {
+      ++queued_;
     }
-    Pending& p = ring_[(head_ + pending_) % kRing];
     p.hash = hash;
     p.len = static_cast<uint32_t>(key.size());
     if (key.size() <= kShortKey) {
@@ -105,16 +120,22 @@ class StringCombineTable {
       std::memcpy(p.key, key.data(), key.size());
     }
     p.value = value;
-    ++pending_;
+    next_ = (next_ + 1) & (kRing - 1);
   }
 
-  // Applies every queued record.
+  // Add for a key too long for the queue: out of line, so that the common
+  // path inlines into the map loop whole.
+  [[gnu::noinline]] void AddLong(std::string_view key, uint64_t hash, const V& value) {
+    Drain();
+    Apply(key, hash, value);
+  }
+
+  // Applies every queued record, oldest first.
   void Drain() {
-    while (pending_ > 0) {
-      Pending& oldest = ring_[head_];
+    while (queued_ > 0) {
+      Pending& oldest = ring_[(next_ - queued_) & (kRing - 1)];
       Apply(std::string_view(oldest.key, oldest.len), oldest.hash, oldest.value);
-      head_ = (head_ + 1) % kRing;
-      --pending_;
+      --queued_;
     }
   }
 
@@ -133,20 +154,24 @@ class StringCombineTable {
   // Heap bytes held (at most the budget, plus a slot array's last doubling).
   size_t memory_bytes() const { return slots_.size() * sizeof(Slot) + arena_.capacity(); }
   // The budget is reached: drain the table before the next Add.
-  bool full() const { return full_ || arena_.size() >= max_arena_; }
+  bool full() const { return full_; }
 
   // Empties the table (queued records included), keeping its capacity.
   void Clear() {
-    pending_ = 0;
-    head_ = 0;
+    queued_ = 0;
+    next_ = 0;
+    full_ = false;
+    arena_.clear();
+    // No key applied since the last clear: every slot is still empty. (A
+    // flush clears the table, then the next split's Reset clears it again:
+    // that second pass over tens of MB would write zeros onto zeros.)
+    if (used_ == 0) return;
     if constexpr (std::is_trivially_copyable_v<V>) {
       std::memset(static_cast<void*>(slots_.data()), 0, slots_.size() * sizeof(Slot));
     } else {
       std::fill(slots_.begin(), slots_.end(), Slot());
     }
     used_ = 0;
-    full_ = false;
-    arena_.clear();
   }
 
   // Empties the table and sizes it to `slots` (rounded up to a power of
@@ -163,11 +188,12 @@ class StringCombineTable {
       Clear();
       return;
     }
-    pending_ = 0;
-    head_ = 0;
+    queued_ = 0;
+    next_ = 0;
     SlotArray fresh(want, Slot());
     slots_.swap(fresh);
     mask_ = slots_.size() - 1;
+    direct_ = slots_.size() <= kCachedSlots;
     used_ = 0;
     full_ = false;
     arena_.clear();
@@ -175,6 +201,7 @@ class StringCombineTable {
 
  private:
   static constexpr size_t kRing = 16;       // ~ memory latency / work per record
+  static_assert((kRing & (kRing - 1)) == 0, "the ring wraps with a mask");
   static constexpr size_t kInlineKey = 48;  // longer keys skip the queue
   static constexpr size_t kShortKey = 16;   // keys this short live in the slot
 
@@ -203,10 +230,15 @@ class StringCombineTable {
   // and combines the value after it, which for a wide value (aggregate's
   // accumulator: 112-byte slots) lies on the next lines.
   static void Prefetch(const Slot* slot) {
-    const auto first = reinterpret_cast<uintptr_t>(slot) & ~uintptr_t{kCacheLine - 1};
-    const auto last = reinterpret_cast<uintptr_t>(slot) + sizeof(Slot) - 1;
-    for (uintptr_t line = first; line <= last; line += kCacheLine) {
-      __builtin_prefetch(reinterpret_cast<const void*>(line));
+    if constexpr (sizeof(Slot) <= kCacheLine) {  // one line or two: no loop
+      __builtin_prefetch(slot);
+      __builtin_prefetch(reinterpret_cast<const char*>(slot) + sizeof(Slot) - 1);
+    } else {
+      const auto first = reinterpret_cast<uintptr_t>(slot) & ~uintptr_t{kCacheLine - 1};
+      const auto last = reinterpret_cast<uintptr_t>(slot) + sizeof(Slot) - 1;
+      for (uintptr_t line = first; line <= last; line += kCacheLine) {
+        __builtin_prefetch(reinterpret_cast<const void*>(line));
+      }
     }
   }
   static constexpr size_t kCacheLine = 64;
@@ -218,7 +250,7 @@ class StringCombineTable {
   }
 
   // `padded` holds the key zero-padded to kShortKey bytes when it is short.
-  bool SameKey(const Slot& s, std::string_view key, const char* padded) const {
+  [[gnu::always_inline]] bool SameKey(const Slot& s, std::string_view key, const char* padded) const {
     if (s.len_plus_one != key.size() + 1) return false;
     if (key.size() <= kShortKey) return std::memcmp(s.short_key, padded, kShortKey) == 0;
     return std::memcmp(arena_.data() + s.offset, key.data(), key.size()) == 0;
@@ -235,29 +267,12 @@ class StringCombineTable {
 
   // `key` must be zero-padded to kShortKey bytes when it is that short (the
   // queue guarantees it; Add's direct path only sees long keys).
-  void Apply(std::string_view key, uint64_t hash, const V& value) {
+  [[gnu::always_inline]] void Apply(std::string_view key, uint64_t hash, const V& value) {
     size_t i = Home(hash);
     for (;;) {
       Slot& s = slots_[i];
       if (s.len_plus_one == 0) {
-        s.hash = hash;
-        s.len_plus_one = static_cast<uint32_t>(key.size()) + 1;
-        if (key.size() <= kShortKey) {
-          std::memcpy(s.short_key, key.data(), kShortKey);
-        } else {
-          s.offset = static_cast<uint32_t>(arena_.size());
-          arena_.insert(arena_.end(), key.begin(), key.end());
-        }
-        s.value = value;
-        if (++used_ * 2 > slots_.size()) {
-          // At the cap the table runs past half load until its owner sees
-          // full(), at most a few adds later: probing stays short.
-          if (slots_.size() < max_slots_) {
-            Grow();
-          } else {
-            full_ = true;
-          }
-        }
+        Insert(s, key, hash, value);
         return;
       }
       if (s.hash == hash && SameKey(s, key, key.data())) {
@@ -272,12 +287,41 @@ class StringCombineTable {
     }
   }
 
+  // A new key into the empty slot `s`.
+  void Insert(Slot& s, std::string_view key, uint64_t hash, const V& value) {
+    s.hash = hash;
+    s.len_plus_one = static_cast<uint32_t>(key.size()) + 1;
+    if (key.size() <= kShortKey) {
+      std::memcpy(s.short_key, key.data(), kShortKey);
+    } else {
+      StoreLongKey(s, key);
+    }
+    s.value = value;
+    if (++used_ * 2 > slots_.size()) GrowOrFill();
+  }
+
+  [[gnu::noinline]] void StoreLongKey(Slot& s, std::string_view key) {
+    s.offset = static_cast<uint32_t>(arena_.size());
+    arena_.insert(arena_.end(), key.begin(), key.end());
+    if (arena_.size() >= max_arena_) full_ = true;
+  }
+
+  // Past half load. At the cap the table runs past half load until its
+  // owner sees full(), at most a few adds later: probing stays short.
+  [[gnu::noinline]] void GrowOrFill() {
+    if (slots_.size() < max_slots_) {
+      Grow();
+    } else {
+      full_ = true;
+    }
+  }
+
   // A key's first slot, from the hash's upper half. The low bits would do
   // for a table of every key, but the reduce side folds one partition at a
   // time, and partition = hash mod P fixes the low bits of every key in it
   // (all four of them at P = 16): homes would fall on one slot in 16 and
   // probes run across several cache lines.
-  size_t Home(uint64_t hash) const { return static_cast<size_t>(hash >> 32 | hash << 32) & mask_; }
+  [[gnu::always_inline]] size_t Home(uint64_t hash) const { return static_cast<size_t>(hash >> 32 | hash << 32) & mask_; }
 
   // The largest power of two whose slots fit half of budget_bytes.
   static size_t MaxSlots(size_t budget_bytes) {
@@ -291,6 +335,7 @@ class StringCombineTable {
     old.swap(slots_);
     slots_.assign(old.size() * 2, Slot());
     mask_ = slots_.size() - 1;
+    direct_ = slots_.size() <= kCachedSlots;
     for (Slot& s : old) {
       if (s.len_plus_one == 0) continue;
       size_t i = Home(s.hash);
@@ -308,9 +353,10 @@ class StringCombineTable {
   size_t max_slots_;
   size_t max_arena_;
   bool full_ = false;
-  Pending ring_[kRing];
-  size_t head_ = 0;
-  size_t pending_ = 0;
+  bool direct_ = true;  // Add applies at once: the slots fit in cache (kCachedSlots)
+  Pending ring_[kRing];  // records queued behind their slot's prefetch
+  size_t next_ = 0;      // the ring entry the next record goes to
+  size_t queued_ = 0;
 };
 
 }  // namespace sluice

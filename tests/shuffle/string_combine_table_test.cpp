@@ -94,6 +94,46 @@ TEST(StringCombineTable, ClearEmptiesAndKeepsCapacity) {
   });
 }
 
+// Hash takes XXH3's short-input path itself for keys up to 16 bytes: it
+// must equal XXH3_64bits at every length, or partitions and saved map tasks
+// would change with it.
+TEST(StringCombineTable, HashIsXxh3AtEveryLength) {
+  auto add = [](uint64_t a, uint64_t b) { return a + b; };
+  using Table = StringCombineTable<uint64_t, decltype(add)>;
+  std::mt19937 rng(7);
+  std::string bytes(300, '\0');
+  for (char& c : bytes) c = static_cast<char>(rng());
+  for (size_t len = 0; len <= bytes.size(); ++len) {
+    for (size_t at : {size_t{0}, size_t{1}, bytes.size() - len}) {
+      if (at + len > bytes.size()) continue;
+      const std::string_view key(bytes.data() + at, len);
+      ASSERT_EQ(Table::Hash(key), XXH3_64bits(key.data(), key.size())) << "length " << len;
+    }
+  }
+}
+
+// A Clear or Reset right after a Clear skips zeroing slots that are already
+// empty; records queued since (but not yet applied) are dropped all the same.
+TEST(StringCombineTable, ClearAfterClearLeavesNothingBehind) {
+  auto add = [](uint64_t a, uint64_t b) { return a + b; };
+  using Table = StringCombineTable<uint64_t, decltype(add)>;
+  Table table(add, 1 << 16);  // past the cached size: adds go through the queue
+  for (int i = 0; i < 50000; ++i) {
+    const std::string k = "k" + std::to_string(i);
+    table.Add(k, Table::Hash(k), 1);
+  }
+  table.Clear();
+  table.Add("queued", Table::Hash("queued"), 5);  // queued, not applied
+  EXPECT_EQ(table.size(), 0u);
+  table.Clear();
+  table.Reset(1 << 16);
+  table.Add("a", Table::Hash("a"), 1);
+  table.Add("a", Table::Hash("a"), 2);
+  std::map<std::string, uint64_t> got;
+  table.ForEach([&](std::string_view k, uint64_t, const uint64_t& v) { got[std::string(k)] = v; });
+  EXPECT_EQ(got, (std::map<std::string, uint64_t>{{"a", 3}}));
+}
+
 // Reset returns the table to its first size, so what it drains next comes
 // in the order a fresh table would give: Clear keeps the grown slot array,
 // and the slot order of the same keys then differs.

@@ -18,60 +18,68 @@ constexpr bool IsWordSeparator(char c) {
   return c == ' ' || (static_cast<unsigned char>(c) >= '\t' && static_cast<unsigned char>(c) <= '\r');
 }
 
+// Bit k set: byte base + k of p[0, n) is a separator, or lies past n (the
+// text ends as if followed by separators). base < n + 16.
+inline uint32_t SeparatorMask(const char* p, size_t base, size_t n) {
+  if (base >= n) return 0xFFFFu;
+#if defined(__SSE2__)
+  __m128i v;
+  if (base + 16 <= n) {
+    v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + base));
+  } else {  // the last bytes: copied into a block of spaces, never read past n
+    alignas(16) char tail[16];
+    std::fill(tail, tail + 16, ' ');
+    std::copy(p + base, p + n, tail);
+    v = _mm_load_si128(reinterpret_cast<const __m128i*>(tail));
+  }
+  const __m128i off = _mm_sub_epi8(v, _mm_set1_epi8('\t'));  // \t..\r is tab + 0..4
+  const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(off, _mm_set1_epi8(4)), off);
+  return static_cast<uint32_t>(
+      _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), control)));
+#else
+  uint32_t mask = 0;
+  for (size_t k = 0; k < 16; ++k) {
+    if (base + k >= n || IsWordSeparator(p[base + k])) mask |= 1u << k;
+  }
+  return mask;
+#endif
+}
+
 // Calls fn(std::string_view word) for each maximal run of non-separator
 // bytes in `text`, in order. Every other byte (NUL, UTF-8, control bytes)
-// is part of a word. Classifies 16 bytes at a time with SSE2 where the
-// target has it (all x86-64), so a line costs a few instructions per word
-// rather than several per byte.
+// is part of a word. Classifies 16 bytes at a time (SSE2 on all x86-64), so
+// a line costs a few instructions per word rather than several per byte.
+//
+// fn is called from one place only: the compiler then inlines it, with
+// everything the job's map does per word, instead of calling it per word.
 template <class Fn>
 inline void ForEachWord(std::string_view text, Fn&& fn) {
-  const char* p = text.data();
+  const char* const p = text.data();
   const size_t n = text.size();
-  size_t i = 0;
-  size_t start = 0;
-  bool in_word = false;
-#if defined(__SSE2__)
-  const __m128i space = _mm_set1_epi8(' ');
-  const __m128i tab = _mm_set1_epi8('\t');
-  const __m128i four = _mm_set1_epi8(4);  // \t..\r is tab + 0..4
-  for (; i + 16 <= n; i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    const __m128i off = _mm_sub_epi8(v, tab);
-    const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(off, four), off);
-    const uint32_t separators =
-        static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, space), control)));
-    const uint32_t word = ~separators & 0xFFFFu;
-    uint32_t pos_mask = 0xFFFFu;  // bits at or after the scan position
-    for (;;) {
-      if (in_word) {
-        const uint32_t ends = separators & pos_mask;
-        if (ends == 0) break;  // the word runs into the next block
-        const unsigned e = static_cast<unsigned>(__builtin_ctz(ends));
-        fn(std::string_view(p + start, i + e - start));
-        in_word = false;
-        pos_mask = 0xFFFFu << e;
-      } else {
-        const uint32_t starts = word & pos_mask;
-        if (starts == 0) break;
-        const unsigned s = static_cast<unsigned>(__builtin_ctz(starts));
-        start = i + s;
-        in_word = true;
-        pos_mask = (0xFFFFu << s) & 0xFFFFu;
-      }
+  if (n == 0) return;
+  size_t base = 0;                          // the block's first byte
+  uint32_t separators = SeparatorMask(p, 0, n);
+  uint32_t unread = 0xFFFFu;                // bits of the block not yet scanned
+  for (;;) {
+    uint32_t starts = ~separators & unread;
+    while (starts == 0) {
+      base += 16;
+      if (base >= n) return;
+      separators = SeparatorMask(p, base, n);
+      starts = ~separators & 0xFFFFu;
     }
-  }
-#endif
-  for (; i < n; ++i) {
-    const bool sep = IsWordSeparator(p[i]);
-    if (in_word && sep) {
-      fn(std::string_view(p + start, i - start));
-      in_word = false;
-    } else if (!in_word && !sep) {
-      start = i;
-      in_word = true;
+    const unsigned s = static_cast<unsigned>(__builtin_ctz(starts));
+    const size_t start = base + s;
+    uint32_t ends = separators & (0xFFFFu << s);
+    while (ends == 0) {  // the word runs into the next block
+      base += 16;
+      separators = SeparatorMask(p, base, n);
+      ends = separators;
     }
+    const unsigned e = static_cast<unsigned>(__builtin_ctz(ends));
+    unread = ~((2u << e) - 1) & 0xFFFFu;  // the separator at e is read too
+    fn(std::string_view(p + start, base + e - start));
   }
-  if (in_word) fn(std::string_view(p + start, n - start));
 }
 
 // How many bytes of `text` equal `byte` (CountByte(block, '\n'): the lines

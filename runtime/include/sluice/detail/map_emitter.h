@@ -141,14 +141,11 @@ class MapEmitter {
         table_(MakeTable(job, &in_combine_, settings.combine_bytes)),
         combine_{job, &in_combine_} {}
 
-  void operator()(KeyArg key, ValueArg value) {
-    if (sample_ != nullptr) {  // the sampling pass before the map phase
-      sample_->emplace_back();
-      EncodeKey(&sample_->back(), key);
-      key_scratch_.clear();
-      Encode(&key_scratch_, value);  // its size is what the weight needs
-      Encode(&sample_->back(), static_cast<uint64_t>(key_scratch_.size()));
-      sample_bytes_ += sample_->back().size();
+  // Inlined into the job's map loop: one call per record would cost as
+  // much as a combine table hit.
+  [[gnu::always_inline]] void operator()(KeyArg key, ValueArg value) {
+    if (sample_ != nullptr) [[unlikely]] {  // the sampling pass before the map phase
+      Sample(key, value);
       return;
     }
     ++counters_->map_output_records;
@@ -259,6 +256,15 @@ class MapEmitter {
   void WriteTo(typename J::Output* output) { direct_ = output; }
 
  private:
+  [[gnu::noinline]] void Sample(KeyArg key, ValueArg value) {
+    sample_->emplace_back();
+    EncodeKey(&sample_->back(), key);
+    key_scratch_.clear();
+    Encode(&key_scratch_, value);  // its size is what the weight needs
+    Encode(&sample_->back(), static_cast<uint64_t>(key_scratch_.size()));
+    sample_bytes_ += sample_->back().size();
+  }
+
   struct Partition {
     std::string raw;  // serialized records not yet in a block
     uint32_t records = 0;
