@@ -97,9 +97,9 @@ class StringCombineTable {
       char padded[kShortKey];
       if (key.size() <= kShortKey) {
         PadShortKey(key.data(), key.size(), padded);
-        Apply(std::string_view(padded, key.size()), hash, value);
+        Apply(key, padded, hash, value);
       } else {
-        Apply(key, hash, value);
+        Apply(key, key.data(), hash, value);
       }
       return;
     }
@@ -108,7 +108,7 @@ class StringCombineTable {
     // then queue this record in its place.
     Pending& p = ring_[next_];
     if (queued_ == kRing) {
-      Apply(std::string_view(p.key, p.len), p.hash, p.value);
+      Apply(std::string_view(p.key, p.len), p.key, p.hash, p.value);
     } else {
       ++queued_;
     }
@@ -127,14 +127,14 @@ class StringCombineTable {
   // path inlines into the map loop whole.
   [[gnu::noinline]] void AddLong(std::string_view key, uint64_t hash, const V& value) {
     Drain();
-    Apply(key, hash, value);
+    Apply(key, key.data(), hash, value);
   }
 
   // Applies every queued record, oldest first.
   void Drain() {
     while (queued_ > 0) {
       Pending& oldest = ring_[(next_ - queued_) & (kRing - 1)];
-      Apply(std::string_view(oldest.key, oldest.len), oldest.hash, oldest.value);
+      Apply(std::string_view(oldest.key, oldest.len), oldest.key, oldest.hash, oldest.value);
       --queued_;
     }
   }
@@ -265,17 +265,18 @@ class StringCombineTable {
     V value{};
   };
 
-  // `key` must be zero-padded to kShortKey bytes when it is that short (the
-  // queue guarantees it; Add's direct path only sees long keys).
-  [[gnu::always_inline]] void Apply(std::string_view key, uint64_t hash, const V& value) {
+  // `padded`: when the key is short (kShortKey bytes at most), kShortKey
+  // bytes holding it zero-padded; otherwise unused. Long keys are read
+  // through `key` alone, so no read of `padded` can run past its 16 bytes.
+  [[gnu::always_inline]] void Apply(std::string_view key, const char* padded, uint64_t hash, const V& value) {
     size_t i = Home(hash);
     for (;;) {
       Slot& s = slots_[i];
       if (s.len_plus_one == 0) {
-        Insert(s, key, hash, value);
+        Insert(s, key, padded, hash, value);
         return;
       }
-      if (s.hash == hash && SameKey(s, key, key.data())) {
+      if (s.hash == hash && SameKey(s, key, padded)) {
         if constexpr (requires { combine_.Into(s.value, value); }) {
           combine_.Into(s.value, value);  // the job merges in place (CombineWith)
         } else {
@@ -288,11 +289,11 @@ class StringCombineTable {
   }
 
   // A new key into the empty slot `s`.
-  void Insert(Slot& s, std::string_view key, uint64_t hash, const V& value) {
+  void Insert(Slot& s, std::string_view key, const char* padded, uint64_t hash, const V& value) {
     s.hash = hash;
     s.len_plus_one = static_cast<uint32_t>(key.size()) + 1;
     if (key.size() <= kShortKey) {
-      std::memcpy(s.short_key, key.data(), kShortKey);
+      std::memcpy(s.short_key, padded, kShortKey);
     } else {
       StoreLongKey(s, key);
     }
