@@ -434,20 +434,15 @@ class TypedRunner final : public JobRunner {
     const bool count = !compressed;
     auto run = [&](auto& source) { return MapRecords(source, job, emit, counters, bad, stop, count); };
     Status s;
-    if constexpr (Input::kKind == InputKind::kLines) {
-      if (lines_) {
+    if constexpr (Input::kKind == InputKind::kLines || Input::kKind == InputKind::kLineBlocks) {
+      if (!lines_) {  // --record-delimiter: one record a call, lines or blocks (input_formats.h)
+        DelimitedSource source(*file, begin, end, delimiter_, buffer, &read_buffer_);
+        s = run(source);
+      } else if constexpr (Input::kKind == InputKind::kLines) {
         LineSource source(*file, begin, end, buffer, &read_buffer_);
         s = run(source);
       } else {
-        DelimitedSource source(*file, begin, end, delimiter_, buffer, &read_buffer_);
-        s = run(source);
-      }
-    } else if constexpr (Input::kKind == InputKind::kLineBlocks) {
-      if (lines_) {
         LineBlockSource source(*file, begin, end, buffer, &read_buffer_);
-        s = run(source);
-      } else {  // --record-delimiter: a block is one record (input_formats.h)
-        DelimitedSource source(*file, begin, end, delimiter_, buffer, &read_buffer_);
         s = run(source);
       }
     } else if constexpr (Input::kKind == InputKind::kJsonLines) {
