@@ -61,4 +61,5 @@ install(FILES
     ${PROJECT_BINARY_DIR}/SluiceConfig.cmake
     ${PROJECT_BINARY_DIR}/SluiceConfigVersion.cmake
     ${PROJECT_SOURCE_DIR}/cmake/SluiceJobInstalled.cmake
+    ${PROJECT_SOURCE_DIR}/cmake/SluiceJobEntries.cmake
   DESTINATION ${SLUICE_INSTALL_CMAKEDIR})

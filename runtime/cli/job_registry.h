@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include <sluice/registration.h>
+#include <sluice/detail/job_entry.h>
 
 namespace sluice {
 

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+// XXH3_state_t on the stack: the state type is complete only inline.
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include <climits>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "io/fault_points.h"
+#include <sluice/registration.h>  // the descriptor checks: kSluiceAbiLayoutHash
 
 namespace sluice {
 namespace {

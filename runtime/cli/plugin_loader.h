@@ -5,7 +5,7 @@
 #include <string>
 
 #include "io/status.h"
-#include <sluice/registration.h>
+#include <sluice/detail/job_entry.h>
 
 namespace sluice {
 

@@ -3,7 +3,8 @@
 
 #include "cluster/communicator.h"
 #include "runtime/driver/job_config.h"
-#include <sluice/registration.h>
+#include <sluice/detail/job_entry.h>
+#include <sluice/detail/job_runner.h>
 
 namespace sluice {
 

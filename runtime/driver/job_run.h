@@ -24,7 +24,8 @@
 #include "runtime/driver/plan_codec.h"
 #include "runtime/driver/reduce_tasks.h"
 #include "runtime/driver/task_recording_transport.h"
-#include <sluice/registration.h>
+#include <sluice/detail/job_entry.h>
+#include <sluice/detail/job_runner.h>
 #include <sluice/detail/step_times.h>
 
 namespace sluice {

@@ -12,7 +12,8 @@
 #include "io/status.h"
 #include "runtime/driver/job_config.h"
 #include "runtime/driver/plan_codec.h"
-#include <sluice/registration.h>
+#include <sluice/detail/job_entry.h>
+#include <sluice/detail/job_runner.h>
 
 namespace sluice {
 

@@ -2,8 +2,9 @@
 //
 // Built normally, it registers the job with the built-in registry (the
 // `sluice` command and job binaries find it by name). Built with
-// SLUICE_BUILDING_PLUGIN defined (sluice_add_job does this for the .so), it
-// exports the plugin entry point instead.
+// SLUICE_BUILDING_PLUGIN defined, it exports the plugin entry point instead.
+// sluice_add_job (cmake/SluiceJob.cmake) defines SLUICE_JOB_ID and compiles
+// the job once for both.
 #pragma once
 
 #include <string>
@@ -13,18 +14,10 @@
 
 #include "io/fault_points.h"
 #include <sluice/plugin_api.h>
+#include <sluice/detail/job_entry.h>
 #include <sluice/detail/typed_runner.h>
 
 namespace sluice {
-
-struct JobEntry {
-  std::string_view name;
-  std::string_view description;
-  JobRunner* (*create)();
-};
-
-// Returns true; called from static initializers of built-in jobs.
-bool RegisterBuiltinJob(const JobEntry& entry);
 
 template <class J>
 JobRunner* CreateRunner() {
@@ -71,15 +64,29 @@ inline constexpr uint64_t kSluiceAbiLayoutHash = [] {
 
 }  // namespace sluice
 
-#ifdef SLUICE_BUILDING_PLUGIN
-#define SLUICE_JOB(Class, name, description)                                           \
-  extern "C" __attribute__((visibility("default"))) const SluicePluginDescriptor*      \
-  sluice_plugin_descriptor() {                                                         \
-    static const SluicePluginDescriptor kDescriptor = {                                \
-        ::sluice::kSluiceAbiVersion, __GXX_ABI_VERSION, ::sluice::kSluiceAbiLayoutHash, \
-        name, description, &::sluice::CreateRunner<Class>,                             \
-        &::sluice::ConnectPluginToHost};                                               \
-    return &kDescriptor;                                                               \
+// The descriptor a job hands the host, written once for both ways below.
+#define SLUICE_JOB_DESCRIPTOR_BODY(Class, name, description)                        \
+  static const SluicePluginDescriptor kDescriptor = {                               \
+      ::sluice::kSluiceAbiVersion, __GXX_ABI_VERSION, ::sluice::kSluiceAbiLayoutHash, \
+      name, description, &::sluice::CreateRunner<Class>,                            \
+      &::sluice::ConnectPluginToHost};                                              \
+  return &kDescriptor;
+
+#if defined(SLUICE_BUILDING_PLUGIN)
+// A plugin built on its own: the entry point itself.
+#define SLUICE_JOB(Class, name, description)                                      \
+  extern "C" __attribute__((visibility("default"))) const SluicePluginDescriptor* \
+  sluice_plugin_descriptor() {                                                    \
+    SLUICE_JOB_DESCRIPTOR_BODY(Class, name, description)                          \
+  }
+#elif defined(SLUICE_JOB_ID)
+// Compiled once by sluice_add_job for both the built-in registry and the
+// plugin: the descriptor under the job's own name, which the generated entry
+// units (cmake/SluiceJobEntries.cmake) register or export.
+#define SLUICE_JOB(Class, name, description)                                   \
+  const SluicePluginDescriptor* SLUICE_CONCAT(sluice_job_descriptor_, SLUICE_JOB_ID)(); \
+  const SluicePluginDescriptor* SLUICE_CONCAT(sluice_job_descriptor_, SLUICE_JOB_ID)() { \
+    SLUICE_JOB_DESCRIPTOR_BODY(Class, name, description)                       \
   }
 #else
 #define SLUICE_JOB(Class, name, description)                                           \
