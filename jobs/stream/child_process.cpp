@@ -1,0 +1,287 @@
+#include "jobs/stream/child_process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <cstdio>
+#include <mutex>
+#include <tuple>
+#include <utility>
+
+extern char** environ;
+
+namespace sluice {
+namespace {
+
+// Reads and writes move at most this much per call: large enough that a
+// block costs a handful of syscalls, small enough that stdout is read again
+// long before a busy child's pipe buffer has filled for long.
+constexpr size_t kIoChunk = size_t{1} << 20;
+
+std::string Joined(const std::vector<std::string>& argv) {
+  std::string s;
+  for (const std::string& a : argv) {
+    if (!s.empty()) s += ' ';
+    s += a;
+  }
+  return s;
+}
+
+void CloseFd(int* fd) {
+  if (*fd >= 0) ::close(*fd);
+  *fd = -1;
+}
+
+// A child that exits while we still write to its stdin must cost us EPIPE
+// from write(), not SIGPIPE's default (our death). Set once, process-wide;
+// the child gets the default back (posix_spawnattr_setsigdefault).
+void IgnoreSigpipe() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction old = {};
+    if (::sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL) ::signal(SIGPIPE, SIG_IGN);
+  });
+}
+
+std::string Seconds(std::chrono::milliseconds ms) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g s", static_cast<double>(ms.count()) / 1000.0);
+  return text;
+}
+
+int MillisLeft(std::chrono::steady_clock::time_point deadline) {
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  return static_cast<int>(std::clamp<int64_t>(left.count(), 0, 1 << 30));
+}
+
+int PidfdOpen(pid_t pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#else
+  (void)pid;
+  return -1;
+#endif
+}
+
+}  // namespace
+
+std::string ChildExit::Describe(std::chrono::milliseconds idle_timeout) const {
+  if (timed_out) {
+    return "killed after " + Seconds(idle_timeout) + " without reading input or writing output";
+  }
+  if (signaled) return "killed by signal " + std::to_string(code) + " (" + ::strsignal(code) + ")";
+  return "exit status " + std::to_string(code);
+}
+
+Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(const ChildOptions& options, Sink out, Sink err) {
+  if (options.argv.empty() || options.argv[0].empty()) return Status::Usage("empty command");
+  IgnoreSigpipe();
+  int in_pipe[2], out_pipe[2], err_pipe[2];
+  if (::pipe2(in_pipe, O_CLOEXEC) != 0) return Status::FromErrno("pipe", "", errno);
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
+    const int e = errno;
+    ::close(in_pipe[0]), ::close(in_pipe[1]);
+    return Status::FromErrno("pipe", "", e);
+  }
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    const int e = errno;
+    for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1]}) ::close(fd);
+    return Status::FromErrno("pipe", "", e);
+  }
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  // Nothing else of ours (MPI's sockets, open outputs) reaches the child.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  if (!options.working_dir.empty()) posix_spawn_file_actions_addchdir_np(&actions, options.working_dir.c_str());
+
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults, none;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setsigmask(&attr, &none);
+  // Its own process group: a timeout kills what it started too (sh -c 'a | b').
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
+
+  std::vector<char*> argv;
+  for (const std::string& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  ::close(in_pipe[0]), ::close(out_pipe[1]), ::close(err_pipe[1]);
+  if (rc != 0) {
+    ::close(in_pipe[1]), ::close(out_pipe[0]), ::close(err_pipe[0]);
+    std::string where = options.working_dir.empty() ? "" : " in " + options.working_dir;
+    return Status::Usage("cannot run '" + Joined(options.argv) + "'" + where + ": " + std::strerror(rc));
+  }
+  for (int fd : {in_pipe[1], out_pipe[0], err_pipe[0]}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  return std::unique_ptr<ChildProcess>(new ChildProcess(pid, PidfdOpen(pid), in_pipe[1], out_pipe[0], err_pipe[0],
+                                                        std::move(out), std::move(err), options.idle_timeout));
+}
+
+ChildProcess::ChildProcess(pid_t pid, int pidfd, int in, int out, int err, Sink out_sink, Sink err_sink,
+                           std::chrono::milliseconds idle_timeout)
+    : pid_(pid),
+      pidfd_(pidfd),
+      in_(in),
+      out_(out),
+      err_(err),
+      out_sink_(std::move(out_sink)),
+      err_sink_(std::move(err_sink)),
+      idle_timeout_(idle_timeout),
+      last_progress_(std::chrono::steady_clock::now()),
+      read_buffer_(new char[kIoChunk]) {}
+
+ChildProcess::~ChildProcess() {
+  if (!reaped_) KillNow();
+  CloseFd(&in_);
+  CloseFd(&out_);
+  CloseFd(&err_);
+  CloseFd(&pidfd_);
+}
+
+void ChildProcess::KillNow() {
+  if (reaped_) return;  // its pid, and its group's, may belong to someone else now
+  ::kill(-pid_, SIGKILL);
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  reaped_ = true;
+}
+
+void ChildProcess::CloseStdin() { CloseFd(&in_); }
+
+Status ChildProcess::Pump(std::string_view* pending) {
+  pollfd fds[3];
+  int n = 0;
+  int out_at = -1, err_at = -1, in_at = -1;
+  if (out_ >= 0) out_at = n, fds[n++] = {out_, POLLIN, 0};
+  if (err_ >= 0) err_at = n, fds[n++] = {err_, POLLIN, 0};
+  if (pending != nullptr && !pending->empty() && in_ >= 0) in_at = n, fds[n++] = {in_, POLLOUT, 0};
+  if (n == 0) return Status::OK();
+
+  const int wait_ms = idle_timeout_.count() > 0 ? MillisLeft(last_progress_ + idle_timeout_) : -1;
+  const int ready = ::poll(fds, static_cast<nfds_t>(n), wait_ms);
+  if (ready < 0) {
+    if (errno == EINTR) return Status::OK();
+    return Status::FromErrno("poll", "pipes of '" + std::to_string(pid_) + "'", errno);
+  }
+  if (ready == 0) {
+    timed_out_ = true;
+    KillNow();
+    CloseStdin();
+    return Status::UserCode("no input read and no output written for " + Seconds(idle_timeout_));
+  }
+
+  bool moved = false;
+  for (auto [at, fd, sink] : {std::tuple{out_at, &out_, &out_sink_}, std::tuple{err_at, &err_, &err_sink_}}) {
+    if (at < 0 || fds[at].revents == 0) continue;
+    const ssize_t got = ::read(*fd, read_buffer_.get(), kIoChunk);
+    if (got > 0) {
+      moved = true;
+      (*sink)(std::string_view(read_buffer_.get(), static_cast<size_t>(got)));
+    } else if (got == 0) {
+      CloseFd(fd);
+    } else if (errno != EAGAIN && errno != EINTR) {
+      return Status::FromErrno("read", "a pipe from the command", errno);
+    }
+  }
+  if (in_at >= 0 && fds[in_at].revents != 0) {
+    const ssize_t put = ::write(in_, pending->data(), std::min(pending->size(), kIoChunk));
+    if (put > 0) {
+      moved = true;
+      pending->remove_prefix(static_cast<size_t>(put));
+    } else if (errno == EPIPE) {
+      CloseStdin();
+      return Status::UserCode("stopped reading its standard input with " + std::to_string(pending->size()) +
+                              " bytes left to give it");
+    } else if (errno != EAGAIN && errno != EINTR) {
+      return Status::FromErrno("write", "the command's standard input", errno);
+    }
+  }
+  if (moved) last_progress_ = std::chrono::steady_clock::now();
+  return Status::OK();
+}
+
+Status ChildProcess::Write(std::string_view bytes) {
+  while (!bytes.empty()) {
+    if (in_ < 0) return Status::UserCode("standard input already closed");
+    SLUICE_RETURN_IF_ERROR(Pump(&bytes));
+  }
+  return Status::OK();
+}
+
+Result<ChildExit> ChildProcess::Finish() {
+  CloseStdin();
+  while (out_ >= 0 || err_ >= 0) {
+    Status s = Pump(nullptr);
+    if (!s.ok() && !timed_out_) return s;
+    if (timed_out_) break;
+  }
+  return Reap();
+}
+
+Result<ChildExit> ChildProcess::Reap() {
+  ChildExit exit;
+  exit.timed_out = timed_out_;
+  // Both pipes are closed, but the child may still run (it closed them
+  // itself, or left a descendant holding them): with a timeout, wait for its
+  // exit only that long past the last byte it moved.
+  if (!timed_out_ && idle_timeout_.count() > 0) {
+    const auto deadline = last_progress_ + idle_timeout_;
+    bool exited = false;
+    while (!exited) {
+      if (pidfd_ >= 0) {
+        pollfd fd = {pidfd_, POLLIN, 0};
+        const int ready = ::poll(&fd, 1, MillisLeft(deadline));
+        if (ready < 0 && errno == EINTR) continue;
+        exited = ready != 0;
+      } else {
+        siginfo_t info = {};
+        exited = ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid_;
+        if (!exited && MillisLeft(deadline) > 0) {
+          ::usleep(10000);
+          continue;
+        }
+      }
+      if (!exited) break;
+    }
+    if (!exited) {
+      timed_out_ = exit.timed_out = true;
+      KillNow();
+    }
+  }
+  if (exit.timed_out) {
+    exit.signaled = true;
+    exit.code = SIGKILL;
+    return exit;
+  }
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0) {
+    if (errno != EINTR) return Status::FromErrno("waitpid", "the command", errno);
+  }
+  reaped_ = true;
+  exit.signaled = WIFSIGNALED(status);
+  exit.code = exit.signaled ? WTERMSIG(status) : WEXITSTATUS(status);
+  return exit;
+}
+
+}  // namespace sluice

@@ -1,0 +1,95 @@
+// A command the stream job runs (issue 16): started without a shell, fed on
+// stdin in large writes, its stdout and stderr read as they arrive.
+//
+// One thread does all three with poll(), so a child that writes a lot before
+// it reads (sort, a mapper that prints a header per record) never deadlocks
+// against us: whenever its stdin is full we read what it wrote, and the
+// reverse. Nothing here is per record: the caller hands over whole blocks
+// and gets chunks back, split anywhere.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/status.h"
+
+namespace sluice {
+
+struct ChildOptions {
+  // argv[0] is looked up in PATH as execvp would; nothing goes through a
+  // shell unless argv says so ({"sh", "-c", "..."}).
+  std::vector<std::string> argv;
+  // The child's working directory; it must exist. Empty: ours.
+  std::string working_dir;
+  // Kill the child (SIGKILL) when no byte has moved on any of its pipes for
+  // this long. Zero: wait as long as it takes.
+  std::chrono::milliseconds idle_timeout{0};
+};
+
+// How a finished child ended.
+struct ChildExit {
+  bool signaled = false;  // killed by signal `code`; else exited with `code`
+  int code = 0;
+  bool timed_out = false;  // we killed it: idle past ChildOptions::idle_timeout
+  bool ok() const { return !signaled && !timed_out && code == 0; }
+  // "exit status 3", "killed by signal 11 (Segmentation fault)", "killed
+  // after 30 s without output or input".
+  std::string Describe(std::chrono::milliseconds idle_timeout) const;
+};
+
+class ChildProcess {
+ public:
+  // Receives bytes as they arrive, in chunks of any size and split anywhere.
+  // An exception it throws leaves the child to the destructor (killed).
+  using Sink = std::function<void(std::string_view)>;
+
+  // Starts argv with stdin, stdout and stderr on pipes and every other
+  // descriptor closed. Fails (kUsage) when the command cannot be started:
+  // not found, not executable, no such working directory.
+  static Result<std::unique_ptr<ChildProcess>> Start(const ChildOptions& options, Sink out, Sink err);
+
+  // Kills (SIGKILL) and reaps a child that is still running.
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  // Writes all of `bytes` to the child's stdin, handing its output to the
+  // sinks meanwhile. Fails (kUserCode) if the child closes its stdin first
+  // (it exited, or stopped reading) or goes idle past the timeout.
+  Status Write(std::string_view bytes);
+
+  // Closes stdin, reads stdout and stderr to their end and waits for the
+  // child to exit (the idle timeout still applies).
+  Result<ChildExit> Finish();
+
+  pid_t pid() const { return pid_; }
+
+ private:
+  ChildProcess(pid_t pid, int pidfd, int in, int out, int err, Sink out_sink, Sink err_sink,
+               std::chrono::milliseconds idle_timeout);
+  // One poll() round: reads what is ready on stdout and stderr, writes to
+  // stdin what fits of `*pending` (advancing it). Returns kUserCode on an
+  // idle timeout (after killing the child).
+  Status Pump(std::string_view* pending);
+  void CloseStdin();
+  Result<ChildExit> Reap();
+  void KillNow();
+
+  pid_t pid_;
+  int pidfd_;  // becomes readable when the child exits
+  int in_, out_, err_;
+  Sink out_sink_, err_sink_;
+  std::chrono::milliseconds idle_timeout_;
+  std::chrono::steady_clock::time_point last_progress_;
+  bool timed_out_ = false;
+  bool reaped_ = false;
+  std::unique_ptr<char[]> read_buffer_;
+};
+
+}  // namespace sluice

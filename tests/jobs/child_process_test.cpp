@@ -1,0 +1,174 @@
+// ChildProcess (jobs/stream/child_process.h) against real commands: large
+// data both ways, a child that writes before it reads, exits, signals, a
+// command that does not exist, one that stops reading, one that hangs, and
+// what the child inherits.
+#include "jobs/stream/child_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace sluice {
+namespace {
+
+using std::chrono::milliseconds;
+
+struct ChildRun {
+  std::string out, err;
+  Status write_status;
+  Result<ChildExit> exit = Status::Internal("not finished");
+};
+
+// Starts argv, writes `input` (all of it, in one call), finishes.
+ChildRun RunChild(std::vector<std::string> argv, std::string_view input, milliseconds idle_timeout = milliseconds(0),
+             std::string working_dir = "") {
+  ChildRun run;
+  ChildOptions options{std::move(argv), std::move(working_dir), idle_timeout};
+  auto child = ChildProcess::Start(
+      options, [&](std::string_view b) { run.out.append(b); }, [&](std::string_view b) { run.err.append(b); });
+  if (!child.ok()) {
+    run.exit = child.status();
+    return run;
+  }
+  run.write_status = (*child)->Write(input);
+  run.exit = (*child)->Finish();
+  return run;
+}
+
+std::string Pattern(size_t bytes) {
+  std::string s(bytes, '\0');
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (char& c : s) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    c = static_cast<char>(x);
+  }
+  return s;
+}
+
+TEST(ChildProcess, CatReturnsSixteenMegabytesUnchanged) {
+  const std::string input = Pattern(16 << 20);
+  ChildRun r = RunChild({"cat"}, input);
+  ASSERT_TRUE(r.write_status.ok()) << r.write_status.ToString();
+  ASSERT_TRUE(r.exit.ok()) << r.exit.status().ToString();
+  EXPECT_TRUE(r.exit->ok()) << r.exit->Describe(milliseconds(0));
+  EXPECT_EQ(r.out.size(), input.size());
+  EXPECT_TRUE(r.out == input);
+  EXPECT_EQ(r.err, "");
+}
+
+// Both pipes fill if either side waits for the other: the child writes 8 MB
+// before reading a byte while we write 8 MB before reading.
+TEST(ChildProcess, AChildThatWritesBeforeItReadsDoesNotDeadlock) {
+  const std::string input = Pattern(8 << 20);
+  ChildRun r = RunChild({"sh", "-c", "head -c 8000000 /dev/zero; wc -c"}, input);
+  ASSERT_TRUE(r.write_status.ok()) << r.write_status.ToString();
+  ASSERT_TRUE(r.exit.ok() && r.exit->ok());
+  ASSERT_EQ(r.out.size(), 8000000u + std::to_string(input.size()).size() + 1);
+  EXPECT_EQ(r.out.substr(8000000), std::to_string(input.size()) + "\n");
+}
+
+TEST(ChildProcess, StdoutAndStderrArriveApart) {
+  ChildRun r = RunChild({"sh", "-c", "echo out; echo err >&2; echo out2"}, "");
+  ASSERT_TRUE(r.exit.ok() && r.exit->ok());
+  EXPECT_EQ(r.out, "out\nout2\n");
+  EXPECT_EQ(r.err, "err\n");
+}
+
+TEST(ChildProcess, ExitStatusAndSignalAreReported) {
+  ChildRun exited = RunChild({"sh", "-c", "exit 3"}, "");
+  ASSERT_TRUE(exited.exit.ok());
+  EXPECT_FALSE(exited.exit->signaled);
+  EXPECT_EQ(exited.exit->code, 3);
+  EXPECT_EQ(exited.exit->Describe(milliseconds(0)), "exit status 3");
+
+  ChildRun killed = RunChild({"sh", "-c", "kill -SEGV $$"}, "");
+  ASSERT_TRUE(killed.exit.ok());
+  EXPECT_TRUE(killed.exit->signaled);
+  EXPECT_EQ(killed.exit->code, SIGSEGV);
+  EXPECT_NE(killed.exit->Describe(milliseconds(0)).find("killed by signal 11"), std::string::npos);
+  EXPECT_FALSE(killed.exit->ok());
+}
+
+TEST(ChildProcess, AMissingCommandIsAUsageErrorNamingIt) {
+  ChildRun r = RunChild({"sluice-no-such-command-xyz", "--flag"}, "");
+  ASSERT_FALSE(r.exit.ok());
+  EXPECT_EQ(r.exit.status().code(), StatusCode::kUsage);
+  EXPECT_NE(r.exit.status().message().find("sluice-no-such-command-xyz --flag"), std::string::npos)
+      << r.exit.status().message();
+  EXPECT_NE(r.exit.status().message().find("No such file"), std::string::npos) << r.exit.status().message();
+}
+
+// `true` never reads: writing to it must fail with a message, not kill us
+// with SIGPIPE, and the child's own exit status stays readable.
+TEST(ChildProcess, AChildThatStopsReadingFailsTheWriteNotTheProcess) {
+  ChildRun r = RunChild({"true"}, Pattern(16 << 20));
+  ASSERT_FALSE(r.write_status.ok());
+  EXPECT_EQ(r.write_status.code(), StatusCode::kUserCode);
+  EXPECT_NE(r.write_status.message().find("stopped reading its standard input"), std::string::npos)
+      << r.write_status.message();
+  ASSERT_TRUE(r.exit.ok()) << r.exit.status().ToString();
+  EXPECT_EQ(r.exit->code, 0);
+}
+
+// A hung command is killed after the idle timeout, and so is what it
+// started: the sleep in the background is in its process group.
+TEST(ChildProcess, AnIdleChildAndItsChildrenAreKilledAfterTheTimeout) {
+  ChildRun r = RunChild({"sh", "-c", "sleep 60 & echo $!; wait"}, "", milliseconds(300));
+  ASSERT_TRUE(r.exit.ok()) << r.exit.status().ToString();
+  EXPECT_TRUE(r.exit->timed_out);
+  EXPECT_FALSE(r.exit->ok());
+  EXPECT_NE(r.exit->Describe(milliseconds(300)).find("killed after 0.3 s"), std::string::npos);
+  const pid_t sleeper = std::atoi(r.out.c_str());
+  ASSERT_GT(sleeper, 0) << r.out;
+  // Gone, or a zombie waiting for init to reap it: not sleeping on.
+  std::ifstream stat("/proc/" + std::to_string(sleeper) + "/stat");
+  std::string pid, comm, state;
+  if (stat >> pid >> comm >> state) {
+    EXPECT_EQ(state, "Z") << "the background sleep survived the kill";
+  }
+}
+
+// A child that closes its pipes but keeps running is also bounded.
+TEST(ChildProcess, AChildThatClosesItsPipesButRunsOnIsKilledAfterTheTimeout) {
+  ChildRun r = RunChild({"sh", "-c", "exec >&- 2>&- <&-; sleep 60"}, "", milliseconds(300));
+  ASSERT_TRUE(r.exit.ok()) << r.exit.status().ToString();
+  EXPECT_TRUE(r.exit->timed_out);
+}
+
+TEST(ChildProcess, AnIdleTimeoutDoesNotCutABusyChild) {
+  // Writes a line every 50 ms for 1 s: never idle for 300 ms.
+  ChildRun r = RunChild({"sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do echo $i; sleep 0.05; done"},
+                   "", milliseconds(300));
+  ASSERT_TRUE(r.exit.ok());
+  EXPECT_TRUE(r.exit->ok()) << r.exit->Describe(milliseconds(300));
+  EXPECT_EQ(r.out.substr(r.out.size() - 3), "20\n");
+}
+
+TEST(ChildProcess, RunsInItsWorkingDirectoryWithOnlyThreeDescriptors) {
+  char dir_template[] = "/tmp/sluice-child-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  // A descriptor of ours without O_CLOEXEC must still not reach the child.
+  const int ours = ::open("/dev/null", O_RDONLY);
+  ASSERT_GE(ours, 3);
+  ChildRun r = RunChild({"sh", "-c", "pwd; test -e /proc/$$/fd/" + std::to_string(ours) + " && echo leaked || echo closed"},
+                   "", milliseconds(0), dir);
+  ::close(ours);
+  ASSERT_TRUE(r.exit.ok() && r.exit->ok());
+  EXPECT_EQ(r.out, dir + "\nclosed\n");
+
+  ChildRun missing = RunChild({"pwd"}, "", milliseconds(0), dir + "/absent");
+  ASSERT_FALSE(missing.exit.ok());
+  EXPECT_NE(missing.exit.status().message().find(dir + "/absent"), std::string::npos) << missing.exit.status().message();
+  ::rmdir(dir.c_str());
+}
+
+}  // namespace
+}  // namespace sluice
