@@ -85,9 +85,10 @@ class StringCombineTable {
   // Adds (key, value) with hash == Hash(key): a new key is copied in; an
   // existing key's value becomes combine(old, value).
   //
-  // Inlined into the job's map loop with the probe it runs (Apply): called
-  // once per emitted record, a call's register saves and reloads cost as
-  // much as the probe itself.
+  // Inlined into the job's map loop, with the probe (Apply) when the table
+  // fits in cache: called once per emitted record, a call's register saves
+  // and reloads cost as much as the probe itself. A larger table's queued
+  // path is a call (AddQueued).
   [[gnu::always_inline]] void Add(std::string_view key, uint64_t hash, const V& value) {
     if (key.size() > kInlineKey) [[unlikely]] {  // rare: apply now, after those queued
       AddLong(key, hash, value);
