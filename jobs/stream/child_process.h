@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "io/status.h"
+#include <sluice/status.h>
 
 namespace sluice {
 
