@@ -1,13 +1,18 @@
-# sluice_job_entry_sources(NAME REGISTER_VAR PLUGIN_VAR)
+# What the in-tree sluice_add_job (cmake/SluiceJob.cmake) and the installed
+# one (cmake/SluiceJobInstalled.cmake) share.
 #
-# A job's source is compiled once (its SLUICE_JOB, with SLUICE_JOB_ID set,
-# defines sluice_job_descriptor_ID()) and linked two ways. This writes the
-# two one-line units that differ: REGISTER_VAR names the file that adds the
-# job to the built-in registry (linked into `sluice` and the job binary),
-# PLUGIN_VAR the file that exports the plugin entry point (linked into the
-# .so). Compiling the job itself twice, once per way, had made the plugins a
-# quarter of every build.
-function(sluice_job_entry_sources name register_var plugin_var)
+# sluice_add_job_objects_and_plugin(NAME JOB_API REGISTER_VAR SOURCE...)
+#
+# Compiles the job's sources once, as NAME_objects: position independent
+# with hidden visibility, as the plugin needs (neither costs an executable
+# anything), and with SLUICE_JOB_ID set, so that their SLUICE_JOB defines
+# sluice_job_descriptor_ID(). Links them into NAME_plugin (libNAME.so, whose
+# only export is a generated plugin entry point returning that descriptor)
+# and sets REGISTER_VAR to a generated source that adds the same descriptor
+# to the built-in registry, for the caller's executables. Compiling the job
+# once per way, as before, had made the plugins a quarter of every build.
+function(sluice_add_job_objects_and_plugin name job_api register_var)
+  set(sources ${ARGN})
   string(MAKE_C_IDENTIFIER "${name}" id)
   set(dir ${CMAKE_CURRENT_BINARY_DIR}/sluice_job_entries)
   set(declaration "const SluicePluginDescriptor* sluice_job_descriptor_${id}();")
@@ -19,9 +24,10 @@ function(sluice_job_entry_sources name register_var plugin_var)
 ${declaration}
 
 namespace {
-[[maybe_unused]] const bool kRegistered = ::sluice::RegisterBuiltinJob(
-    {sluice_job_descriptor_${id}()->name, sluice_job_descriptor_${id}()->description,
-     sluice_job_descriptor_${id}()->create});
+[[maybe_unused]] const bool kRegistered = [] {
+  const SluicePluginDescriptor* job = sluice_job_descriptor_${id}();
+  return ::sluice::RegisterBuiltinJob({job->name, job->description, job->create});
+}();
 }  // namespace
 ")
   file(CONFIGURE OUTPUT ${dir}/${id}_plugin_entry.cpp CONTENT
@@ -35,7 +41,24 @@ sluice_plugin_descriptor() {
   return sluice_job_descriptor_${id}();
 }
 ")
+
+  add_library(${name}_objects OBJECT ${sources})
+  target_compile_definitions(${name}_objects PRIVATE SLUICE_JOB_ID=${id})
+  target_link_libraries(${name}_objects PUBLIC ${job_api})
+  set_target_properties(${name}_objects PROPERTIES
+    POSITION_INDEPENDENT_CODE ON
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON)
+
+  add_library(${name}_plugin MODULE $<TARGET_OBJECTS:${name}_objects> ${dir}/${id}_plugin_entry.cpp)
+  target_link_libraries(${name}_plugin PRIVATE ${job_api})
+  # Only the entry point is exported; everything else stays private to the
+  # .so, the static io/ and shuffle/ libraries' symbols too (--exclude-libs).
+  target_link_options(${name}_plugin PRIVATE -Wl,--exclude-libs,ALL)
+  set_target_properties(${name}_plugin PROPERTIES
+    OUTPUT_NAME ${name}
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON)
+
   set(${register_var} ${dir}/${id}_register.cpp PARENT_SCOPE)
-  set(${plugin_var} ${dir}/${id}_plugin_entry.cpp PARENT_SCOPE)
-  set(SLUICE_JOB_ENTRY_ID ${id} PARENT_SCOPE)
 endfunction()
