@@ -5,7 +5,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-// XXH3_state_t on the stack: the state type is complete only inline.
+// Inline, as everywhere else in Sluice; it also makes XXH3_state_t complete
+// (the checksum below keeps one on the stack).
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
