@@ -34,6 +34,21 @@ MpiCommunicator::MpiCommunicator(int* argc, char*** argv) {
   MPI_Comm node;
   MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node);
   MPI_Comm_size(node, &ranks_on_node_);
+  {
+    // Which ranks of comm_ are this node's: translate the node group's ranks.
+    MPI_Group node_group, all_group;
+    MPI_Comm_group(node, &node_group);
+    MPI_Comm_group(comm_, &all_group);
+    std::vector<int> local(ranks_on_node_), global(ranks_on_node_);
+    for (int i = 0; i < ranks_on_node_; ++i) local[i] = i;
+    MPI_Group_translate_ranks(node_group, ranks_on_node_, local.data(), all_group, global.data());
+    on_my_node_.assign(size_, false);
+    for (int r : global) {
+      if (r >= 0 && r < size_) on_my_node_[r] = true;
+    }
+    MPI_Group_free(&node_group);
+    MPI_Group_free(&all_group);
+  }
   MPI_Comm_free(&node);
   blocks_sent_to_.assign(size_, 0);
   blocks_received_from_.assign(size_, 0);

@@ -21,6 +21,9 @@ class MpiCommunicator final : public Communicator {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   int ranks_on_node() const override { return ranks_on_node_; }
+  bool SharesNodeWith(int rank) const override {
+    return rank >= 0 && rank < size_ && on_my_node_[rank];
+  }
   void SetTransportOptions(const TransportOptions& options) override { options_ = options; }
   bool distributed() const override { return true; }
 
@@ -67,6 +70,7 @@ class MpiCommunicator final : public Communicator {
   int rank_ = 0;
   int size_ = 1;
   int ranks_on_node_ = 1;
+  std::vector<bool> on_my_node_;  // by rank of comm_
   TransportOptions options_;
   BlockReceiver* receiver_ = nullptr;
 

@@ -19,7 +19,9 @@ static_assert(std::endian::native == std::endian::little,
 
 // 'S','L','B','1' read as a little-endian u32.
 constexpr uint32_t kMagic = 0x31424C53u;
-constexpr uint32_t kVersion = 1;
+// The version names the payload's form (block_codec.h).
+constexpr uint32_t kVersionZstd = 1;
+constexpr uint32_t kVersionStored = 2;
 
 // Byte offsets of the header fields (see block_codec.h).
 constexpr size_t kOffMagic = 0;
@@ -47,6 +49,29 @@ std::string Describe(std::string_view origin, std::string_view what, size_t fram
   return msg;
 }
 
+Status TooLargeFor(std::string_view origin, uint32_t raw_size, size_t capacity, size_t frame_bytes) {
+  return Status::Corruption(Describe(origin,
+                                     "block raw size " + std::to_string(raw_size) + " exceeds the " +
+                                         std::to_string(capacity) + " bytes its reader expected",
+                                     frame_bytes));
+}
+
+// Fills in the header of a frame whose payload is already in place.
+void SealHeader(const BlockInfo& info, uint32_t version, size_t raw_size, size_t packed_size,
+                char* out) {
+  Store32(out + kOffMagic, kMagic);
+  Store32(out + kOffVersion, version);
+  Store32(out + kOffPartition, info.partition);
+  Store32(out + kOffSplit, info.split);
+  Store32(out + kOffSeq, info.seq);
+  Store32(out + kOffRecords, info.records);
+  Store32(out + kOffRawSize, static_cast<uint32_t>(raw_size));
+  // compressBound(256 MiB) is far below 4 GiB, so the packed size fits.
+  Store32(out + kOffPackedSize, static_cast<uint32_t>(packed_size));
+  Store64(out + kOffPayloadHash, XXH3_64bits(out + kBlockHeaderBytes, packed_size));
+  Store64(out + kOffHeaderHash, HeaderHash(out));
+}
+
 }  // namespace
 
 BlockEncoder::BlockEncoder(int compression_level)
@@ -60,10 +85,21 @@ BlockEncoder::BlockEncoder(int compression_level)
 
 BlockEncoder::~BlockEncoder() { ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(cctx_)); }
 
-Status BlockEncoder::Encode(BlockInfo info, std::string_view raw, std::string* frame) {
+Status BlockEncoder::Encode(BlockInfo info, std::string_view raw, std::string* frame,
+                            BlockPayload payload) {
   if (raw.size() > kMaxBlockRawBytes) {
     return Status::Internal("block of " + std::to_string(raw.size()) +
                             " raw bytes exceeds the limit of " + std::to_string(kMaxBlockRawBytes));
+  }
+  if (payload == BlockPayload::kStored) {
+    // A new string of the exact size, as below.
+    std::string built;
+    built.reserve(kBlockHeaderBytes + raw.size());
+    built.append(kBlockHeaderBytes, '\0');
+    built.append(raw);
+    *frame = std::move(built);
+    SealHeader(info, kVersionStored, raw.size(), raw.size(), frame->data());
+    return Status::OK();
   }
   // Compressed into a kept scratch buffer, then copied into a frame of the
   // exact size: resizing the frame to compressBound instead zero-filled and
@@ -88,19 +124,7 @@ Status BlockEncoder::Encode(BlockInfo info, std::string_view raw, std::string* f
   built.append(kBlockHeaderBytes, '\0');
   built.append(scratch_.get(), packed);
   *frame = std::move(built);
-  char* out = frame->data();
-
-  Store32(out + kOffMagic, kMagic);
-  Store32(out + kOffVersion, kVersion);
-  Store32(out + kOffPartition, info.partition);
-  Store32(out + kOffSplit, info.split);
-  Store32(out + kOffSeq, info.seq);
-  Store32(out + kOffRecords, info.records);
-  Store32(out + kOffRawSize, static_cast<uint32_t>(raw.size()));
-  // compressBound(256 MiB) is far below 4 GiB, so the packed size fits.
-  Store32(out + kOffPackedSize, static_cast<uint32_t>(packed));
-  Store64(out + kOffPayloadHash, XXH3_64bits(out + kBlockHeaderBytes, packed));
-  Store64(out + kOffHeaderHash, HeaderHash(out));
+  SealHeader(info, kVersionZstd, raw.size(), packed, frame->data());
   return Status::OK();
 }
 
@@ -130,7 +154,8 @@ Result<BlockInfo> BlockDecoder::ParseHeader(std::string_view frame, std::string_
   if (Load32(h + kOffMagic) != kMagic) {
     return Status::Corruption(Describe(origin, "bad block magic", frame.size()));
   }
-  if (const uint32_t version = Load32(h + kOffVersion); version != kVersion) {
+  const uint32_t version = Load32(h + kOffVersion);
+  if (version != kVersionZstd && version != kVersionStored) {
     return Status::Corruption(
         Describe(origin, "unsupported block version " + std::to_string(version), frame.size()));
   }
@@ -144,11 +169,18 @@ Result<BlockInfo> BlockDecoder::ParseHeader(std::string_view frame, std::string_
   info.records = Load32(h + kOffRecords);
   info.raw_size = Load32(h + kOffRawSize);
   info.packed_size = Load32(h + kOffPackedSize);
+  info.stored = version == kVersionStored;
   if (info.raw_size > kMaxBlockRawBytes) {
     return Status::Corruption(Describe(origin,
                                        "block raw size " + std::to_string(info.raw_size) +
                                            " exceeds the limit of " +
                                            std::to_string(kMaxBlockRawBytes),
+                                       frame.size()));
+  }
+  if (info.stored && info.packed_size != info.raw_size) {
+    return Status::Corruption(Describe(origin,
+                                       "stored block of " + std::to_string(info.packed_size) +
+                                           " bytes, header says " + std::to_string(info.raw_size),
                                        frame.size()));
   }
   return info;
@@ -176,6 +208,13 @@ Status BlockDecoder::DecodePayload(std::string_view frame, std::string_view orig
   if (Load64(frame.data() + kOffPayloadHash) != XXH3_64bits(payload, header.packed_size)) {
     return Status::Corruption(Describe(origin, "payload checksum mismatch", frame.size()));
   }
+  if (header.stored) {
+    // ParseHeader checked packed_size == raw_size.
+    if (header.raw_size > capacity) return TooLargeFor(origin, header.raw_size, capacity, frame.size());
+    std::memcpy(out, payload, header.raw_size);
+    *info = header;
+    return Status::OK();
+  }
   // Both checksums can be forged together; then the header's raw size is
   // the claim of a stranger. The zstd frame names its own content size
   // (the encoder always records it): a mismatch is caught here, before
@@ -186,13 +225,7 @@ Status BlockDecoder::DecodePayload(std::string_view frame, std::string_view orig
     return Status::Corruption(Describe(origin, "zstd frame does not hold the block's raw size",
                                        frame.size()));
   }
-  if (header.raw_size > capacity) {
-    return Status::Corruption(Describe(origin,
-                                       "block raw size " + std::to_string(header.raw_size) +
-                                           " exceeds the " + std::to_string(capacity) +
-                                           " bytes its reader expected",
-                                       frame.size()));
-  }
+  if (header.raw_size > capacity) return TooLargeFor(origin, header.raw_size, capacity, frame.size());
   const size_t got = ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(dctx_), out, header.raw_size,
                                          payload, header.packed_size);
   if (ZSTD_isError(got)) {

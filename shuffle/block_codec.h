@@ -1,15 +1,18 @@
 // Block frames: the unit that crosses the wire and lands in spills.
 //
-// A frame is a fixed 48-byte header followed by a zstd frame:
-//   u32 magic | u32 version (1) | u32 partition | u32 split | u32 seq |
+// A frame is a fixed 48-byte header followed by the payload:
+//   u32 magic | u32 version | u32 partition | u32 split | u32 seq |
 //   u32 records | u32 raw_size | u32 packed_size | u64 payload_xxh3 |
 //   u64 header_xxh3 (over the 40 bytes before it)
 // all little-endian; the magic is the bytes "SLB1" on disk (0x31424C53 as a
-// u32), and payload_xxh3 covers the zstd bytes. Reading checks the magic and
-// version, then the header checksum, then caps every size against the frame
-// and the limits below, then the payload checksum, and only then decompresses
-// (zstd's own content checksum is on too). No byte of an unverified frame
-// reaches a decoder.
+// u32), and payload_xxh3 covers the payload bytes. Version 1: the payload is
+// a zstd frame. Version 2: the payload is the raw block itself (stored), so
+// packed_size == raw_size; for blocks that never leave a node, where zstd
+// costs more CPU than the copy it saves (BlockPayload). Reading checks the
+// magic and version, then the header checksum, then caps every size against
+// the frame and the limits below, then the payload checksum, and only then
+// decompresses (zstd's own content checksum is on too) or copies. No byte of
+// an unverified frame reaches a decoder.
 #pragma once
 
 #include <cstdint>
@@ -32,7 +35,11 @@ struct BlockInfo {
   uint32_t records = 0;
   uint32_t raw_size = 0;
   uint32_t packed_size = 0;
+  bool stored = false;  // the payload is the raw block (version 2)
 };
+
+// How a frame carries its block: zstd-compressed, or stored as is.
+enum class BlockPayload : uint8_t { kZstd, kStored };
 
 // Reusable: holds a zstd context (throws std::bad_alloc if zstd cannot make
 // one). Not thread-safe; one per thread.
@@ -47,7 +54,8 @@ class BlockEncoder {
   // info.packed_size are filled in here (ignored on input). raw.size() must be
   // <= kMaxBlockRawBytes; otherwise, or if zstd fails, returns kInternal and
   // *frame is unspecified.
-  Status Encode(BlockInfo info, std::string_view raw, std::string* frame);
+  Status Encode(BlockInfo info, std::string_view raw, std::string* frame,
+                BlockPayload payload = BlockPayload::kZstd);
 
  private:
   void* cctx_;  // ZSTD_CCtx

@@ -1,9 +1,12 @@
 // The receive side of the shuffle: keeps the blocks this rank owns, within
 // the memory budget, and spills sorted runs to scratch beyond it.
 //
-// Blocks arrive compressed and are kept that way (they are several times
-// smaller than their records). When the kept bytes pass settings.store_bytes,
-// the partition holding the most is spilled: its blocks are put in input
+// Blocks from other nodes arrive compressed, those from this node stored as
+// is (block_codec.h), and are kept that way. When the kept bytes pass
+// settings.store_bytes, stored blocks are compressed first, oldest first:
+// zstd costs less than a spill, and data that fits once compressed stays in
+// memory as it did before blocks were stored. Only when none is left is the
+// partition holding the most spilled: its blocks are put in input
 // order (split, seq), decoded a chunk of at most settings.sort_bytes at a
 // time, stably sorted by key, and written as a run. Each record carries its
 // origin into the run, so a merge of runs gives equal keys in input order
@@ -65,13 +68,18 @@ class ShuffleStore final : public BlockReceiver {
 
   struct Partition {
     std::vector<std::string> frames;  // kept in memory, in arrival order
-    uint64_t kept_bytes = 0;          // compressed, as kept
+    size_t packed_upto = 0;           // frames before this one are not stored
+    uint64_t kept_bytes = 0;          // as kept (compressed or stored)
     uint64_t decoded_bytes = 0;       // what decoding them all would take
     std::vector<RunInfo> runs;        // spilled, oldest first
   };
 
   ShuffleStore(StoreSettings settings, FileSystem* fs, SpillCounters counters)
-      : settings_(std::move(settings)), fs_(fs), counters_(counters), parts_(settings_.partitions) {}
+      : settings_(std::move(settings)),
+        fs_(fs),
+        counters_(counters),
+        parts_(settings_.partitions),
+        encoder_(settings_.compression_level) {}
   ~ShuffleStore() override { RemoveScratch(); }
 
   void OnBlock(int source, std::string frame) override {
@@ -91,7 +99,9 @@ class ShuffleStore final : public BlockReceiver {
     part.decoded_bytes += DecodedBytes(*info);
     received_bytes_ += DecodedBytes(*info);
     kept_bytes_ += frame.size();
+    if (info->stored) stored_bytes_ += frame.size();
     part.frames.push_back(std::move(frame));
+    if (kept_bytes_ > settings_.store_bytes && stored_bytes_ > 0) status_ = CompressStored();
     while (status_.ok() && kept_bytes_ > settings_.store_bytes) {
       auto fullest = std::max_element(parts_.begin(), parts_.end(), [](const auto& a, const auto& b) {
         return a.kept_bytes < b.kept_bytes;
@@ -108,6 +118,34 @@ class ShuffleStore final : public BlockReceiver {
   // Before any block arrives: the number of reduce tasks, when partitions
   // are cut into several (blocks name their task in `partition`).
   void SetPartitionCount(uint32_t n) { parts_.resize(n); }
+
+  // Compresses kept stored blocks, partition by partition from where the
+  // last call stopped, until the kept bytes fit the budget or none is left.
+  // Each is verified (decoded) before it is re-framed, so a damaged block
+  // never gains a fresh checksum.
+  Status CompressStored() {
+    for (size_t visited = 0; visited < parts_.size() && stored_bytes_ > 0; ++visited) {
+      const uint32_t p = compress_cursor_;
+      Partition& part = parts_[p];
+      for (; part.packed_upto < part.frames.size(); ++part.packed_upto) {
+        if (kept_bytes_ <= settings_.store_bytes) return Status::OK();
+        std::string& frame = part.frames[part.packed_upto];
+        SLUICE_ASSIGN_OR_RETURN(BlockInfo info, BlockDecoder::PeekHeader(frame, Origin(p)));
+        if (!info.stored) continue;
+        SLUICE_RETURN_IF_ERROR(decoder_.Decode(frame, Origin(p), &info, &repack_raw_));
+        std::string packed;
+        SLUICE_RETURN_IF_ERROR(encoder_.Encode(info, repack_raw_, &packed));
+        stored_bytes_ -= frame.size();
+        part.kept_bytes -= frame.size();
+        kept_bytes_ -= frame.size();
+        part.kept_bytes += packed.size();
+        kept_bytes_ += packed.size();
+        frame = std::move(packed);
+      }
+      compress_cursor_ = (compress_cursor_ + 1) % static_cast<uint32_t>(parts_.size());
+    }
+    return Status::OK();
+  }
 
   // Spills every block partition p still keeps in memory.
   Status Spill(uint32_t p) {
@@ -171,8 +209,13 @@ class ShuffleStore final : public BlockReceiver {
   std::vector<std::string> TakeFrames(uint32_t p) {
     Partition& part = parts_[p];
     kept_bytes_ -= part.kept_bytes;
+    for (size_t i = part.packed_upto; i < part.frames.size(); ++i) {
+      auto info = BlockDecoder::PeekHeader(part.frames[i], "");
+      if (info.ok() && info->stored) stored_bytes_ -= part.frames[i].size();
+    }
     part.kept_bytes = 0;
     part.decoded_bytes = 0;
+    part.packed_upto = 0;
     return std::exchange(part.frames, {});
   }
 
@@ -335,6 +378,10 @@ class ShuffleStore final : public BlockReceiver {
   SpillCounters counters_;
   std::vector<Partition> parts_;
   uint64_t kept_bytes_ = 0;
+  uint64_t stored_bytes_ = 0;  // of kept frames that are stored, not compressed
+  uint32_t compress_cursor_ = 0;  // the partition CompressStored goes on from
+  BlockEncoder encoder_;
+  std::string repack_raw_;  // CompressStored's decoded block
   uint64_t received_bytes_ = 0;
   struct SortEntry {
     uint64_t prefix;

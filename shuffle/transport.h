@@ -21,6 +21,9 @@ class BlockTransport {
   virtual ~BlockTransport() = default;
   virtual int rank() const = 0;
   virtual int size() const = 0;
+  // True when `rank` runs on this rank's node (itself included): a block to
+  // it never crosses a network, so compressing it costs more than it saves.
+  virtual bool SharesNodeWith(int rank) const { return rank == this->rank(); }
   // Must be set before the first SendBlock on any rank; not owned.
   virtual void SetReceiver(BlockReceiver* receiver) = 0;
   // Queues `frame` for `dest` without waiting for the peer. Blocks (while

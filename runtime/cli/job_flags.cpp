@@ -200,9 +200,17 @@ const std::vector<JobFlag>& JobFlags() {
          c->settings.csv_header = v == "yes";
          return Status::OK();
        }},
-      {"--compression-level", "", "N", "1", "zstd level of shuffle blocks (-7..22)",
+      {"--compression-level", "", "N", "1", "zstd level of shuffle blocks that leave the node, and of spill runs (-7..22)",
        [](S f, S v, JobConfig* c) {
          return SetIntIn(f, v, -7, 22, &c->settings.compression_level, "zstd level ");
+       }},
+      {"--compress-node-local", "", "yes/no", "yes",
+       "`no`: shuffle blocks that stay on this node are not compressed: less CPU, but more memory, spills and "
+       "bytes saved for resume (see [Performance](docs/performance.md))",
+       [](S f, S v, JobConfig* c) {
+         if (v != "yes" && v != "no") return Status::Usage("flag " + f + ": 'yes' or 'no', got '" + v + "'");
+         c->settings.compress_node_local = v == "yes";
+         return Status::OK();
        }},
       {"--block-size", "", "SIZE", "1M", "serialized bytes per shuffle block (1K..64M)",
        [](S f, S v, JobConfig* c) { return SetSize(f, v, &c->settings.block_bytes); }},

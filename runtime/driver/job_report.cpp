@@ -115,6 +115,7 @@ Json ConfigJson(const JobConfig& c, bool resources) {
   if (!resources) return j;
   j["block_bytes"] = c.settings.block_bytes;
   j["compression_level"] = c.settings.compression_level;
+  j["compress_node_local"] = c.settings.compress_node_local;
   j["combine_bytes"] = c.settings.combine_bytes;
   j["max_inflight_bytes"] = c.max_inflight_bytes;
   j["memory_bytes"] = c.memory_bytes;

@@ -20,6 +20,7 @@ class TaskRecordingTransport final : public BlockTransport {
 
   int rank() const override { return cluster_->rank(); }
   int size() const override { return cluster_->size(); }
+  bool SharesNodeWith(int rank) const override { return cluster_->SharesNodeWith(rank); }
   void SetReceiver(BlockReceiver* receiver) override { cluster_->SetReceiver(receiver); }
   void SendBlock(int dest, std::string frame) override {
     if (store_->task_open()) {

@@ -184,6 +184,14 @@ TEST_F(WordCountE2E, SpillFreeSettingsDoNotChangeBytes) {
                                            "--combine-memory 64K --max-inflight 8K");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(ReadParts(a, kPartitions), ReadParts(b, kPartitions));
+  // Blocks that stay on the node, stored uncompressed: the same bytes, and
+  // the report says what was asked.
+  const std::string c = dir_ / "c";
+  r = RunSluice(4, Args(c) + " --compress-node-local no");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(ReadParts(a, kPartitions), ReadParts(c, kPartitions));
+  EXPECT_EQ(ReadJson(c + "/_report.json")["config"].value("compress_node_local", true), false);
+  EXPECT_EQ(RunSluice(1, Args(dir_ / "d") + " --compress-node-local maybe").exit_code, 2);
 }
 
 TEST(WordCountEmptyInput, EmptyInputGivesEmptyParts) {

@@ -165,6 +165,7 @@ TEST(JobReportTest, ReportHoldsEveryFieldWithItsKind) {
         {"split_size", 1000},
         {"block_bytes", 2000},
         {"compression_level", 4},
+        {"compress_node_local", true},
         {"combine_bytes", 3000},
         {"max_inflight_bytes", 4000},
         {"memory_bytes", 5000},

@@ -59,9 +59,10 @@ BlockInfo SomeInfo() {
   return info;
 }
 
-std::string EncodeOrDie(BlockEncoder& enc, const BlockInfo& info, std::string_view raw) {
+std::string EncodeOrDie(BlockEncoder& enc, const BlockInfo& info, std::string_view raw,
+                        BlockPayload payload = BlockPayload::kZstd) {
   std::string frame;
-  Status s = enc.Encode(info, raw, &frame);
+  Status s = enc.Encode(info, raw, &frame, payload);
   EXPECT_TRUE(s.ok()) << s.ToString();
   return frame;
 }
@@ -77,11 +78,12 @@ void ResealPayload(std::string* frame) {
   ResealHeader(frame);
 }
 
-void ExpectRoundTrip(std::string_view raw, int level = 1) {
+void ExpectRoundTrip(std::string_view raw, int level = 1,
+                     BlockPayload payload = BlockPayload::kZstd) {
   BlockEncoder enc(level);
   BlockDecoder dec;
   const BlockInfo in = SomeInfo();
-  const std::string frame = EncodeOrDie(enc, in, raw);
+  const std::string frame = EncodeOrDie(enc, in, raw, payload);
 
   Result<BlockInfo> peek = BlockDecoder::PeekHeader(frame, "test");
   ASSERT_TRUE(peek.ok()) << peek.status().ToString();
@@ -214,7 +216,7 @@ TEST(BlockCodecTest, FailureMessagesSayWhatFailed) {
   bad[0] = 'X';
   EXPECT_NE(message_for(bad).find("magic"), std::string::npos);
   bad = frame;
-  bad[4] = 2;
+  bad[4] = 3;
   EXPECT_NE(message_for(bad).find("version"), std::string::npos);
   bad = frame;
   bad[9] ^= 1;
@@ -343,6 +345,89 @@ TEST(BlockCodecTest, EncoderAndDecoderAreReusable) {
     EXPECT_EQ(got.records, in.records);
     EXPECT_EQ(got.raw_size, n);
   }
+}
+
+// Stored frames (version 2): the payload is the block itself, for blocks
+// that stay on their node; the same checks guard them.
+TEST(BlockCodecTest, StoredFramesRoundTrip) {
+  ExpectRoundTrip("", 1, BlockPayload::kStored);
+  ExpectRoundTrip("x", 1, BlockPayload::kStored);
+  ExpectRoundTrip(RandomBytes(10 << 20, 8), 1, BlockPayload::kStored);
+  ExpectRoundTrip(TextLike(100000, 9), 1, BlockPayload::kStored);
+}
+
+TEST(BlockCodecTest, StoredFrameHoldsTheBlockAsIsUnderVersionTwo) {
+  BlockEncoder enc;
+  const std::string raw = TextLike(5000, 10);
+  const std::string frame = EncodeOrDie(enc, SomeInfo(), raw, BlockPayload::kStored);
+  ASSERT_EQ(frame.size(), kBlockHeaderBytes + raw.size());
+  uint32_t version, raw_size, packed_size;
+  std::memcpy(&version, frame.data() + 4, 4);
+  std::memcpy(&raw_size, frame.data() + 24, 4);
+  std::memcpy(&packed_size, frame.data() + 28, 4);
+  EXPECT_EQ(version, 2u);
+  EXPECT_EQ(raw_size, raw.size());
+  EXPECT_EQ(packed_size, raw.size());
+  EXPECT_EQ(frame.substr(kBlockHeaderBytes), raw);
+  // The same block through zstd is version 1 and smaller.
+  const std::string packed = EncodeOrDie(enc, SomeInfo(), raw);
+  std::memcpy(&version, packed.data() + 4, 4);
+  EXPECT_EQ(version, 1u);
+  EXPECT_LT(packed.size(), frame.size());
+}
+
+TEST(BlockCodecTest, StoredFrameDamageIsCorruption) {
+  BlockEncoder enc;
+  BlockDecoder dec;
+  const std::string raw = TextLike(300, 11);
+  const std::string frame = EncodeOrDie(enc, SomeInfo(), raw, BlockPayload::kStored);
+  for (size_t pos = 0; pos < frame.size(); ++pos) {
+    std::string bad = frame;
+    bad[pos] = static_cast<char>(bad[pos] ^ 0x20);
+    BlockInfo info;
+    std::string out;
+    Status s = dec.Decode(bad, "block from rank 1", &info, &out);
+    ASSERT_EQ(s.code(), StatusCode::kCorruption) << "byte " << pos << ": " << s.ToString();
+  }
+  for (size_t len = 0; len < frame.size(); ++len) {
+    BlockInfo info;
+    std::string out;
+    ASSERT_EQ(dec.Decode(frame.substr(0, len), "cut", &info, &out).code(), StatusCode::kCorruption)
+        << "length " << len;
+  }
+}
+
+TEST(BlockCodecTest, StoredFrameWhoseSizesDisagreeIsRejectedFromItsHeader) {
+  BlockEncoder enc;
+  BlockDecoder dec;
+  std::string bad = EncodeOrDie(enc, SomeInfo(), "tiny", BlockPayload::kStored);
+  // Both checksums resealed: only the size rule can catch a raw size that
+  // claims more than the stored payload holds.
+  Put32(&bad, kRawSizeOffset, 1u << 20);
+  ResealPayload(&bad);
+  Result<BlockInfo> peek = BlockDecoder::ParseHeader(bad, "forged");
+  ASSERT_FALSE(peek.ok());
+  EXPECT_NE(peek.status().message().find("stored block of 4 bytes, header says 1048576"),
+            std::string::npos)
+      << peek.status().message();
+  BlockInfo info;
+  std::string out;
+  EXPECT_EQ(dec.Decode(bad, "forged", &info, &out).code(), StatusCode::kCorruption);
+  EXPECT_EQ(out.capacity() < (1u << 20), true) << "nothing allocated for the forged size";
+}
+
+TEST(BlockCodecTest, StoredFrameLargerThanTheReadersBufferIsCorruption) {
+  BlockEncoder enc;
+  BlockDecoder dec;
+  const std::string frame = EncodeOrDie(enc, SomeInfo(), TextLike(4096, 12), BlockPayload::kStored);
+  std::vector<char> buffer(4095);
+  BlockInfo info;
+  Status s = dec.DecodeTo(frame, "spill", &info, buffer.data(), buffer.size());
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_NE(s.message().find("exceeds the 4095 bytes its reader expected"), std::string::npos)
+      << s.message();
+  std::vector<char> enough(4096);
+  ASSERT_TRUE(dec.DecodeTo(frame, "spill", &info, enough.data(), enough.size()).ok());
 }
 
 }  // namespace

@@ -369,11 +369,15 @@ class MapEmitter {
     info.split = split_;
     info.seq = part.seq++;
     info.records = part.records;
+    const int dest = owners_.empty() ? OwnerOf(p, transport_->size()) : owners_[p];
+    const BlockPayload payload = settings_.compress_node_local || !transport_->SharesNodeWith(dest)
+                                     ? BlockPayload::kZstd
+                                     : BlockPayload::kStored;
     std::string frame;
     Status s;
     {
       StepTimer compressing(&times_.compress_ns);
-      s = encoder_.Encode(info, part.raw, &frame);
+      s = encoder_.Encode(info, part.raw, &frame, payload);
     }
     if (!s.ok()) {
       if (status_.ok()) status_ = s;
@@ -389,7 +393,7 @@ class MapEmitter {
       in_send_ = true;
       {
         StepTimer sending(&times_.send_ns);
-        transport_->SendBlock(owners_.empty() ? OwnerOf(p, transport_->size()) : owners_[p], std::move(frame));
+        transport_->SendBlock(dest, std::move(frame));
       }
       in_send_ = false;
     }
