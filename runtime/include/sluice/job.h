@@ -47,6 +47,18 @@
 // that the engine cannot call as above, a job with neither Reduce nor
 // kMapOnly, and a kMapOnly job that has a Reduce or a Combine.
 //
+// Optional hooks around each task, for a job that keeps state per task (the
+// stream job runs one command per task):
+//   void BeginMapTask();                  before a map task's first Map
+//   void EndMapTask(Emitter& emit);       after its last; may emit
+//   void BeginReduceTask(Output& out);    before a reduce task's first key
+//   void EndReduceTask(Output& out);      after its last key; may write
+// A map task is one split (or the start of one, when the engine samples a
+// split's keys on a job object of its own); a reduce task is one partition
+// or one key-range piece of it. Map tasks replayed from a saved run
+// (resume) run no hooks: their output is already saved. An exception a hook throws fails the job
+// like one from Map or Reduce (exit 6), naming the hook and the task.
+//
 // Optional declarations in the job class:
 //   using Input = sluice::FixedRecords<100>;   what map() reads (input_formats.h)
 //   using Output = sluice::RecordOutput;       what reduce() writes

@@ -164,11 +164,19 @@ class TypedRunner final : public JobRunner {
       ~RestoreReadBuffer() { *bytes = full; }
     } restore{&settings_.read_buffer_bytes, settings_.read_buffer_bytes};
     settings_.read_buffer_bytes = std::min<uint64_t>(restore.full, kSampleReadBytes);
+    // The sampling pass is a map task cut short: the job's task hooks run
+    // around it too (the stream job starts its mapper in them).
+    if constexpr (requires(J& j) { j.BeginMapTask(); }) {
+      SLUICE_RETURN_IF_ERROR(MapTaskHook(task, "BeginMapTask", [&] { sampler->BeginMapTask(); }));
+    }
     // Bytes too: a job keyed by whole long lines would otherwise gather
     // gigabytes of keys at rank 0.
     Status s = ReadSplit(task, *sampler, emit, ignored, unlimited, [&] {
       return keys->size() - start >= max_records || emit.sample_bytes() >= kSampleBytesPerSplit;
     });
+    if constexpr (requires(J& j) { j.EndMapTask(emit); }) {
+      if (s.ok()) s = MapTaskHook(task, "EndMapTask", [&] { sampler->EndMapTask(emit); });
+    }
     // Every record of the chunks read is kept (a chunk is mapped whole), so
     // the sample stands for exactly `input_bytes` of input.
     *input_bytes = ignored.input_bytes;
@@ -269,10 +277,14 @@ class TypedRunner final : public JobRunner {
 
   Status RunMapTask(const MapTask& task) override {
     emitter_->BeginSplit(task.split->index, task.split->bytes());
+    if constexpr (requires(J& j) { j.BeginMapTask(); }) {
+      SLUICE_RETURN_IF_ERROR(MapTaskHook(task, "BeginMapTask", [&] { job_->BeginMapTask(); }));
+    }
     if constexpr (!HasReduce<J>) {
       Output out = MakeOutput<J, Output>(task.output, settings_, "split " + std::to_string(task.split->index));
       emitter_->WriteTo(&out);
       Status s = ReadSplit(task, *job_, *emitter_, counters_, *bad_, [] { return false; });
+      if (s.ok()) s = EndMapTask(task);
       emitter_->WriteTo(nullptr);
       SLUICE_RETURN_IF_ERROR(s);
       SLUICE_RETURN_IF_ERROR(out.Finish());
@@ -280,6 +292,7 @@ class TypedRunner final : public JobRunner {
       return Status::OK();
     } else {
       SLUICE_RETURN_IF_ERROR(ReadSplit(task, *job_, *emitter_, counters_, *bad_, [] { return false; }));
+      SLUICE_RETURN_IF_ERROR(EndMapTask(task));
       // EndSplit drains the combiner: the job's Combine runs here too.
       try {
         return emitter_->EndSplit();
@@ -309,6 +322,9 @@ class TypedRunner final : public JobRunner {
       if constexpr (requires(const J& j) { j.OutputHeader(); }) {
         if (!continues_part) (void)out->Append(job_->OutputHeader());
       }
+      if constexpr (requires(J& j) { j.BeginReduceTask(output); }) {
+        SLUICE_RETURN_IF_ERROR(ReduceTaskHook("BeginReduceTask", [&] { job_->BeginReduceTask(output); }));
+      }
       auto& part = store_->partition(partition);
       if (part.runs.empty() && part.decoded_bytes <= settings_.sort_bytes) {
         SLUICE_RETURN_IF_ERROR(ReduceInMemory(partition, output));
@@ -316,6 +332,9 @@ class TypedRunner final : public JobRunner {
         SLUICE_RETURN_IF_ERROR(ReduceMerged(partition, output));
       }
       StepTimer finishing(&steps().reduce_ns);
+      if constexpr (requires(J& j) { j.EndReduceTask(output); }) {
+        SLUICE_RETURN_IF_ERROR(ReduceTaskHook("EndReduceTask", [&] { job_->EndReduceTask(output); }));
+      }
       SLUICE_RETURN_IF_ERROR(output.Finish());
       counters_.output_records += output.records();
       return Status::OK();
@@ -375,6 +394,37 @@ class TypedRunner final : public JobRunner {
     }
     JobParams::Pending() = nullptr;
     return s;
+  }
+
+  // ---- the job's optional task hooks (job.h) ----
+
+  // Runs a map task's hook; what it throws fails the task (exit 6) naming
+  // the hook and the split.
+  template <class F>
+  Status MapTaskHook(const MapTask& task, const char* hook, F&& f) {
+    try {
+      f();
+      return Status::OK();
+    } catch (const std::exception& e) {
+      return Status::UserCode(std::string(hook) + "() threw on split " + std::to_string(task.split->index) +
+                              " (" + SplitFiles(task) + "): " + e.what());
+    }
+  }
+  Status EndMapTask(const MapTask& task) {
+    if constexpr (requires(J& j, MapEmitter<J>& e) { j.EndMapTask(e); }) {
+      return MapTaskHook(task, "EndMapTask", [&] { job_->EndMapTask(*emitter_); });
+    } else {
+      return Status::OK();
+    }
+  }
+  template <class F>
+  Status ReduceTaskHook(const char* hook, F&& f) {
+    try {
+      f();
+      return Status::OK();
+    } catch (const std::exception& e) {
+      return Status::UserCode(std::string(hook) + "() threw in " + task_label_ + ": " + e.what());
+    }
   }
 
   // ---- map side ----
