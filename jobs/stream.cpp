@@ -3,12 +3,16 @@
 //   sluice run stream --input logs/ --output counts/
 //       --param mapper='python3 map.py' --param reducer='python3 red.py'
 //
-// Each map task (one split) starts the mapper once and writes the split's
-// lines to its stdin ('\n'-terminated, a '\r' before the '\n' dropped, as
-// Map sees lines in C++ jobs). Every line the mapper prints is a record:
+// Each map task (one split) starts the mapper once per input file it reads
+// (a split may hold the end of one file and the start of the next), with
+// SLUICE_INPUT_FILE (and Hadoop's mapreduce_map_input_file) naming the file
+// in its environment, and writes it the lines ('\n'-terminated, a '\r'
+// before the '\n' dropped, as Map sees lines in C++ jobs); a split with no
+// lines starts none. Every line the mapper prints is a record:
 // the bytes up to the first separator (--param separator, a tab by
-// default) are the key, the rest the value; a line without one is all key
-// and an empty value, as in Hadoop Streaming. Keys are shuffled and sorted
+// default; --param key-fields=N: up to the Nth) are the key, the rest the
+// value; a line with fewer is all key and an empty value, as in Hadoop
+// Streaming. Keys are shuffled and sorted
 // as bytes. Each reduce task starts the reducer once and writes it
 // "key<sep>value\n" for every record, keys in order, a key's values in
 // input order (split, then the order the mapper printed them); what the
@@ -108,8 +112,8 @@ class Command {
   // Adds n to the user counter `name`.
   using Count = std::function<void(const std::string& name, uint64_t n)>;
 
-  Command(std::string role, const std::string& command_line, std::chrono::seconds timeout, Sink out,
-          Count count)
+  Command(std::string role, const std::string& command_line, std::chrono::seconds timeout,
+          std::vector<std::string> env, Sink out, Count count)
       : role_(std::move(role)), command_line_(command_line), timeout_(timeout), count_(std::move(count)) {
     auto argv = sluice::SplitCommandLine(command_line, "parameter '" + role_ + "'");
     if (!argv.ok()) throw std::invalid_argument(argv.status().message());
@@ -117,6 +121,7 @@ class Command {
     options.argv = std::move(*argv);
     options.working_dir = dir_.path();
     options.idle_timeout = timeout;
+    options.env = std::move(env);
     auto child = sluice::ChildProcess::Start(options, std::move(out),
                                              [this](std::string_view bytes) { OnStderr(bytes); });
     if (!child.ok()) throw std::runtime_error(Describe(child.status().message()));
@@ -211,7 +216,8 @@ class Command {
 // Cuts a command's stdout into lines and each line into key and value.
 class RecordSplitter {
  public:
-  explicit RecordSplitter(std::string separator) : separator_(std::move(separator)) {}
+  RecordSplitter(std::string separator, uint64_t key_fields)
+      : separator_(std::move(separator)), key_fields_(key_fields) {}
 
   template <class Emit>
   void Feed(std::string_view bytes, Emit&& emit) {
@@ -231,6 +237,7 @@ class RecordSplitter {
     }
     pending_.append(bytes);
   }
+  void Reset() { pending_.clear(); }
   // The last line, printed without a '\n'.
   template <class Emit>
   void Finish(Emit&& emit) {
@@ -239,9 +246,14 @@ class RecordSplitter {
   }
 
  private:
+  // The key ends at the key_fields_-th separator; a line with fewer is all key.
   template <class Emit>
   void Line(std::string_view line, Emit& emit) {
-    const size_t at = line.find(separator_);
+    size_t at = std::string_view::npos;
+    for (uint64_t field = 0, from = 0; field < key_fields_; ++field, from = at + separator_.size()) {
+      at = line.find(separator_, from);
+      if (at == std::string_view::npos) break;
+    }
     if (at == std::string_view::npos) {
       emit(line, std::string_view());
     } else {
@@ -249,6 +261,7 @@ class RecordSplitter {
     }
   }
   std::string separator_;
+  uint64_t key_fields_;
   std::string pending_;
 };
 
@@ -279,11 +292,14 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
                      "(default: the sorted lines are the output)"};
   static constexpr sluice::Param<std::string> kSeparator{
       "separator", "tab", "between key and value, in and out (`tab` or any string without a newline)"};
+  static constexpr sluice::Param<uint64_t> kKeyFields{
+      "key-fields", 1, "how many separator-delimited fields of a mapper's line make its key"};
   static constexpr sluice::Param<uint64_t> kTaskTimeout{
       "task-timeout", 0, "kill a command silent this many seconds, failing the job (0: never)"};
-  static constexpr auto kParams = sluice::ParamTable(kMapper, kReducer, kSeparator, kTaskTimeout);
+  static constexpr auto kParams = sluice::ParamTable(kMapper, kReducer, kSeparator, kKeyFields, kTaskTimeout);
 
   Stream() {
+    if (param(kKeyFields) == 0) throw sluice::JobParamError("parameter 'key-fields' must be at least 1");
     if (mapper_.empty()) throw sluice::JobParamError("parameter 'mapper' is required: --param mapper='CMD'");
     // Refuse a bad command line at start (exit 2), not in the first task.
     auto m = sluice::SplitCommandLine(mapper_, "parameter 'mapper'");
@@ -294,19 +310,28 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
     }
   }
 
+  // A mapper runs per input file of the task (a split may hold the ends of
+  // several files), told the file in its environment as Hadoop Streaming
+  // tells it: it starts with the first lines of each.
   void BeginMapTask() {
-    mapper_process_.reset();
-    splitter_ = RecordSplitter(separator_);
-    mapper_process_ = std::make_unique<Command>(
-        "mapper", mapper_, timeout_,
-        [this](std::string_view bytes) {
-          splitter_.Feed(bytes, [this](std::string_view k, std::string_view v) { (*emit_)(k, v); });
-        },
-        Counting());
+    mapper_process_.reset();  // left by a task that failed: killed, its output dropped
+    splitter_.Reset();
   }
 
   void Map(std::string_view lines, Emitter& emit) {
     emit_ = &emit;
+    if (!mapper_process_ || input_path() != mapper_file_) {
+      EndMapper();
+      mapper_file_ = input_path();
+      mapper_process_ = std::make_unique<Command>(
+          "mapper", mapper_, timeout_,
+          std::vector<std::string>{"SLUICE_INPUT_FILE=" + mapper_file_,
+                                   "mapreduce_map_input_file=" + mapper_file_},
+          [this](std::string_view bytes) {
+            splitter_.Feed(bytes, [this](std::string_view k, std::string_view v) { (*emit_)(k, v); });
+          },
+          Counting());
+    }
     if (lines.find('\r') == std::string_view::npos) {
       mapper_process_->Write(lines);
       if (!lines.empty() && lines.back() != '\n') mapper_process_->Write("\n");
@@ -328,9 +353,7 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
 
   void EndMapTask(Emitter& emit) {
     emit_ = &emit;
-    mapper_process_->Finish();
-    splitter_.Finish([this](std::string_view k, std::string_view v) { (*emit_)(k, v); });
-    mapper_process_.reset();
+    EndMapper();
   }
 
   void BeginReduceTask(Output& out) {
@@ -338,7 +361,7 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
     in_.clear();
     if (reducer_.empty()) return;
     reducer_process_ = std::make_unique<Command>(
-        "reducer", reducer_, timeout_, [&out](std::string_view bytes) { out.Append(bytes); }, Counting());
+        "reducer", reducer_, timeout_, std::vector<std::string>{}, [&out](std::string_view bytes) { out.Append(bytes); }, Counting());
   }
 
   void Reduce(std::string_view key, Values& values, Output& out) {
@@ -360,6 +383,13 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
   }
 
  private:
+  // Closes the running mapper's input and takes the rest of its output.
+  void EndMapper() {
+    if (!mapper_process_) return;
+    mapper_process_->Finish();
+    splitter_.Finish([this](std::string_view k, std::string_view v) { (*emit_)(k, v); });
+    mapper_process_.reset();
+  }
   Command::Count Counting() {
     return [this](const std::string& name, uint64_t n) { counter(name).Add(n); };
   }
@@ -376,8 +406,9 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
   const std::string& reducer_ = param(kReducer);
   const std::string separator_ = stream_job::SeparatorFrom(param(kSeparator));
   const std::chrono::seconds timeout_{param(kTaskTimeout)};
-  RecordSplitter splitter_{separator_};
+  RecordSplitter splitter_{separator_, param(kKeyFields)};
   std::unique_ptr<Command> mapper_process_;
+  std::string mapper_file_;  // the input file the running mapper reads
   std::unique_ptr<Command> reducer_process_;
   Emitter* emit_ = nullptr;
   std::string in_;  // lines on their way to a command

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-# Word count reducer: lines arrive sorted by word; prints "word<TAB>count".
+# Sums the integer values of each key: lines arrive sorted by key; prints
+# "key<TAB>sum". The word count reducer, and the log filter's too.
 import sys
 
 out = sys.stdout.buffer

@@ -121,8 +121,23 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(const ChildOptions& op
   std::vector<char*> argv;
   for (const std::string& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  // Our environment, with options.env set over it (a NAME it names is
+  // replaced, not doubled).
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    const std::string_view name = entry.substr(0, entry.find('='));
+    bool overridden = false;
+    for (const std::string& set : options.env) {
+      overridden = overridden || (set.size() > name.size() && set.compare(0, name.size(), name) == 0 &&
+                                  set[name.size()] == '=');
+    }
+    if (!overridden) envp.push_back(*e);
+  }
+  for (const std::string& set : options.env) envp.push_back(const_cast<char*>(set.c_str()));
+  envp.push_back(nullptr);
   pid_t pid = -1;
-  const int rc = ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), environ);
+  const int rc = ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   ::close(in_pipe[0]), ::close(out_pipe[1]), ::close(err_pipe[1]);

@@ -30,6 +30,8 @@ struct ChildOptions {
   // Kill the child (SIGKILL) when no byte has moved on any of its pipes for
   // this long. Zero: wait as long as it takes.
   std::chrono::milliseconds idle_timeout{0};
+  // "NAME=value" entries set in the child's environment, over ours.
+  std::vector<std::string> env;
 };
 
 // How a finished child ended.

@@ -47,6 +47,42 @@ TEST_F(StreamE2E, PythonWordCountIsTheCppJobsBytesAtOneTwoAndFourRanks) {
   }
 }
 
+TEST(StreamLogFilter, AwkCountsPerFileAreTheGrepJobsBytesAtOneTwoAndFourRanks) {
+  TempDir dir;
+  CommandResult r = RunCommand(BinPath("sluice-datagen") + " weblog --output " + Quoted(dir / "in") +
+                               " --files 4 --lines 5000 --seed 7");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string io = " --input " + Quoted(dir / "in") + " --split-size 64K --partitions 3 --output ";
+  r = RunSluice(1, "run grep --param 'pattern= 404 '" + io + Quoted(dir / "grep"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::vector<std::string> want = ReadParts(dir / "grep", 3);
+  ASSERT_NE(want[0] + want[1] + want[2], "") << "some file should have a 404";
+  for (int ranks : {1, 2, 4}) {
+    const std::string out = dir / ("awk" + std::to_string(ranks));
+    r = RunSluice(ranks, "run stream" + io + Quoted(out) +
+                             " --param 'mapper=awk -v \"pattern= 404 \" -f " + kExamples +
+                             "/count_matches.awk' --param 'reducer=python3 " + kExamples + "/wc_reduce.py'");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(ReadParts(out, 3), want) << ranks << " ranks";
+  }
+}
+
+TEST_F(StreamE2E, KeyFieldsTakeTheKeyUpToTheNthSeparator) {
+  const std::string out = dir_ / "fields";
+  RunCommand("mkdir -p " + Quoted(dir_ / "in2"));
+  WriteFile(dir_ / "in2/a.txt", "b,2,x\na,1,y\na,1\nc\n");
+  CommandResult r = RunSluice(1, "run stream --input " + Quoted(dir_ / "in2") + " --output " + Quoted(out) +
+                                     " --partitions 1 --param mapper=cat --param separator=, --param key-fields=2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // Keys "a,1" (twice: values "y" then "" in input order), "b,2", and "c"
+  // (fewer fields: all key).
+  EXPECT_EQ(ReadParts(out, 1)[0], "a,1,y\na,1,\nb,2,x\nc,\n");
+  EXPECT_EQ(RunSluice(1, "run stream --input " + Quoted(dir_ / "in2") + " --output " + Quoted(dir_ / "k0") +
+                             " --param mapper=cat --param key-fields=0")
+                .exit_code,
+            2);
+}
+
 TEST_F(StreamE2E, WithoutAReducerTheSortedPairsAreTheOutput) {
   const std::string out = dir_ / "pairs";
   // awk through an explicit shell: the first field, and the line's length.
@@ -69,6 +105,26 @@ TEST_F(StreamE2E, WithoutAReducerTheSortedPairsAreTheOutput) {
   }
   EXPECT_NE(all.find("alpha\t10\n"), std::string::npos) << "the '\\r' is not part of the line";
   EXPECT_NE(all.find("tail\t4\n"), std::string::npos) << "the last line without a newline";
+}
+
+TEST_F(StreamE2E, ACatMapperGivesTheCppIdentityJobsBytesAtOneTwoAndFourRanks) {
+  // "word\t1" lines, as a tokenizing step would leave them, plus lines
+  // without a tab and with two.
+  std::string pairs;
+  for (int i = 0; i < 30000; ++i) pairs += "w" + std::to_string(i * 7 % 5003) + "\t" + std::to_string(i % 3) + "\n";
+  pairs += "no-tab-here\nx\ty\tz\n";
+  RunCommand("mkdir -p " + Quoted(dir_ / "pairs"));
+  WriteFile(dir_ / "pairs/p.txt", pairs);
+  const std::string io = " --input " + Quoted(dir_ / "pairs") + " --split-size 64K --partitions 4 --output ";
+  CommandResult r = RunSluice(1, "run --plugin " + PluginPath("test/libpairs.so") + io + Quoted(dir_ / "cpp"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::vector<std::string> want = ReadParts(dir_ / "cpp", 4);
+  for (int ranks : {1, 2, 4}) {
+    const std::string out = dir_ / ("cat" + std::to_string(ranks));
+    r = RunSluice(ranks, "run stream --param mapper=cat" + io + Quoted(out));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(ReadParts(out, 4), want) << ranks << " ranks";
+  }
 }
 
 TEST_F(StreamE2E, CountersComeFromStderrAndOtherStderrIsTagged) {

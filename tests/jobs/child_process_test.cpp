@@ -30,7 +30,10 @@ struct ChildRun {
 ChildRun RunChild(std::vector<std::string> argv, std::string_view input, milliseconds idle_timeout = milliseconds(0),
              std::string working_dir = "") {
   ChildRun run;
-  ChildOptions options{std::move(argv), std::move(working_dir), idle_timeout};
+  ChildOptions options;
+  options.argv = std::move(argv);
+  options.working_dir = std::move(working_dir);
+  options.idle_timeout = idle_timeout;
   auto child = ChildProcess::Start(
       options, [&](std::string_view b) { run.out.append(b); }, [&](std::string_view b) { run.err.append(b); });
   if (!child.ok()) {
@@ -79,6 +82,20 @@ TEST(ChildProcess, StdoutAndStderrArriveApart) {
   ASSERT_TRUE(r.exit.ok() && r.exit->ok());
   EXPECT_EQ(r.out, "out\nout2\n");
   EXPECT_EQ(r.err, "err\n");
+}
+
+TEST(ChildProcess, TheEnvironmentIsOursWithTheGivenEntriesOverIt) {
+  setenv("SLUICE_CHILD_TEST_KEPT", "kept", 1);
+  setenv("SLUICE_CHILD_TEST_SET", "ours", 1);
+  ChildOptions options;
+  options.argv = {"sh", "-c", "echo $SLUICE_CHILD_TEST_KEPT $SLUICE_CHILD_TEST_SET; env | grep -c SLUICE_CHILD_TEST_SET="};
+  options.env = {"SLUICE_CHILD_TEST_SET=given"};
+  std::string out;
+  auto child = ChildProcess::Start(options, [&](std::string_view b) { out.append(b); }, [](std::string_view) {});
+  ASSERT_TRUE(child.ok()) << child.status().ToString();
+  auto exit = (*child)->Finish();
+  ASSERT_TRUE(exit.ok() && exit->ok());
+  EXPECT_EQ(out, "kept given\n1\n") << "set once, over ours";
 }
 
 TEST(ChildProcess, ExitStatusAndSignalAreReported) {

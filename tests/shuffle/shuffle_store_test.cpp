@@ -74,6 +74,13 @@ class ShuffleStoreTest : public ::testing::Test {
     }
   }
 
+  static std::map<std::string, uint64_t> CollectAll(ShuffleStore<std::string, uint64_t>& store) {
+    std::map<std::string, uint64_t> got;
+    Collect(store, 0, &got);
+    Collect(store, 1, &got);
+    return got;
+  }
+
   std::string dir_;
 };
 
@@ -106,17 +113,14 @@ TEST_F(ShuffleStoreTest, StoredBlocksAreCompressedBeforeAnythingSpills) {
   EXPECT_GT(packed, 0u);
   EXPECT_GT(still_stored, 0u) << "compressed only as far as the budget needs";
 
-  std::map<std::string, uint64_t> got;
-  Collect(store, 0, &got);
-  Collect(store, 1, &got);
-  EXPECT_EQ(got, sent);
+  EXPECT_EQ(CollectAll(store), sent);
 }
 
 TEST_F(ShuffleStoreTest, PastTheCompressedBudgetItSpillsAndLosesNothing) {
   BlockEncoder enc;
   std::map<std::string, uint64_t> sent;
   Counts counts;
-  // Mixed: half the blocks from this node (stored), half from another (zstd).
+  // Mixed: two blocks in three from this node (stored), the rest from another (zstd).
   ShuffleStore<std::string, uint64_t> store(Settings(64 << 10), FileSystem::Default(), counts.Sink());
   for (uint32_t split = 0; split < 60; ++split) {
     const BlockPayload payload = split % 3 == 0 ? BlockPayload::kZstd : BlockPayload::kStored;
@@ -124,10 +128,7 @@ TEST_F(ShuffleStoreTest, PastTheCompressedBudgetItSpillsAndLosesNothing) {
     ASSERT_TRUE(store.status().ok()) << store.status().ToString();
   }
   EXPECT_GT(counts.runs, 0u);
-  std::map<std::string, uint64_t> got;
-  Collect(store, 0, &got);
-  Collect(store, 1, &got);
-  EXPECT_EQ(got, sent);
+  EXPECT_EQ(CollectAll(store), sent);
 }
 
 TEST_F(ShuffleStoreTest, ADamagedStoredBlockFailsWhenCompressedNeverGainsAChecksum) {
