@@ -28,8 +28,9 @@
 // Failures fail the job (exit 6), nothing published, naming the command,
 // the split or partition, how it ended and its last lines of stderr: a
 // command that exits non-zero, dies on a signal, cannot start, stops
-// reading its input, or stays silent past --param task-timeout seconds
-// (killed, with its whole process group). Its stderr goes to this rank's
+// reading its input, stays silent past --param task-timeout seconds (600 by
+// default, as Hadoop's mapreduce.task.timeout; killed with its whole
+// process group), or prints a line over 64 MiB. Its stderr goes to this rank's
 // standard error, each line tagged with the command's role; lines of
 // Hadoop's form "reporter:counter:GROUP,NAME,N" add N to the user counter
 // "GROUP.NAME" instead.
@@ -57,6 +58,7 @@
 namespace stream_job {
 
 constexpr size_t kPipeChunk = 1 << 20;       // bytes handed to a command at once
+constexpr size_t kMaxLineBytes = size_t{64} << 20;  // a mapper's line, as a record
 constexpr size_t kStderrTailLines = 20;      // kept for the failure message
 constexpr size_t kStderrForwardBytes = 1 << 20;  // forwarded per task, then dropped
 
@@ -224,7 +226,7 @@ class RecordSplitter {
     if (!pending_.empty()) {
       const size_t nl = bytes.find('\n');
       if (nl == std::string_view::npos) {
-        pending_.append(bytes);
+        Keep(bytes);
         return;
       }
       pending_.append(bytes.substr(0, nl));
@@ -235,9 +237,18 @@ class RecordSplitter {
     for (size_t nl; (nl = bytes.find('\n')) != std::string_view::npos; bytes.remove_prefix(nl + 1)) {
       Line(bytes.substr(0, nl), emit);
     }
-    pending_.append(bytes);
+    Keep(bytes);
   }
   void Reset() { pending_.clear(); }
+  // The start of a line still open; a line past kMaxLineBytes is refused
+  // rather than held (a mapper that never prints a newline).
+  void Keep(std::string_view bytes) {
+    if (pending_.size() + bytes.size() > kMaxLineBytes) {
+      throw std::runtime_error("mapper printed a line of more than " + std::to_string(kMaxLineBytes >> 20) +
+                               " MiB (no newline): a record must fit in memory");
+    }
+    pending_.append(bytes);
+  }
   // The last line, printed without a '\n'.
   template <class Emit>
   void Finish(Emit&& emit) {
@@ -295,7 +306,8 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
   static constexpr sluice::Param<uint64_t> kKeyFields{
       "key-fields", 1, "how many separator-delimited fields of a mapper's line make its key"};
   static constexpr sluice::Param<uint64_t> kTaskTimeout{
-      "task-timeout", 0, "kill a command silent this many seconds, failing the job (0: never)"};
+      "task-timeout", 600, "kill a command that neither reads nor writes for this many seconds, failing the job "
+                           "(Hadoop's default; 0: never)"};
   static constexpr auto kParams = sluice::ParamTable(kMapper, kReducer, kSeparator, kKeyFields, kTaskTimeout);
 
   Stream() {

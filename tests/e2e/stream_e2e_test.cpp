@@ -157,6 +157,8 @@ TEST_F(StreamE2E, EveryCommandFailureIsExitSixNamingItAndPublishesNothing) {
        {"reducer", "exit status 1", "red-fail", "partition"}},
       {"mapper hangs", "--param 'mapper=sleep 100' --param task-timeout=1",
        {"mapper 'sleep 100'", "1 s"}},
+      {"a line that never ends (NULs, no newline)", "--param 'mapper=cat /dev/zero'",
+       {"mapper printed a line of more than 64 MiB", "split"}},
       {"huge stderr then exit 2",
        "--param 'mapper=sh -c \"yes error-line | head -c 5000000 >&2; exit 2\"'",
        {"exit status 2", "error-line", "more stderr not shown"}},
