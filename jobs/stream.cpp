@@ -27,8 +27,8 @@
 //
 // Failures fail the job (exit 6), nothing published, naming the command,
 // the split or partition, how it ended and its last lines of stderr: a
-// command that exits non-zero, dies on a signal, cannot start, stops
-// reading its input, stays silent past --param task-timeout seconds (600 by
+// command that exits non-zero, dies on a signal, cannot start, exits
+// (even with status 0) before reading all of its input, stays silent past --param task-timeout seconds (600 by
 // default, as Hadoop's mapreduce.task.timeout; killed with its whole
 // process group), or prints a line over 64 MiB. Its stderr goes to this rank's
 // standard error, each line tagged with the command's role; lines of

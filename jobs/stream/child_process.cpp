@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,7 +79,9 @@ std::string ChildExit::Describe(std::chrono::milliseconds idle_timeout) const {
     return "killed after " + Seconds(idle_timeout) + " without reading input or writing output";
   }
   if (signaled) return "killed by signal " + std::to_string(code) + " (" + ::strsignal(code) + ")";
-  return "exit status " + std::to_string(code);
+  std::string what = "exit status " + std::to_string(code);
+  if (unread_input > 0) what += " with " + std::to_string(unread_input) + " bytes of its input unread";
+  return what;
 }
 
 Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(const ChildOptions& options, Sink out, Sink err) {
@@ -140,15 +143,26 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(const ChildOptions& op
   const int rc = ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
-  ::close(in_pipe[0]), ::close(out_pipe[1]), ::close(err_pipe[1]);
+  ::close(out_pipe[1]), ::close(err_pipe[1]);
   if (rc != 0) {
-    ::close(in_pipe[1]), ::close(out_pipe[0]), ::close(err_pipe[0]);
+    ::close(in_pipe[0]), ::close(in_pipe[1]), ::close(out_pipe[0]), ::close(err_pipe[0]);
     std::string where = options.working_dir.empty() ? "" : " in " + options.working_dir;
     return Status::Usage("cannot run '" + Joined(options.argv) + "'" + where + ": " + std::strerror(rc));
   }
   for (int fd : {in_pipe[1], out_pipe[0], err_pipe[0]}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-  return std::unique_ptr<ChildProcess>(new ChildProcess(pid, PidfdOpen(pid), in_pipe[1], out_pipe[0], err_pipe[0],
-                                                        std::move(out), std::move(err), options.idle_timeout));
+  const int pidfd = PidfdOpen(pid);
+  std::unique_ptr<ChildProcess> child(new ChildProcess(pid, pidfd, in_pipe[1], out_pipe[0], err_pipe[0],
+                                                       std::move(out), std::move(err), options.idle_timeout));
+  // With a pidfd to learn of its exit we keep a reader on its stdin (so a
+  // write never fails with EPIPE: the pidfd ends it) and count, once it has
+  // exited, what it did not read. Without one, the read end must go, or a
+  // child that exits early would leave our write blocked for good.
+  if (pidfd >= 0) {
+    child->in_reader_ = in_pipe[0];
+  } else {
+    ::close(in_pipe[0]);
+  }
+  return child;
 }
 
 ChildProcess::ChildProcess(pid_t pid, int pidfd, int in, int out, int err, Sink out_sink, Sink err_sink,
@@ -167,6 +181,7 @@ ChildProcess::ChildProcess(pid_t pid, int pidfd, int in, int out, int err, Sink 
 ChildProcess::~ChildProcess() {
   if (!reaped_) KillNow();
   CloseFd(&in_);
+  CloseFd(&in_reader_);
   CloseFd(&out_);
   CloseFd(&err_);
   CloseFd(&pidfd_);
@@ -185,12 +200,16 @@ void ChildProcess::KillNow() {
 void ChildProcess::CloseStdin() { CloseFd(&in_); }
 
 Status ChildProcess::Pump(std::string_view* pending) {
-  pollfd fds[3];
+  pollfd fds[4];
   int n = 0;
-  int out_at = -1, err_at = -1, in_at = -1;
+  int out_at = -1, err_at = -1, in_at = -1, exit_at = -1;
   if (out_ >= 0) out_at = n, fds[n++] = {out_, POLLIN, 0};
   if (err_ >= 0) err_at = n, fds[n++] = {err_, POLLIN, 0};
-  if (pending != nullptr && !pending->empty() && in_ >= 0) in_at = n, fds[n++] = {in_, POLLOUT, 0};
+  if (pending != nullptr && !pending->empty() && in_ >= 0) {
+    in_at = n, fds[n++] = {in_, POLLOUT, 0};
+    // We hold a reader of its stdin: its exit, not EPIPE, ends the write.
+    if (in_reader_ >= 0) exit_at = n, fds[n++] = {pidfd_, POLLIN, 0};
+  }
   if (n == 0) return Status::OK();
 
   const int wait_ms = idle_timeout_.count() > 0 ? MillisLeft(last_progress_ + idle_timeout_) : -1;
@@ -218,6 +237,11 @@ Status ChildProcess::Pump(std::string_view* pending) {
     } else if (errno != EAGAIN && errno != EINTR) {
       return Status::FromErrno("read", "a pipe from the command", errno);
     }
+  }
+  if (exit_at >= 0 && fds[exit_at].revents != 0) {
+    CloseStdin();
+    return Status::UserCode("stopped reading its standard input (it exited) with " +
+                            std::to_string(pending->size()) + " bytes left to give it");
   }
   if (in_at >= 0 && fds[in_at].revents != 0) {
     const ssize_t put = ::write(in_, pending->data(), std::min(pending->size(), kIoChunk));
@@ -296,6 +320,13 @@ Result<ChildExit> ChildProcess::Reap() {
   reaped_ = true;
   exit.signaled = WIFSIGNALED(status);
   exit.code = exit.signaled ? WTERMSIG(status) : WEXITSTATUS(status);
+  if (in_reader_ >= 0) {
+    // What is still in the pipe was never read: Finish closed our end, so
+    // the child saw end of input only if it read up to it.
+    int unread = 0;
+    if (::ioctl(in_reader_, FIONREAD, &unread) == 0 && unread > 0) exit.unread_input = static_cast<uint64_t>(unread);
+    CloseFd(&in_reader_);
+  }
   return exit;
 }
 

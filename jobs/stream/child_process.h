@@ -39,9 +39,13 @@ struct ChildExit {
   bool signaled = false;  // killed by signal `code`; else exited with `code`
   int code = 0;
   bool timed_out = false;  // we killed it: idle past ChildOptions::idle_timeout
-  bool ok() const { return !signaled && !timed_out && code == 0; }
+  // Bytes of its input still in the pipe when it exited: it ended without
+  // reading all of what it was given, so its output may not cover it.
+  uint64_t unread_input = 0;
+  bool ok() const { return !signaled && !timed_out && code == 0 && unread_input == 0; }
   // "exit status 3", "killed by signal 11 (Segmentation fault)", "killed
-  // after 30 s without output or input".
+  // after 30 s without output or input", "exit status 0 with 4096 bytes of
+  // its input unread".
   std::string Describe(std::chrono::milliseconds idle_timeout) const;
 };
 
@@ -62,8 +66,8 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   // Writes all of `bytes` to the child's stdin, handing its output to the
-  // sinks meanwhile. Fails (kUserCode) if the child closes its stdin first
-  // (it exited, or stopped reading) or goes idle past the timeout.
+  // sinks meanwhile. Fails (kUserCode) if the child exits first, or goes
+  // idle past the timeout.
   Status Write(std::string_view bytes);
 
   // Closes stdin, reads stdout and stderr to their end and waits for the
@@ -86,6 +90,10 @@ class ChildProcess {
   pid_t pid_;
   int pidfd_;  // becomes readable when the child exits
   int in_, out_, err_;
+  // Our copy of the read end of its stdin, kept so that what it leaves
+  // unread can be counted when it exits (pidfd kernels only; else -1 and a
+  // child that exits early shows as EPIPE).
+  int in_reader_ = -1;
   Sink out_sink_, err_sink_;
   std::chrono::milliseconds idle_timeout_;
   std::chrono::steady_clock::time_point last_progress_;

@@ -151,6 +151,8 @@ TEST_F(StreamE2E, EveryCommandFailureIsExitSixNamingItAndPublishesNothing) {
        {"mapper 'sh -c", "exit status 3", "bad input here", "split"}},
       {"mapper killed by a signal", "--param 'mapper=sh -c \"kill -SEGV \\$\\$\"'",
        {"mapper", "signal 11"}},
+      {"mapper exits 0 without reading all its input", "--param 'mapper=head -c 10'",
+       {"mapper 'head -c 10'", "exit status 0 with", "bytes of its input unread"}},
       {"mapper not found", "--param mapper=no-such-command-xyz",
        {"mapper 'no-such-command-xyz'", "no-such-command-xyz"}},
       {"reducer exits 1", "--param mapper=cat --param 'reducer=sh -c \"cat >/dev/null; echo red-fail >&2; exit 1\"'",

@@ -122,6 +122,24 @@ TEST(ChildProcess, AMissingCommandIsAUsageErrorNamingIt) {
   EXPECT_NE(r.exit.status().message().find("No such file"), std::string::npos) << r.exit.status().message();
 }
 
+// head reads a few KiB and exits 0: its output covers only what it read, so
+// the exit is not ok, and says how much it left.
+TEST(ChildProcess, AChildThatExitsZeroWithInputUnreadIsNotOk) {
+  ChildRun r = RunChild({"sh", "-c", "head -c 10 >/dev/null; sleep 0.2"}, Pattern(20000));
+  ASSERT_TRUE(r.exit.ok()) << r.exit.status().ToString();
+  EXPECT_EQ(r.exit->code, 0);
+  EXPECT_FALSE(r.write_status.ok() && r.exit->ok()) << "20000 bytes given, a few read: not ok";
+  if (r.write_status.ok()) {
+    EXPECT_GT(r.exit->unread_input, 0u);
+    EXPECT_NE(r.exit->Describe(milliseconds(0)).find("bytes of its input unread"), std::string::npos)
+        << r.exit->Describe(milliseconds(0));
+  }
+  // Every byte read: ok, however little it printed.
+  ChildRun all = RunChild({"sh", "-c", "cat >/dev/null"}, Pattern(20000));
+  ASSERT_TRUE(all.exit.ok());
+  EXPECT_TRUE(all.exit->ok()) << all.exit->Describe(milliseconds(0));
+}
+
 // `true` never reads: writing to it must fail with a message, not kill us
 // with SIGPIPE, and the child's own exit status stays readable.
 TEST(ChildProcess, AChildThatStopsReadingFailsTheWriteNotTheProcess) {
