@@ -178,6 +178,24 @@ TEST_F(StreamE2E, EveryCommandFailureIsExitSixNamingItAndPublishesNothing) {
   }
 }
 
+// A stream job killed midway resumes from its saved map tasks (their
+// mappers are not run again) and gives the bytes of a run never killed.
+TEST_F(StreamE2E, AKilledStreamJobResumesWithTheSameBytes) {
+  const std::string params = "--param 'mapper=python3 " + kExamples + "/wc_map.py' --param 'reducer=python3 " +
+                             kExamples + "/wc_reduce.py'";
+  const std::string clean = dir_ / "clean";
+  ASSERT_EQ(RunSluice(2, Stream(clean, params)).exit_code, 0);
+  const std::string out = dir_ / "resumed";
+  CommandResult killed = RunCommand("SLUICE_FAULT=after_map_task@0:crash#3 " + MpiLauncher(2) + " " +
+                                    BinPath("sluice") + " " + Stream(out, params));
+  ASSERT_NE(killed.exit_code, 0) << killed.output;
+  EXPECT_FALSE(Exists(out));
+  CommandResult r = RunSluice(2, Stream(out, params));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_GE(ReportNumber(out, "/resume/map_tasks_reused"), 3u) << r.output;
+  EXPECT_EQ(ReadParts(out, 5), ReadParts(clean, 5));
+}
+
 TEST_F(StreamE2E, BadParametersAreUsageErrors) {
   for (const std::string& params : {std::string(""), std::string("--param 'mapper=echo \"open'"),
                                    std::string("--param mapper=cat --param separator=")}) {
