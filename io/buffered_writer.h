@@ -29,7 +29,8 @@ class BufferedWriter {
   // Appends; the first error sticks and is returned by every later call and
   // by Close(), so a hot loop may check only at the end.
   Status Append(std::string_view data) {
-    if (!status_.ok()) return status_;
+    // Empty: a default string_view's data() is null, which memcpy may not take.
+    if (!status_.ok() || data.empty()) return status_;
     if (data.size() > capacity_ - used_) {
       status_ = Flush();
       if (!status_.ok()) return status_;

@@ -67,6 +67,7 @@ class StreamOutput {
  public:
   explicit StreamOutput(sluice::BufferedWriter* writer) : writer_(writer) {}
   void Append(std::string_view bytes) {
+    if (bytes.empty()) return;  // data() may be null, which memchr may not take
     (void)writer_->Append(bytes);  // an error sticks in the writer
     for (const char* p = bytes.data(); (p = static_cast<const char*>(
                                             std::memchr(p, '\n', bytes.data() + bytes.size() - p)));
