@@ -298,7 +298,8 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
   using Output = StreamOutput;
 
   static constexpr sluice::Param<std::string> kMapper{
-      "mapper", "", "command run once per map task: the split's lines on stdin, key<sep>value lines out (required)"};
+      "mapper", "", "command run per input file of each map task (SLUICE_INPUT_FILE names it): its lines on "
+                   "stdin, key<sep>value lines out (required)"};
   static constexpr sluice::Param<std::string> kReducer{
       "reducer", "", "command run once per reduce task: sorted key<sep>value lines in, the part file out "
                      "(default: the sorted lines are the output)"};
