@@ -209,7 +209,9 @@ class ShuffleStore final : public BlockReceiver {
   std::vector<std::string> TakeFrames(uint32_t p) {
     Partition& part = parts_[p];
     kept_bytes_ -= part.kept_bytes;
-    for (size_t i = part.packed_upto; i < part.frames.size(); ++i) {
+    // Only when some block is stored (--compress-node-local no): otherwise
+    // nothing to subtract, and no header to read again per block.
+    for (size_t i = part.packed_upto; stored_bytes_ > 0 && i < part.frames.size(); ++i) {
       auto info = BlockDecoder::PeekHeader(part.frames[i], "");
       if (info.ok() && info->stored) stored_bytes_ -= part.frames[i].size();
     }
