@@ -346,6 +346,44 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
           },
           Counting());
     }
+    EndingOnFailure(mapper_process_, [&] { WriteLines(lines); });
+  }
+
+  void EndMapTask(Emitter& emit) {
+    emit_ = &emit;
+    EndMapper();
+  }
+
+  void BeginReduceTask(Output& out) {
+    reducer_process_.reset();
+    in_.clear();
+    if (reducer_.empty()) return;
+    reducer_process_ = std::make_unique<Command>(
+        "reducer", reducer_, timeout_, std::vector<std::string>{}, [&out](std::string_view bytes) { out.Append(bytes); },
+        Counting());
+  }
+
+  void Reduce(std::string_view key, Values& values, Output& out) {
+    for (std::string_view value : values) {
+      in_.append(key);
+      in_.append(separator_);
+      in_.append(value);
+      in_.push_back('\n');
+    }
+    if (in_.size() >= stream_job::kPipeChunk) Flush(out);
+  }
+
+  void EndReduceTask(Output& out) {
+    Flush(out);
+    if (reducer_process_) {
+      EndingOnFailure(reducer_process_, [&] { reducer_process_->Finish(); });
+      reducer_process_.reset();
+    }
+  }
+
+ private:
+  // Hands the mapper a block of lines.
+  void WriteLines(std::string_view lines) {
     if (lines.find('\r') == std::string_view::npos) {
       mapper_process_->Write(lines);
       if (!lines.empty() && lines.back() != '\n') mapper_process_->Write("\n");
@@ -365,43 +403,25 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
     mapper_process_->Write(in_);
   }
 
-  void EndMapTask(Emitter& emit) {
-    emit_ = &emit;
-    EndMapper();
-  }
-
-  void BeginReduceTask(Output& out) {
-    reducer_process_.reset();
-    in_.clear();
-    if (reducer_.empty()) return;
-    reducer_process_ = std::make_unique<Command>(
-        "reducer", reducer_, timeout_, std::vector<std::string>{}, [&out](std::string_view bytes) { out.Append(bytes); }, Counting());
-  }
-
-  void Reduce(std::string_view key, Values& values, Output& out) {
-    for (std::string_view value : values) {
-      in_.append(key);
-      in_.append(separator_);
-      in_.append(value);
-      in_.push_back('\n');
-    }
-    if (in_.size() >= stream_job::kPipeChunk) Flush(out);
-  }
-
-  void EndReduceTask(Output& out) {
-    Flush(out);
-    if (reducer_process_) {
-      reducer_process_->Finish();
-      reducer_process_.reset();
+  // Runs f; if it throws, the command goes first (killed with its process
+  // group, its directory removed): a failed job exits without destroying
+  // the job object, which would leave both behind.
+  template <class F>
+  static void EndingOnFailure(std::unique_ptr<Command>& command, F&& f) {
+    try {
+      f();
+    } catch (...) {
+      command.reset();
+      throw;
     }
   }
-
- private:
   // Closes the running mapper's input and takes the rest of its output.
   void EndMapper() {
     if (!mapper_process_) return;
-    mapper_process_->Finish();
-    splitter_.Finish([this](std::string_view k, std::string_view v) { (*emit_)(k, v); });
+    EndingOnFailure(mapper_process_, [&] {
+      mapper_process_->Finish();
+      splitter_.Finish([this](std::string_view k, std::string_view v) { (*emit_)(k, v); });
+    });
     mapper_process_.reset();
   }
   Command::Count Counting() {
@@ -409,7 +429,7 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
   }
   void Flush(Output& out) {
     if (reducer_process_) {
-      reducer_process_->Write(in_);
+      EndingOnFailure(reducer_process_, [&] { reducer_process_->Write(in_); });
     } else {
       out.Append(in_);
     }

@@ -196,6 +196,24 @@ TEST_F(StreamE2E, AKilledStreamJobResumesWithTheSameBytes) {
   EXPECT_EQ(ReadParts(out, 5), ReadParts(clean, 5));
 }
 
+// A failed task's command is killed and its working directory removed
+// before the job exits, on a shared /tmp too: nothing is left behind.
+TEST_F(StreamE2E, AFailedCommandLeavesNoWorkingDirectory) {
+  const std::string tmp = dir_ / "tmp";
+  RunCommand("mkdir -p " + Quoted(tmp));
+  for (int ranks : {1, 2}) {
+    for (const std::string& params : {std::string("--param 'mapper=sh -c \"exit 3\"'"),
+                                      std::string("--param mapper=cat --param 'reducer=sh -c \"exit 4\"'")}) {
+      const std::string out = dir_ / "leak";
+      CommandResult r = RunCommand("TMPDIR=" + Quoted(tmp) + " " + MpiLauncher(ranks) + " " + BinPath("sluice") +
+                                   " " + Stream(out, params));
+      EXPECT_EQ(r.exit_code, 6) << params << "\n" << r.output;
+      EXPECT_EQ(ListDir(tmp), std::vector<std::string>{}) << ranks << " rank(s), " << params;
+      RunCommand("rm -rf " + Quoted(out) + " " + Quoted(tmp) + "/*");
+    }
+  }
+}
+
 TEST_F(StreamE2E, BadParametersAreUsageErrors) {
   for (const std::string& params : {std::string(""), std::string("--param 'mapper=echo \"open'"),
                                    std::string("--param mapper=cat --param separator=")}) {
