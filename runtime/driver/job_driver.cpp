@@ -69,7 +69,7 @@ class JobDriver {
       run_.Fail("setup", Status::Usage(bad));
     }
     run_.runner.reset(run_.job.create());
-    traits_ = run_.runner->traits();
+    traits_ = run_.runner->TraitsFor(run_.config.settings.params);
     run_.map_only = traits_.map_only;
   }
 

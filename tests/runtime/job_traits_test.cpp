@@ -6,6 +6,7 @@
 #include <sluice/detail/typed_runner.h>
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -214,6 +215,59 @@ TEST(JobTraits, EngineIsMapOnlyExactlyWhenTheJobDeclaresIt) {
   EXPECT_FALSE(TypedRunner<TupleByConstRef>().traits().map_only);
   EXPECT_FALSE(TypedRunner<OverloadedReduce>().traits().map_only);
   EXPECT_FALSE(TypedRunner<TemplateReduce>().traits().map_only);
+}
+
+// A job with a Reduce that skips it for some parameters (the stream job
+// without a reducer): TraitsFor asks it, traits() alone cannot know.
+class MaybeMapOnly : public Job<MaybeMapOnly, std::string, std::string> {
+ public:
+  static constexpr Param<std::string> kReducer{"reducer", "", "empty: map-only"};
+  static constexpr auto kParams = ParamTable(kReducer);
+  bool RunsMapOnly() const { return param(kReducer).empty(); }
+  void Map(std::string_view line, Emitter& emit) { emit(line, line); }
+  void Reduce(std::string_view key, Values& values, Output& out) {
+    for (std::string_view v : values) out(key, v);
+  }
+};
+
+TEST(JobTraits, AJobMayRunMapOnlyForSomeParameters) {
+  TypedRunner<MaybeMapOnly> runner;
+  EXPECT_FALSE(runner.traits().map_only);
+  EXPECT_TRUE(runner.TraitsFor({}).map_only);
+  EXPECT_FALSE(runner.TraitsFor({{"reducer", "cat"}}).map_only);
+  EXPECT_FALSE(runner.TraitsFor({{"reducer", "cat"}}).cuttable_partitions && runner.TraitsFor({}).cuttable_partitions);
+  // Parameters that do not parse leave the static traits (CheckParams names them).
+  EXPECT_FALSE(runner.TraitsFor({{"no-such", "x"}}).map_only);
+}
+
+// PartitionBytes: the partition follows the bytes the job names, not the
+// whole key, and a piece boundary may not cut such a partition.
+class PrefixPartitioned : public Job<PrefixPartitioned, std::string, std::string> {
+ public:
+  std::string_view PartitionBytes(std::string_view key, std::string*) const {
+    return key.substr(0, key.find(','));
+  }
+  void Map(std::string_view line, Emitter& emit) { emit(line, line); }
+  void Reduce(std::string_view key, Values& values, Output& out) {
+    for (std::string_view v : values) out(key, v);
+  }
+};
+
+TEST(JobTraits, PartitionBytesChooseThePartitionAndKeepItWhole) {
+  EXPECT_FALSE(TypedRunner<PrefixPartitioned>().traits().cuttable_partitions);
+  PrefixPartitioned job;
+  JobSettings settings;
+  settings.partitions = 97;
+  TaskCounters counters;
+  MapEmitter<PrefixPartitioned> emit(&job, settings, nullptr, &counters);
+  std::set<uint32_t> of_a, all;
+  for (int i = 0; i < 50; ++i) {
+    of_a.insert(emit.PartitionOfKey("a," + std::to_string(i)));
+    all.insert(emit.PartitionOfKey("k" + std::to_string(i) + "," + std::to_string(i)));
+  }
+  EXPECT_EQ(of_a.size(), 1u);
+  EXPECT_EQ(*of_a.begin(), PartitionOf("a", 97));
+  EXPECT_GT(all.size(), 10u);
 }
 
 }  // namespace

@@ -59,6 +59,17 @@
 // (resume) run no hooks: their output is already saved. An exception a hook throws fails the job
 // like one from Map or Reduce (exit 6), naming the hook and the task.
 //
+// Optional members for a job whose shape depends on its parameters (the
+// stream job):
+//   bool RunsMapOnly() const;
+//       true: this run skips the reduce phase, as kMapOnly does: emit()
+//       writes through Output's operator()(key, value), one part per split.
+//   std::string_view PartitionBytes(std::string_view key, std::string* scratch);
+//       (string keys) the bytes whose hash picks the key's partition, when
+//       that is not the whole key: a join partitions on the join field and
+//       sorts on the rest. A function of the key alone; not with a Combine,
+//       kGroupFields or kRangePartitioned.
+//
 // Optional declarations in the job class:
 //   using Input = sluice::FixedRecords<100>;   what map() reads (input_formats.h)
 //   using Output = sluice::RecordOutput;       what reduce() writes
@@ -161,6 +172,16 @@ class Job {
   // its start, as a line number would need.
   uint64_t record_offset() const { return record_offset_; }
 
+  // A bad record found after the Map call that read it returned (the stream
+  // job hears of them on its mapper's stderr): counted and listed exactly
+  // as a thrown BadRecord at (file, offset), against --max-bad-records.
+  // Outside the engine (a job object in a unit test) it throws BadRecord.
+  void report_bad_record(std::string_view file, uint64_t offset, std::string_view reason) {
+    if (bad_log_ == nullptr) throw BadRecord(std::string(reason));
+    ++*bad_count_;
+    bad_log_->Add(std::string(file), offset, std::string(reason).c_str());
+  }
+
  private:
   template <class>
   friend class TypedRunner;
@@ -168,12 +189,18 @@ class Job {
     input_index_ = index;
     input_path_ = path;
   }
+  void SetBadRecordLog(BadRecordLog* log, uint64_t* count) {
+    bad_log_ = log;
+    bad_count_ = count;
+  }
 
   const JobParams* params_;  // the engine's, outliving the job object
   UserCounters user_counters_;
   uint64_t record_offset_ = 0;
   uint32_t input_index_ = 0;
   std::string_view input_path_;
+  BadRecordLog* bad_log_ = nullptr;  // the engine's, set before any task
+  uint64_t* bad_count_ = nullptr;
 };
 
 }  // namespace sluice

@@ -52,6 +52,12 @@ class JobRunner {
   virtual ~JobRunner() = default;
 
   virtual JobTraits traits() const = 0;
+  // The traits of a run with these parameters: a job may run map-only for
+  // some (job.h: RunsMapOnly).
+  virtual JobTraits TraitsFor(const std::vector<std::pair<std::string, std::string>>& params) {
+    (void)params;
+    return traits();
+  }
   // Constructs a throwaway job with `params`: kUsage naming the parameter when
   // one does not parse or the job has no such parameter.
   virtual Status CheckParams(const std::vector<std::pair<std::string, std::string>>& params) = 0;

@@ -69,6 +69,19 @@ constexpr bool RangePartitioned() {
   }
 }
 
+// A job that skips its reduce phase for some parameters (job.h:
+// RunsMapOnly): its emits check at run time where they go.
+template <class J>
+concept MayRunMapOnly = HasReduce<J> && requires(const J& job) {
+  { job.RunsMapOnly() } -> std::convertible_to<bool>;
+};
+
+// A string-keyed job that partitions on part of its key (job.h: PartitionBytes).
+template <class J>
+concept HasPartitionBytes = requires(J& job, std::string_view key, std::string* scratch) {
+  { job.PartitionBytes(key, scratch) } -> std::convertible_to<std::string_view>;
+};
+
 // Secondary sort: a job whose key is a pair or tuple may set `static
 // constexpr size_t kGroupFields = N;`. Records are partitioned and grouped
 // on the first N fields and sorted on the whole key, so reduce() sees one
@@ -149,6 +162,12 @@ class MapEmitter {
       return;
     }
     ++counters_->map_output_records;
+    if constexpr (MayRunMapOnly<J>) {
+      if (direct_ != nullptr) {  // this run is map-only
+        (*direct_)(key, value);
+        return;
+      }
+    }
     if constexpr (!HasReduce<J>) {
       (*direct_)(key, value);
     } else if constexpr (HasCombiner<J> && kStringKey) {
@@ -284,6 +303,8 @@ class MapEmitter {
     if constexpr (RangePartitioned<J>()) {
       return static_cast<uint32_t>(std::upper_bound(cuts_.begin(), cuts_.end(), key, KeyOrder()) -
                                    cuts_.begin());
+    } else if constexpr (HasPartitionBytes<J>) {
+      return PartitionOf(job_->PartitionBytes(key, &key_scratch_), settings_.partitions);
     } else if constexpr (GroupFields<J>() > 0) {
       key_scratch_.clear();
       EncodeKey(&key_scratch_, GroupPrefix<GroupFields<J>()>(key));

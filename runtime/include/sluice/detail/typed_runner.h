@@ -65,6 +65,9 @@ class TypedRunner final : public JobRunner {
                 "secondary sort (kGroupFields) and Combine do not mix: a combiner folds whole keys");
   static_assert(!(GroupFields<J>() > 0 && RangePartitioned<J>()),
                 "range partitioning cuts on whole keys; it cannot keep a kGroupFields group together");
+  static_assert(!HasPartitionBytes<J> || (std::is_same_v<K, std::string> && !HasCombiner<J> &&
+                                          GroupFields<J>() == 0 && !RangePartitioned<J>()),
+                "PartitionBytes is for string keys, without Combine, kGroupFields or kRangePartitioned");
 
   JobTraits traits() const override {
     JobTraits t;
@@ -73,7 +76,24 @@ class TypedRunner final : public JobRunner {
     t.map_only = !HasReduce<J>;
     t.range_partitioned = RangePartitioned<J>();
     if constexpr (HasReduce<J>) {
-      t.cuttable_partitions = std::is_same_v<Output, TextOutput> && GroupFields<J>() == 0;
+      // A piece boundary could split what PartitionBytes keeps together.
+      t.cuttable_partitions =
+          std::is_same_v<Output, TextOutput> && GroupFields<J>() == 0 && !HasPartitionBytes<J>;
+    }
+    return t;
+  }
+
+  // A job that may run map-only (RunsMapOnly) says so for these parameters;
+  // parameters that do not parse leave traits() (CheckParams names them).
+  JobTraits TraitsFor(const JobParamList& given) override {
+    JobTraits t = traits();
+    if constexpr (MayRunMapOnly<J>) {
+      JobParams params;
+      std::optional<J> job;
+      if (MakeParams(given, &params).ok() && Construct(&job, &params).ok() && job->RunsMapOnly()) {
+        t.map_only = true;
+        t.cuttable_partitions = false;
+      }
     }
     return t;
   }
@@ -110,6 +130,8 @@ class TypedRunner final : public JobRunner {
         fs, SpillCounters{&counters_.spill_runs, &counters_.spill_records, &counters_.spill_bytes,
                           &counters_.merge_passes});
     bad_ = std::make_unique<BadRecordLog>(settings_.max_bad_records);
+    job_->SetBadRecordLog(bad_.get(), &counters_.bad_records);
+    if constexpr (MayRunMapOnly<J>) map_only_ = job_->RunsMapOnly();
     transport->SetReceiver(store_.get());
     if (!settings_.record_delimiter.empty()) {
       SLUICE_ASSIGN_OR_RETURN(delimiter_, ParseRecordDelimiter(settings_.record_delimiter));
@@ -155,6 +177,7 @@ class TypedRunner final : public JobRunner {
     const size_t start = keys->size();
     emit.SampleInto(keys);
     BadRecordLog unlimited(UINT64_MAX);  // the real map task will meet them
+    sampler->SetBadRecordLog(&unlimited, &ignored.bad_records);
     // A chunk of input is mapped whole before stop() is asked, so sampling
     // reads small chunks: it maps about max_records records, not 4 MiB of
     // them (which cost a 64 MiB WordCount a fifth of its time).
@@ -281,18 +304,14 @@ class TypedRunner final : public JobRunner {
       SLUICE_RETURN_IF_ERROR(MapTaskHook(task, "BeginMapTask", [&] { job_->BeginMapTask(); }));
     }
     if constexpr (!HasReduce<J>) {
-      Output out = MakeOutput<J, Output>(task.output, settings_, "split " + std::to_string(task.split->index));
-      emitter_->WriteTo(&out);
-      Status s = ReadSplit(task, *job_, *emitter_, counters_, *bad_, [] { return false; });
-      if (s.ok()) s = EndMapTask(task);
-      emitter_->WriteTo(nullptr);
-      SLUICE_RETURN_IF_ERROR(s);
-      SLUICE_RETURN_IF_ERROR(out.Finish());
-      counters_.output_records += out.records();
-      return Status::OK();
+      return RunDirectMapTask(task);
     } else {
+      if constexpr (MayRunMapOnly<J>) {
+        if (map_only_) return RunDirectMapTask(task);
+      }
       SLUICE_RETURN_IF_ERROR(ReadSplit(task, *job_, *emitter_, counters_, *bad_, [] { return false; }));
       SLUICE_RETURN_IF_ERROR(EndMapTask(task));
+      SLUICE_RETURN_IF_ERROR(bad_->status());  // EndMapTask may report bad records
       // EndSplit drains the combiner: the job's Combine runs here too.
       try {
         return emitter_->EndSplit();
@@ -409,6 +428,20 @@ class TypedRunner final : public JobRunner {
       return Status::UserCode(std::string(hook) + "() threw on split " + std::to_string(task.split->index) +
                               " (" + SplitFiles(task) + "): " + e.what());
     }
+  }
+  // A map-only task (kMapOnly, or RunsMapOnly this run): emit() writes the
+  // split's part file.
+  Status RunDirectMapTask(const MapTask& task) {
+    Output out = MakeOutput<J, Output>(task.output, settings_, "split " + std::to_string(task.split->index));
+    emitter_->WriteTo(&out);
+    Status s = ReadSplit(task, *job_, *emitter_, counters_, *bad_, [] { return false; });
+    if (s.ok()) s = EndMapTask(task);
+    if (s.ok()) s = bad_->status();
+    emitter_->WriteTo(nullptr);
+    SLUICE_RETURN_IF_ERROR(s);
+    SLUICE_RETURN_IF_ERROR(out.Finish());
+    counters_.output_records += out.records();
+    return Status::OK();
   }
   Status EndMapTask(const MapTask& task) {
     if constexpr (requires(J& j, MapEmitter<J>& e) { j.EndMapTask(e); }) {
@@ -808,6 +841,7 @@ class TypedRunner final : public JobRunner {
   FileSystem* fs_ = nullptr;  // where spill runs live
   TaskCounters counters_;
   std::unique_ptr<BadRecordLog> bad_;  // records map() threw BadRecord for
+  bool map_only_ = false;              // MayRunMapOnly: this run skips reduce
   // Input buffer of every map task: allocated (and its pages faulted in)
   // once per rank, not once per split.
   std::string read_buffer_;
