@@ -6,6 +6,13 @@
 // against us: whenever its stdin is full we read what it wrote, and the
 // reverse. Nothing here is per record: the caller hands over whole blocks
 // and gets chunks back, split anywhere.
+//
+// The command never outlives us: it runs under a guard, a process forked
+// from ours that starts it in a process group of its own and waits. When
+// the command exits, the guard kills what it left in its group (a `sleep &`
+// would otherwise hold our pipes open) and exits as the command did. When
+// we die, even by SIGKILL with no cleanup of our own, the kernel tells the
+// guard (PR_SET_PDEATHSIG) and it kills the group.
 #pragma once
 
 #include <sys/types.h>
@@ -74,7 +81,11 @@ class ChildProcess {
   // child to exit (the idle timeout still applies).
   Result<ChildExit> Finish();
 
+  // The guard's pid: a process between us and the command that kills the
+  // command's process group if this process dies.
   pid_t pid() const { return pid_; }
+  // The command's pid, also its process group's id.
+  pid_t command_pid() const { return group_; }
 
  private:
   ChildProcess(pid_t pid, int pidfd, int in, int out, int err, Sink out_sink, Sink err_sink,
@@ -87,7 +98,8 @@ class ChildProcess {
   Result<ChildExit> Reap();
   void KillNow();
 
-  pid_t pid_;
+  pid_t pid_;    // the guard (child_process.cpp): waited for, exits as the command did
+  pid_t group_ = -1;  // the command's process group: what a kill kills
   int pidfd_;  // becomes readable when the child exits
   int in_, out_, err_;
   // Our copy of the read end of its stdin, kept so that what it leaves

@@ -5,10 +5,13 @@
 #include "jobs/stream/child_process.h"
 
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -53,6 +56,20 @@ std::string Pattern(size_t bytes) {
     c = static_cast<char>(x);
   }
   return s;
+}
+
+// Waits up to 5 s for `pid` to be gone (or a zombie no one has reaped yet);
+// its last state ("gone", "Z", "S", ...).
+std::string StateWhenGone(pid_t pid) {
+  std::string state = "?";
+  for (int tries = 0; tries < 500; ++tries) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string field, comm;
+    if (!(stat >> field >> comm >> state)) state = "gone";
+    if (state == "gone" || state == "Z") break;
+    ::usleep(10000);
+  }
+  return state;
 }
 
 TEST(ChildProcess, CatReturnsSixteenMegabytesUnchanged) {
@@ -208,6 +225,62 @@ TEST(ChildProcess, RunsInItsWorkingDirectoryWithOnlyThreeDescriptors) {
   ASSERT_FALSE(missing.exit.ok());
   EXPECT_NE(missing.exit.status().message().find(dir + "/absent"), std::string::npos) << missing.exit.status().message();
   ::rmdir(dir.c_str());
+}
+
+// What a command leaves running when it exits (a `sleep &` holding its
+// stdout) is killed with it: Finish neither waits for it nor leaves it.
+TEST(ChildProcess, WhatACommandLeftRunningDiesWhenItExits) {
+  const auto start = std::chrono::steady_clock::now();
+  ChildRun r = RunChild({"sh", "-c", "sleep 60 & echo $!"}, "");
+  ASSERT_TRUE(r.exit.ok()) << r.exit.status().ToString();
+  EXPECT_TRUE(r.exit->ok()) << r.exit->Describe(milliseconds(0));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  const pid_t sleeper = std::atoi(r.out.c_str());
+  ASSERT_GT(sleeper, 0) << r.out;
+  const std::string state = StateWhenGone(sleeper);
+  EXPECT_TRUE(state == "gone" || state == "Z") << "the background sleep outlived its command: state " << state;
+}
+
+// A process killed outright (SIGKILL: no cleanup of its own runs) takes
+// its command and everything the command started with it. The "rank" here
+// is a forked copy of this test that starts the command and is killed.
+TEST(ChildProcess, ACommandDiesWithTheProcessThatStartedIt) {
+  int report[2];
+  ASSERT_EQ(::pipe(report), 0);
+  const pid_t rank = ::fork();
+  ASSERT_GE(rank, 0);
+  if (rank == 0) {
+    ::close(report[0]);
+    ChildOptions options;
+    options.argv = {"sh", "-c", "sleep 600 & echo $! $$; exec sleep 601"};
+    const int to = report[1];
+    auto child = ChildProcess::Start(
+        options, [to](std::string_view b) { (void)!::write(to, b.data(), b.size()); }, [](std::string_view) {});
+    if (!child.ok()) ::_exit(2);
+    (void)(*child)->Write("");
+    for (;;) (void)(*child)->Finish();  // blocks: the command runs 600 s
+  }
+  ::close(report[1]);
+  char buf[64] = {};
+  ssize_t got = 0;
+  while (got < static_cast<ssize_t>(sizeof buf) - 1) {
+    const ssize_t n = ::read(report[0], buf + got, sizeof buf - 1 - static_cast<size_t>(got));
+    if (n <= 0 || std::memchr(buf, '\n', static_cast<size_t>(got + n)) != nullptr) {
+      got += n > 0 ? n : 0;
+      break;
+    }
+    got += n;
+  }
+  ::close(report[0]);
+  pid_t background = 0, command = 0;
+  ASSERT_EQ(std::sscanf(buf, "%d %d", &background, &command), 2) << buf;
+  ::kill(rank, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(rank, &status, 0), rank);
+  for (pid_t pid : {background, command}) {
+    const std::string state = StateWhenGone(pid);
+    EXPECT_TRUE(state == "gone" || state == "Z") << "pid " << pid << " outlived the killed process: " << state;
+  }
 }
 
 }  // namespace
