@@ -6,40 +6,48 @@
 // Each map task (one split) starts the mapper once per input file it reads
 // (a split may hold the end of one file and the start of the next), with
 // SLUICE_INPUT_FILE (and Hadoop's mapreduce_map_input_file) naming the file
-// in its environment, and writes it the lines ('\n'-terminated, a '\r'
-// before the '\n' dropped, as Map sees lines in C++ jobs); a split with no
-// lines starts none. Every line the mapper prints is a record:
-// the bytes up to the first separator (--param separator, a tab by
-// default; --param key-fields=N: up to the Nth) are the key, the rest the
-// value; a line with fewer is all key and an empty value, as in Hadoop
-// Streaming. Keys are shuffled and sorted
-// as bytes. Each reduce task starts the reducer once and writes it
-// "key<sep>value\n" for every record, keys in order, a key's values in
-// input order (split, then the order the mapper printed them); what the
-// reducer prints is the part file, byte for byte. Without a reducer the
-// sorted "key<sep>value" lines are the output. A reduce task is a partition
-// or, for a partition larger than --reduce-task-size, a key-range piece of
-// it: a reducer must not carry state from one key to the next.
+// and SLUICE_INPUT_INDEX its --input in its environment, and writes it the
+// lines ('\n'-terminated, a '\r' before the '\n' dropped, as Map sees lines
+// in C++ jobs); a split with no lines starts none. Every line the mapper
+// prints is a record: the bytes up to the first separator (--param
+// separator, a tab by default; --param key-fields=N: up to the Nth) are the
+// key, the rest the value. A line with fewer separators is malformed
+// (--param malformed: fail the job, skip it as a bad record, or take it as
+// all key as Hadoop Streaming does). Keys are shuffled and sorted as bytes,
+// to the reduce task their first partition-fields fields choose (0: the
+// whole key). A combiner command, if given, gets each map task's records
+// sorted by key (64 MiB at a time) before the shuffle and prints records as
+// the mapper does. Each reduce task (one partition) starts the reducer once
+// and writes it "key<sep>value\n" for every record, keys in order, a key's
+// values in input order (split, then the order the mapper printed them);
+// what the reducer prints is the part file, byte for byte. Without a
+// reducer the job is map-only: each split's part is its mappers' lines as
+// printed.
 //
 // Commands are cut into words as a shell would (command_line.h) and run
 // without one: mapper='sh -c "cut -f2 | sort"' to ask for it. Each runs in
-// a fresh private directory, removed after, with the job's environment.
+// a fresh private directory, removed after, with the job's environment,
+// behind a guard process that kills its process group when it exits or
+// when this rank dies (child_process.h).
 //
 // Failures fail the job (exit 6), nothing published, naming the command,
 // the split or partition, how it ended and its last lines of stderr: a
 // command that exits non-zero, dies on a signal, cannot start, exits
-// (even with status 0) before reading all of its input, stays silent past --param task-timeout seconds (600 by
-// default, as Hadoop's mapreduce.task.timeout; killed with its whole
-// process group), or prints a line over 64 MiB. Its stderr goes to this rank's
-// standard error, each line tagged with the command's role; lines of
-// Hadoop's form "reporter:counter:GROUP,NAME,N" add N to the user counter
-// "GROUP.NAME" instead.
+// (even with status 0) before reading all of its input, stays silent past
+// --param task-timeout seconds (600 by default, as Hadoop's
+// mapreduce.task.timeout; killed with its whole process group), prints a
+// line over 64 MiB or (malformed=fail) a malformed line. Its stderr goes to
+// this rank's standard error, each line tagged with the command's role;
+// lines of Hadoop's form "reporter:counter:GROUP,NAME,N" add N to the user
+// counter "GROUP.NAME" instead, and a mapper's "reporter:bad_record:REASON"
+// skips a record as a C++ job's BadRecord does (--max-bad-records).
 #include <stdlib.h>
 
 #include <cerrno>
 #include <chrono>
 #include <functional>
 #include <cstring>
+#include <algorithm>
 #include <deque>
 #include <filesystem>
 #include <iostream>
@@ -61,6 +69,8 @@ constexpr size_t kPipeChunk = 1 << 20;       // bytes handed to a command at onc
 constexpr size_t kMaxLineBytes = size_t{64} << 20;  // a mapper's line, as a record
 constexpr size_t kStderrTailLines = 20;      // kept for the failure message
 constexpr size_t kStderrForwardBytes = 1 << 20;  // forwarded per task, then dropped
+constexpr size_t kCombineBytes = size_t{64} << 20;  // mapper output held per combiner run
+constexpr size_t kLinePreview = 200;  // bytes of a malformed line a message quotes
 
 // The part file is what the reducer printed: bytes, one record per line.
 class StreamOutput {
@@ -74,6 +84,14 @@ class StreamOutput {
          ++p) {
       ++records_;
     }
+  }
+  // A map-only run: the job emits each line the mapper printed whole, as
+  // the key (Stream::MapperRecord); it is written as printed.
+  void operator()(std::string_view line, std::string_view no_value) {
+    (void)no_value;
+    (void)writer_->Append(line);
+    (void)writer_->Append("\n");
+    ++records_;
   }
   uint64_t records() const { return records_; }
   sluice::Status Finish() { return sluice::Status::OK(); }
@@ -114,10 +132,18 @@ class Command {
 
   // Adds n to the user counter `name`.
   using Count = std::function<void(const std::string& name, uint64_t n)>;
+  // A record the command rejected ("reporter:bad_record:REASON" on stderr);
+  // null: such lines are ordinary stderr.
+  using Reject = std::function<void(const std::string& reason)>;
 
   Command(std::string role, const std::string& command_line, std::chrono::seconds timeout,
-          std::vector<std::string> env, Sink out, Count count)
-      : role_(std::move(role)), command_line_(command_line), timeout_(timeout), count_(std::move(count)) {
+          std::vector<std::string> env, Sink out, Count count, Reject reject = nullptr, std::string doing = "")
+      : role_(std::move(role)),
+        command_line_(command_line),
+        doing_(std::move(doing)),
+        timeout_(timeout),
+        count_(std::move(count)),
+        reject_(std::move(reject)) {
     auto argv = sluice::SplitCommandLine(command_line, "parameter '" + role_ + "'");
     if (!argv.ok()) throw std::invalid_argument(argv.status().message());
     sluice::ChildOptions options;
@@ -153,7 +179,7 @@ class Command {
     return Describe(exit.Describe(std::chrono::duration_cast<std::chrono::milliseconds>(timeout_)));
   }
   std::string Describe(std::string_view what) const {
-    std::string msg = role_ + " '" + command_line_ + "': " + std::string(what);
+    std::string msg = role_ + " '" + command_line_ + "'" + (doing_.empty() ? "" : " " + doing_) + ": " + std::string(what);
     if (tail_.empty()) return msg + " (nothing on stderr)";
     msg += "; its last lines of stderr:";
     for (const std::string& line : tail_) msg += "\n  " + line;
@@ -180,6 +206,11 @@ class Command {
   void StderrLine(const std::string& line) {
     constexpr std::string_view kCounter = "reporter:counter:";
     if (line.compare(0, kCounter.size(), kCounter) == 0 && CountFrom(line.substr(kCounter.size()))) return;
+    constexpr std::string_view kBadRecord = "reporter:bad_record:";
+    if (reject_ && line.compare(0, kBadRecord.size(), kBadRecord) == 0) {
+      reject_(line.substr(kBadRecord.size()));
+      return;
+    }
     tail_.push_back(line);
     if (tail_.size() > kStderrTailLines) tail_.pop_front();
     if (forwarded_ < kStderrForwardBytes) {
@@ -207,8 +238,10 @@ class Command {
 
   std::string role_;
   std::string command_line_;
+  std::string doing_;  // for messages: "reading 'a.txt'"
   std::chrono::seconds timeout_;
   Count count_;
+  Reject reject_;
   TaskDir dir_;
   std::unique_ptr<sluice::ChildProcess> child_;
   std::string partial_;  // a stderr line not yet ended
@@ -217,10 +250,20 @@ class Command {
 };
 
 // Cuts a command's stdout into lines and each line into key and value.
+// A line with fewer than key_fields separators is malformed: with
+// `whole_line_is_key` (Hadoop's rule) it is all key and an empty value,
+// else it goes to `malformed` with its line number in the command's output.
 class RecordSplitter {
  public:
-  RecordSplitter(std::string separator, uint64_t key_fields)
-      : separator_(std::move(separator)), key_fields_(key_fields) {}
+  using Malformed = std::function<void(std::string_view line, uint64_t line_number)>;
+
+  RecordSplitter(std::string role, std::string separator, uint64_t key_fields, bool whole_line_is_key,
+                 Malformed malformed)
+      : role_(std::move(role)),
+        separator_(std::move(separator)),
+        key_fields_(key_fields),
+        whole_line_is_key_(whole_line_is_key),
+        malformed_(std::move(malformed)) {}
 
   template <class Emit>
   void Feed(std::string_view bytes, Emit&& emit) {
@@ -240,12 +283,16 @@ class RecordSplitter {
     }
     Keep(bytes);
   }
-  void Reset() { pending_.clear(); }
+  // A new command's output starts.
+  void Reset() {
+    pending_.clear();
+    lines_ = 0;
+  }
   // The start of a line still open; a line past kMaxLineBytes is refused
   // rather than held (a mapper that never prints a newline).
   void Keep(std::string_view bytes) {
     if (pending_.size() + bytes.size() > kMaxLineBytes) {
-      throw std::runtime_error("mapper printed a line of more than " + std::to_string(kMaxLineBytes >> 20) +
+      throw std::runtime_error(role_ + " printed a line of more than " + std::to_string(kMaxLineBytes >> 20) +
                                " MiB (no newline): a record must fit in memory");
     }
     pending_.append(bytes);
@@ -258,23 +305,76 @@ class RecordSplitter {
   }
 
  private:
-  // The key ends at the key_fields_-th separator; a line with fewer is all key.
+  // The key ends at the key_fields_-th separator.
   template <class Emit>
   void Line(std::string_view line, Emit& emit) {
+    ++lines_;
     size_t at = std::string_view::npos;
     for (uint64_t field = 0, from = 0; field < key_fields_; ++field, from = at + separator_.size()) {
       at = line.find(separator_, from);
       if (at == std::string_view::npos) break;
     }
-    if (at == std::string_view::npos) {
-      emit(line, std::string_view());
+    if (at != std::string_view::npos) {
+      emit(line.substr(0, at), line.substr(at + separator_.size()), line);
+    } else if (whole_line_is_key_) {
+      emit(line, std::string_view(), line);
     } else {
-      emit(line.substr(0, at), line.substr(at + separator_.size()));
+      malformed_(line, lines_);
     }
   }
+  std::string role_;
   std::string separator_;
   uint64_t key_fields_;
+  bool whole_line_is_key_;
+  Malformed malformed_;
   std::string pending_;
+  uint64_t lines_ = 0;  // of the current command's output
+};
+
+// A map task's records on their way to the combiner: kept until
+// kCombineBytes, then sorted by key (stably: a key's values stay in the
+// order the mapper printed them) and handed over as key<sep>value lines.
+class CombineBuffer {
+ public:
+  void Add(std::string_view key, std::string_view value) {
+    records_.push_back(Record{bytes_.size(), key.size(), value.size()});
+    bytes_.append(key);
+    bytes_.append(value);
+  }
+  bool full() const { return bytes_.size() + records_.size() * sizeof(Record) >= kCombineBytes; }
+  bool empty() const { return records_.empty(); }
+  // Calls write(lines) with the sorted records as lines, in large pieces.
+  template <class Write>
+  void Drain(std::string_view separator, Write&& write) {
+    std::stable_sort(records_.begin(), records_.end(),
+                     [this](const Record& a, const Record& b) { return KeyOf(a) < KeyOf(b); });
+    std::string lines;
+    for (const Record& r : records_) {
+      lines.append(KeyOf(r));
+      lines.append(separator);
+      lines.append(bytes_, r.at + r.key_bytes, r.value_bytes);
+      lines.push_back('\n');
+      if (lines.size() >= kPipeChunk) {
+        write(std::string_view(lines));
+        lines.clear();
+      }
+    }
+    if (!lines.empty()) write(std::string_view(lines));
+    records_.clear();
+    bytes_.clear();
+  }
+  void Clear() {
+    records_.clear();
+    bytes_.clear();
+  }
+
+ private:
+  struct Record {
+    size_t at, key_bytes, value_bytes;
+  };
+  std::string_view KeyOf(const Record& r) const { return std::string_view(bytes_).substr(r.at, r.key_bytes); }
+  std::string bytes_;
+  std::vector<Record> records_;
 };
 
 std::string SeparatorFrom(const std::string& given) {
@@ -300,28 +400,68 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
   static constexpr sluice::Param<std::string> kMapper{
       "mapper", "", "command run per input file of each map task (SLUICE_INPUT_FILE names it): its lines on "
                    "stdin, key<sep>value lines out (required)"};
+  static constexpr sluice::Param<std::string> kCombiner{
+      "combiner", "", "command run on each map task's output, sorted by key, before the shuffle: key<sep>value "
+                      "lines in and out (needs a reducer)"};
   static constexpr sluice::Param<std::string> kReducer{
       "reducer", "", "command run once per reduce task: sorted key<sep>value lines in, the part file out "
-                     "(default: the sorted lines are the output)"};
+                     "(default: none, a map-only job: the mapper's lines are the output, one part per split)"};
   static constexpr sluice::Param<std::string> kSeparator{
       "separator", "tab", "between key and value, in and out (`tab` or any string without a newline)"};
   static constexpr sluice::Param<uint64_t> kKeyFields{
       "key-fields", 1, "how many separator-delimited fields of a mapper's line make its key"};
+  static constexpr sluice::Param<uint64_t> kPartitionFields{
+      "partition-fields", 0, "how many leading fields of the key choose its reduce task (a join: 1, with "
+                             "key-fields=2); 0: the whole key"};
+  static constexpr sluice::Param<std::string> kMalformed{
+      "malformed", "fail", "a mapper or combiner line with fewer than key-fields separators: fail (the job, "
+                           "exit 6), skip (a bad record, within --max-bad-records) or key (all key, Hadoop's rule)"};
   static constexpr sluice::Param<uint64_t> kTaskTimeout{
       "task-timeout", 600, "kill a command that neither reads nor writes for this many seconds, failing the job "
                            "(Hadoop's default; 0: never)"};
-  static constexpr auto kParams = sluice::ParamTable(kMapper, kReducer, kSeparator, kKeyFields, kTaskTimeout);
+  static constexpr auto kParams = sluice::ParamTable(kMapper, kCombiner, kReducer, kSeparator, kKeyFields,
+                                                     kPartitionFields, kMalformed, kTaskTimeout);
 
   Stream() {
     if (param(kKeyFields) == 0) throw sluice::JobParamError("parameter 'key-fields' must be at least 1");
-    if (mapper_.empty()) throw sluice::JobParamError("parameter 'mapper' is required: --param mapper='CMD'");
-    // Refuse a bad command line at start (exit 2), not in the first task.
-    auto m = sluice::SplitCommandLine(mapper_, "parameter 'mapper'");
-    if (!m.ok()) throw sluice::JobParamError(m.status().message());
-    if (!reducer_.empty()) {
-      auto r = sluice::SplitCommandLine(reducer_, "parameter 'reducer'");
-      if (!r.ok()) throw sluice::JobParamError(r.status().message());
+    if (partition_fields_ > param(kKeyFields)) {
+      throw sluice::JobParamError("parameter 'partition-fields' (" + std::to_string(partition_fields_) +
+                                  ") must not exceed 'key-fields' (" + std::to_string(param(kKeyFields)) + ")");
     }
+    if (malformed_ != "fail" && malformed_ != "skip" && malformed_ != "key") {
+      throw sluice::JobParamError("parameter 'malformed' must be fail, skip or key, not '" + malformed_ + "'");
+    }
+    if (mapper_.empty()) throw sluice::JobParamError("parameter 'mapper' is required: --param mapper='CMD'");
+    if (!combiner_.empty() && reducer_.empty()) {
+      throw sluice::JobParamError("parameter 'combiner' needs a reducer: a map-only job has no shuffle to combine for");
+    }
+    // Refuse a bad command line at start (exit 2), not in the first task.
+    for (const auto& [name, command] : {std::pair{"mapper", &mapper_}, std::pair{"combiner", &combiner_},
+                                        std::pair{"reducer", &reducer_}}) {
+      if (command->empty()) continue;
+      auto argv = sluice::SplitCommandLine(*command, "parameter '" + std::string(name) + "'");
+      if (!argv.ok()) throw sluice::JobParamError(argv.status().message());
+    }
+  }
+
+  // Without a reducer the mapper's lines are the output: no shuffle.
+  bool RunsMapOnly() const { return reducer_.empty(); }
+
+  // partition-fields=N: the key's first N fields choose its reduce task,
+  // hashed as a C++ job's tuple key with kGroupFields = N hashes them (each
+  // field length-prefixed), so that a stream job and the C++ job it stands
+  // for send each key to the same part.
+  std::string_view PartitionBytes(std::string_view key, std::string* scratch) const {
+    if (partition_fields_ == 0) return key;
+    scratch->clear();
+    size_t from = 0;
+    for (uint64_t field = 0; field < partition_fields_; ++field) {
+      const size_t at = key.find(separator_, from);
+      sluice::Encode(scratch, key.substr(from, at == std::string_view::npos ? at : at - from));
+      if (at == std::string_view::npos) break;
+      from = at + separator_.size();
+    }
+    return *scratch;
   }
 
   // A mapper runs per input file of the task (a split may hold the ends of
@@ -329,6 +469,8 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
   // tells it: it starts with the first lines of each.
   void BeginMapTask() {
     mapper_process_.reset();  // left by a task that failed: killed, its output dropped
+    combiner_process_.reset();
+    combine_.Clear();
     splitter_.Reset();
   }
 
@@ -337,14 +479,21 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
     if (!mapper_process_ || input_path() != mapper_file_) {
       EndMapper();
       mapper_file_ = input_path();
+      mapper_offset_ = record_offset();
+      splitter_.Reset();
       mapper_process_ = std::make_unique<Command>(
           "mapper", mapper_, timeout_,
           std::vector<std::string>{"SLUICE_INPUT_FILE=" + mapper_file_,
-                                   "mapreduce_map_input_file=" + mapper_file_},
+                                   "mapreduce_map_input_file=" + mapper_file_,
+                                   "SLUICE_INPUT_INDEX=" + std::to_string(input_index())},
           [this](std::string_view bytes) {
-            splitter_.Feed(bytes, [this](std::string_view k, std::string_view v) { (*emit_)(k, v); });
+            splitter_.Feed(bytes, [this](std::string_view k, std::string_view v, std::string_view line) {
+              OnMapperRecord(k, v, line);
+            });
           },
-          Counting());
+          Counting(),
+          [this](const std::string& reason) { report_bad_record(mapper_file_, mapper_offset_, "mapper: " + reason); },
+          "reading '" + mapper_file_ + "'");
     }
     EndingOnFailure(mapper_process_, [&] { WriteLines(lines); });
   }
@@ -352,12 +501,12 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
   void EndMapTask(Emitter& emit) {
     emit_ = &emit;
     EndMapper();
+    RunCombiner();
   }
 
   void BeginReduceTask(Output& out) {
     reducer_process_.reset();
     in_.clear();
-    if (reducer_.empty()) return;
     reducer_process_ = std::make_unique<Command>(
         "reducer", reducer_, timeout_, std::vector<std::string>{}, [&out](std::string_view bytes) { out.Append(bytes); },
         Counting());
@@ -370,18 +519,50 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
       in_.append(value);
       in_.push_back('\n');
     }
-    if (in_.size() >= stream_job::kPipeChunk) Flush(out);
+    if (in_.size() >= stream_job::kPipeChunk) Flush();
+    (void)out;
   }
 
   void EndReduceTask(Output& out) {
-    Flush(out);
-    if (reducer_process_) {
-      EndingOnFailure(reducer_process_, [&] { reducer_process_->Finish(); });
-      reducer_process_.reset();
-    }
+    (void)out;
+    Flush();
+    EndingOnFailure(reducer_process_, [&] { reducer_process_->Finish(); });
+    reducer_process_.reset();
   }
 
  private:
+  // Where a mapper's record goes: the combiner's buffer, or the emitter
+  // (the shuffle; a map-only run's part file).
+  void OnMapperRecord(std::string_view k, std::string_view v, std::string_view line) {
+    if (reducer_.empty()) {
+      (*emit_)(line, std::string_view());  // map-only: the line is the output (StreamOutput)
+      return;
+    }
+    if (combiner_.empty()) {
+      (*emit_)(k, v);
+      return;
+    }
+    combine_.Add(k, v);
+    if (combine_.full()) RunCombiner();
+  }
+  auto MapperRecord() {
+    return [this](std::string_view k, std::string_view v, std::string_view line) { OnMapperRecord(k, v, line); };
+  }
+
+  // A line the mapper or combiner printed without the key<sep>value shape.
+  void Malformed(std::string_view line, uint64_t line_number) {
+    std::string what = (combiner_process_ ? "combiner" : "mapper of '" + mapper_file_ + "'") + ": line " + std::to_string(line_number) + " of its output has fewer than " +
+                       std::to_string(param(kKeyFields)) + " separator(s): '" +
+                       std::string(line.substr(0, stream_job::kLinePreview)) +
+                       (line.size() > stream_job::kLinePreview ? "...'" : "'");
+    if (malformed_ == "skip") {
+      report_bad_record(mapper_file_, mapper_offset_, "malformed line from the " + what);
+      return;
+    }
+    throw std::runtime_error(what + " (--param malformed=skip skips such lines as bad records, "
+                             "malformed=key takes them as keys)");
+  }
+
   // Hands the mapper a block of lines.
   void WriteLines(std::string_view lines) {
     if (lines.find('\r') == std::string_view::npos) {
@@ -420,29 +601,51 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
     if (!mapper_process_) return;
     EndingOnFailure(mapper_process_, [&] {
       mapper_process_->Finish();
-      splitter_.Finish([this](std::string_view k, std::string_view v) { (*emit_)(k, v); });
+      splitter_.Finish(MapperRecord());
     });
     mapper_process_.reset();
+  }
+  // The combiner over what the mapper printed since it last ran: started
+  // per batch, its records emitted as they come.
+  void RunCombiner() {
+    if (combine_.empty()) return;
+    combine_splitter_.Reset();
+    auto emit = [this](std::string_view k, std::string_view v, std::string_view) { (*emit_)(k, v); };
+    combiner_process_ = std::make_unique<Command>(
+        "combiner", combiner_, timeout_, std::vector<std::string>{},
+        [this, emit](std::string_view bytes) { combine_splitter_.Feed(bytes, emit); }, Counting());
+    EndingOnFailure(combiner_process_, [&] {
+      combine_.Drain(separator_, [this](std::string_view lines) { combiner_process_->Write(lines); });
+      combiner_process_->Finish();
+      combine_splitter_.Finish(emit);
+    });
+    combiner_process_.reset();
   }
   Command::Count Counting() {
     return [this](const std::string& name, uint64_t n) { counter(name).Add(n); };
   }
-  void Flush(Output& out) {
-    if (reducer_process_) {
-      EndingOnFailure(reducer_process_, [&] { reducer_process_->Write(in_); });
-    } else {
-      out.Append(in_);
-    }
+  void Flush() {
+    EndingOnFailure(reducer_process_, [&] { reducer_process_->Write(in_); });
     in_.clear();
   }
 
   const std::string& mapper_ = param(kMapper);
+  const std::string& combiner_ = param(kCombiner);
   const std::string& reducer_ = param(kReducer);
+  const std::string& malformed_ = param(kMalformed);
   const std::string separator_ = stream_job::SeparatorFrom(param(kSeparator));
+  const uint64_t partition_fields_ = param(kPartitionFields);
   const std::chrono::seconds timeout_{param(kTaskTimeout)};
-  RecordSplitter splitter_{separator_, param(kKeyFields)};
+  // Map-only, the mapper's lines are the output as printed: none is malformed.
+  RecordSplitter splitter_{"mapper", separator_, param(kKeyFields), malformed_ == "key" || reducer_.empty(),
+                           [this](std::string_view line, uint64_t n) { Malformed(line, n); }};
+  RecordSplitter combine_splitter_{"combiner", separator_, param(kKeyFields), malformed_ == "key",
+                                   [this](std::string_view line, uint64_t n) { Malformed(line, n); }};
+  stream_job::CombineBuffer combine_;
   std::unique_ptr<Command> mapper_process_;
-  std::string mapper_file_;  // the input file the running mapper reads
+  std::string mapper_file_;     // the input file the running mapper reads
+  uint64_t mapper_offset_ = 0;  // where in it the mapper's lines start
+  std::unique_ptr<Command> combiner_process_;
   std::unique_ptr<Command> reducer_process_;
   Emitter* emit_ = nullptr;
   std::string in_;  // lines on their way to a command
