@@ -39,7 +39,7 @@ install(FILES ${SLUICE_GENERATED_INCLUDE_DIR}/sluice/version.h
 # main() inside a static archive would be linked only by luck of order.
 install(TARGETS
     sluice_io sluice_shuffle sluice_cluster sluice_runtime
-    sluice_job_api sluice_main_job sluice
+    sluice_job_api sluice_main_job sluice sluice-command-guard
   EXPORT SluiceTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}

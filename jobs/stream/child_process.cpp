@@ -4,8 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
+#include <spawn.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -44,7 +43,7 @@ void CloseFd(int* fd) {
 
 // A child that exits while we still write to its stdin must cost us EPIPE
 // from write(), not SIGPIPE's default (our death). Set once, process-wide;
-// the child gets the default back (DefaultSignalHandlers).
+// the child gets the default back (posix_spawnattr_setsigdefault).
 void IgnoreSigpipe() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -73,121 +72,33 @@ int PidfdOpen(pid_t pid) {
 #endif
 }
 
-// What the guard and the command tell Start() on the status pipe (one
-// write each, atomic: smaller than PIPE_BUF).
+// One message on the status pipe (command_guard.cpp writes them).
 struct GuardMessage {
   enum Kind : int32_t { kCommandPid = 1, kExecErrno = 2 };
   int32_t kind;
   int32_t value;
 };
 
-struct GuardPlan {
-  char** argv;
-  char** envp;
-  const char* working_dir;  // null: ours
-  int in, out, err;         // the command's stdin, stdout, stderr
-  int status;               // write end of the status pipe
-  pid_t rank;               // our pid, the guard's parent
-};
-
-void Tell(int fd, GuardMessage::Kind kind, int32_t value) {
-  const GuardMessage m{kind, value};
-  while (::write(fd, &m, sizeof m) < 0 && errno == EINTR) {
-  }
-}
-
-// Every handler back to the default: a forked process inherits ours (the
-// engine's termination cleanup among them), which must never run there.
-void DefaultSignalHandlers() {
-  struct sigaction dfl = {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);  // SIGKILL, SIGSTOP: refused, harmless
-}
-
-// The command, in its own process group: stdio on the pipes, nothing else
-// of ours open, default signals, then exec. Async-signal-safe calls only:
-// it is a fork of a multi-threaded process.
-[[noreturn]] void ExecCommand(const GuardPlan& plan) {
-  ::setpgid(0, 0);
-  DefaultSignalHandlers();
-  if (::dup2(plan.in, 0) < 0 || ::dup2(plan.out, 1) < 0 || ::dup2(plan.err, 2) < 0) {
-    Tell(plan.status, GuardMessage::kExecErrno, errno);
-    ::_exit(127);
-  }
-  // Everything but stdio and the status pipe (close-on-exec) goes now.
-  if (plan.status > 3) ::close_range(3, static_cast<unsigned>(plan.status) - 1, 0);
-  ::close_range(static_cast<unsigned>(plan.status) + 1, ~0U, 0);
-  if (plan.working_dir != nullptr && ::chdir(plan.working_dir) != 0) {
-    Tell(plan.status, GuardMessage::kExecErrno, errno);
-    ::_exit(127);
-  }
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  ::execvpe(plan.argv[0], plan.argv, plan.envp);
-  Tell(plan.status, GuardMessage::kExecErrno, errno);
-  ::_exit(127);
-}
-
-// The guard: a forked process between us and the command, so that the
-// command never outlives this rank. A rank killed outright (SIGKILL, the
-// OOM killer, a lost host) runs no cleanup of its own; the kernel then
-// sends the guard SIGTERM (PR_SET_PDEATHSIG), and the guard kills the
-// command's whole process group. When the command exits, the guard kills
-// what it left running in its group (a `sleep &` holding our pipes) and
-// exits as the command did, so that waiting for the guard is waiting for
-// the command. Async-signal-safe calls only, as in ExecCommand.
-[[noreturn]] void RunGuard(const GuardPlan& plan) {
-  sigset_t all;
-  sigfillset(&all);
-  ::sigprocmask(SIG_SETMASK, &all, nullptr);  // taken with sigwaitinfo below
-  DefaultSignalHandlers();
-  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-  if (::getppid() != plan.rank) ::_exit(128 + SIGKILL);  // the rank died before prctl
-  const pid_t command = ::fork();
-  if (command == 0) ExecCommand(plan);
-  if (command < 0) {
-    Tell(plan.status, GuardMessage::kExecErrno, errno);
-    ::_exit(127);
-  }
-  ::setpgid(command, command);  // as the command does itself: whichever runs first
-  Tell(plan.status, GuardMessage::kCommandPid, command);
-  ::close_range(0, ~0U, 0);  // no pipe of the command's stays open through us
-  sigset_t wake;
-  sigemptyset(&wake);
-  sigaddset(&wake, SIGCHLD);
-  sigaddset(&wake, SIGTERM);
-  for (;;) {
-    siginfo_t info;
-    const int sig = ::sigwaitinfo(&wake, &info);
-    if (sig == SIGTERM) {
-      ::kill(-command, SIGKILL);
-      ::_exit(128 + SIGKILL);
+// The guard program (command_guard.cpp): next to the running executable
+// (build/bin, or the installed bin/), or where SLUICE_COMMAND_GUARD says.
+Result<std::string> GuardPath() {
+  if (const char* set = ::getenv("SLUICE_COMMAND_GUARD"); set != nullptr && *set != '\0') {
+    if (::access(set, X_OK) != 0) {
+      return Status::Usage(std::string("SLUICE_COMMAND_GUARD='") + set + "' is not an executable: " +
+                           std::strerror(errno));
     }
-    if (sig != SIGCHLD) continue;
-    // Exited, not yet reaped: its pid still names its group.
-    siginfo_t ended = {};
-    if (::waitid(P_PID, static_cast<id_t>(command), &ended, WEXITED | WNOHANG | WNOWAIT) != 0 ||
-        ended.si_pid != command) {
-      continue;
-    }
-    ::kill(-command, SIGKILL);
-    int status = 0;
-    while (::waitpid(command, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (WIFSIGNALED(status)) {  // die of the same signal, without a core of our own
-      const int killed_by = WTERMSIG(status);
-      const struct rlimit no_core = {0, 0};
-      ::setrlimit(RLIMIT_CORE, &no_core);
-      sigset_t just;
-      sigemptyset(&just);
-      sigaddset(&just, killed_by);
-      ::kill(::getpid(), killed_by);
-      ::sigprocmask(SIG_UNBLOCK, &just, nullptr);
-      ::_exit(128 + killed_by);
-    }
-    ::_exit(WEXITSTATUS(status));
+    return std::string(set);
   }
+  char self[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return Status::FromErrno("readlink", "/proc/self/exe", errno);
+  std::string path(self, static_cast<size_t>(n));
+  path = path.substr(0, path.rfind('/') + 1) + "sluice-command-guard";
+  if (::access(path.c_str(), X_OK) != 0) {
+    return Status::Internal("the stream job runs commands through '" + path + "', which is missing (" +
+                            std::strerror(errno) + "): build or install it with sluice, or set SLUICE_COMMAND_GUARD");
+  }
+  return path;
 }
 
 }  // namespace
@@ -237,24 +148,60 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(const ChildOptions& op
   for (const std::string& set : options.env) envp.push_back(const_cast<char*>(set.c_str()));
   envp.push_back(nullptr);
 
+  // Pipes of 1 MiB, not Linux's 64 KiB: a 1 MiB write then costs one
+  // wake-up of each side, not sixteen (best effort: past the user's pipe
+  // quota the kernel refuses, and the default stays).
+  (void)::fcntl(in_pipe[1], F_SETPIPE_SZ, static_cast<int>(kIoChunk));
+  (void)::fcntl(out_pipe[1], F_SETPIPE_SZ, static_cast<int>(kIoChunk));
+
+  static const Result<std::string> guard_path = GuardPath();  // once: it does not move
+  if (!guard_path.ok()) {
+    for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) ::close(fd);
+    return guard_path.status();
+  }
   int status_pipe[2];
   if (::pipe2(status_pipe, O_CLOEXEC) != 0) {
     const int e = errno;
     for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) ::close(fd);
     return Status::FromErrno("pipe", "", e);
   }
-  GuardPlan plan{argv.data(), envp.data(),
-                 options.working_dir.empty() ? nullptr : options.working_dir.c_str(),
-                 in_pipe[0], out_pipe[1], err_pipe[1], status_pipe[1], ::getpid()};
-  const pid_t guard = ::fork();
-  if (guard == 0) RunGuard(plan);
-  const int fork_errno = errno;
+  std::vector<char*> guard_argv;
+  std::string rank_pid = std::to_string(::getpid());
+  std::string guard_name = "sluice-command-guard", separator = "--";
+  guard_argv.push_back(guard_name.data());
+  guard_argv.push_back(rank_pid.data());
+  guard_argv.push_back(separator.data());
+  guard_argv.insert(guard_argv.end(), argv.begin(), argv.end());  // ends with its nullptr
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  posix_spawn_file_actions_adddup2(&actions, status_pipe[1], 3);
+  // Nothing else of ours (MPI's sockets, open outputs) reaches the command.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 4);
+  if (!options.working_dir.empty()) posix_spawn_file_actions_addchdir_np(&actions, options.working_dir.c_str());
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults, none;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  pid_t guard = -1;
+  const int spawn_errno =
+      ::posix_spawn(&guard, guard_path->c_str(), &actions, &attr, guard_argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
   ::close(out_pipe[1]), ::close(err_pipe[1]), ::close(status_pipe[1]);
   // The guard reports the command's pid; the command, only if exec failed,
   // its errno. End of file: both wrote what they had and the command runs.
   pid_t command = -1;
-  int exec_errno = guard < 0 ? fork_errno : 0;
-  for (GuardMessage m; guard > 0;) {
+  int exec_errno = spawn_errno;
+  for (GuardMessage m; spawn_errno == 0;) {
     const ssize_t got = ::read(status_pipe[0], &m, sizeof m);
     if (got < 0 && errno == EINTR) continue;
     if (got != static_cast<ssize_t>(sizeof m)) break;
@@ -262,7 +209,7 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(const ChildOptions& op
     if (m.kind == GuardMessage::kExecErrno && exec_errno == 0) exec_errno = m.value;
   }
   ::close(status_pipe[0]);
-  if (guard > 0 && (exec_errno != 0 || command <= 0)) {
+  if (spawn_errno == 0 && (exec_errno != 0 || command <= 0)) {
     int ignored = 0;
     while (::waitpid(guard, &ignored, 0) < 0 && errno == EINTR) {
     }

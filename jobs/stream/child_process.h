@@ -7,12 +7,13 @@
 // reverse. Nothing here is per record: the caller hands over whole blocks
 // and gets chunks back, split anywhere.
 //
-// The command never outlives us: it runs under a guard, a process forked
-// from ours that starts it in a process group of its own and waits. When
-// the command exits, the guard kills what it left in its group (a `sleep &`
-// would otherwise hold our pipes open) and exits as the command did. When
-// we die, even by SIGKILL with no cleanup of our own, the kernel tells the
-// guard (PR_SET_PDEATHSIG) and it kills the group.
+// The command never outlives us: it runs under sluice-command-guard
+// (command_guard.cpp), a small program we spawn next to it, which starts
+// it in a process group of its own and waits. When the command exits, the
+// guard kills what it left in its group (a `sleep &` would otherwise hold
+// our pipes open) and exits as the command did. When we die, even by
+// SIGKILL with no cleanup of our own, the kernel tells the guard
+// (PR_SET_PDEATHSIG) and it kills the group.
 #pragma once
 
 #include <sys/types.h>
@@ -98,7 +99,7 @@ class ChildProcess {
   Result<ChildExit> Reap();
   void KillNow();
 
-  pid_t pid_;    // the guard (child_process.cpp): waited for, exits as the command did
+  pid_t pid_;    // the guard (command_guard.cpp): waited for, exits as the command did
   pid_t group_ = -1;  // the command's process group: what a kill kills
   int pidfd_;  // becomes readable when the child exits
   int in_, out_, err_;

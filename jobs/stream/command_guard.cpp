@@ -1,0 +1,123 @@
+// sluice-command-guard: runs one command of the stream job so that it never
+// outlives the rank that started it (child_process.h).
+//
+//   sluice-command-guard RANK_PID -- COMMAND [ARG...]
+//
+// Started by the rank (posix_spawn: no copy of the rank's memory) with the
+// command's stdin, stdout and stderr as its own and the write end of a
+// status pipe as descriptor 3. It starts the command in a process group of
+// its own and tells the rank, on descriptor 3, the command's pid, or the
+// errno of an exec that failed. Then it waits:
+//   - the rank dies, even by SIGKILL: the kernel sends us SIGTERM
+//     (PR_SET_PDEATHSIG) and we kill the command's whole group;
+//   - the command exits: we kill what it left running in its group (a
+//     `sleep &` would hold the rank's pipes open) and exit as it did, with
+//     its status or of its signal, so that waiting for us is waiting for it.
+// A separate small program rather than a fork of the rank: a forked guard
+// shares the rank's pages copy-on-write for as long as the command runs,
+// so every page the rank writes meanwhile is copied (10% of a cat|cat
+// stream job's time, and up to the rank's size in memory).
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+namespace {
+
+constexpr int kStatusFd = 3;
+
+// What the guard and the command tell the rank on the status pipe (one
+// write each, atomic: smaller than PIPE_BUF). child_process.cpp reads it.
+struct GuardMessage {
+  int32_t kind;  // 1: the command's pid; 2: errno of a failed exec
+  int32_t value;
+};
+
+void Tell(int32_t kind, int32_t value) {
+  const GuardMessage m{kind, value};
+  while (::write(kStatusFd, &m, sizeof m) < 0 && errno == EINTR) {
+  }
+}
+
+[[noreturn]] void Usage() {
+  static const char kText[] = "usage: sluice-command-guard RANK_PID -- COMMAND [ARG...] (run by the stream job)\n";
+  (void)!::write(2, kText, sizeof kText - 1);
+  ::_exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 4 || std::strcmp(argv[2], "--") != 0) Usage();
+  const pid_t rank = static_cast<pid_t>(std::atol(argv[1]));
+  sigset_t wake;
+  sigemptyset(&wake);
+  sigaddset(&wake, SIGCHLD);
+  sigaddset(&wake, SIGTERM);
+  sigset_t before;
+  ::sigprocmask(SIG_BLOCK, &wake, &before);  // taken with sigwaitinfo below
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (::getppid() != rank) return 128 + SIGKILL;  // the rank died before prctl took effect
+  (void)::fcntl(kStatusFd, F_SETFD, FD_CLOEXEC);  // the command's copy closes at exec
+
+  const pid_t command = ::fork();
+  if (command == 0) {
+    ::setpgid(0, 0);
+    ::sigprocmask(SIG_SETMASK, &before, nullptr);
+    ::execvp(argv[3], argv + 3);
+    Tell(2, errno);
+    ::_exit(127);
+  }
+  if (command < 0) {
+    Tell(2, errno);
+    return 127;
+  }
+  ::setpgid(command, command);  // as the command does itself: whichever runs first
+  Tell(1, command);
+  // No pipe of the command's stays open through us: its stdout ends when
+  // it (and what it started) closes it.
+  const int null = ::open("/dev/null", O_RDWR);
+  for (int fd = 0; fd <= 2; ++fd) ::dup2(null, fd);
+  ::close(null);
+  ::close(kStatusFd);
+
+  for (;;) {
+    siginfo_t info;
+    const int sig = ::sigwaitinfo(&wake, &info);
+    if (sig == SIGTERM) {
+      ::kill(-command, SIGKILL);
+      return 128 + SIGKILL;
+    }
+    if (sig != SIGCHLD) continue;
+    // Exited, not yet reaped: its pid still names its group.
+    siginfo_t ended = {};
+    if (::waitid(P_PID, static_cast<id_t>(command), &ended, WEXITED | WNOHANG | WNOWAIT) != 0 ||
+        ended.si_pid != command) {
+      continue;
+    }
+    ::kill(-command, SIGKILL);
+    int status = 0;
+    while (::waitpid(command, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFSIGNALED(status)) {  // die of the same signal, without a core of our own
+      const int killed_by = WTERMSIG(status);
+      const struct rlimit no_core = {0, 0};
+      ::setrlimit(RLIMIT_CORE, &no_core);
+      ::signal(killed_by, SIG_DFL);
+      sigset_t just;
+      sigemptyset(&just);
+      sigaddset(&just, killed_by);
+      ::sigprocmask(SIG_UNBLOCK, &just, nullptr);
+      ::kill(::getpid(), killed_by);
+      return 128 + killed_by;
+    }
+    return WEXITSTATUS(status);
+  }
+}
