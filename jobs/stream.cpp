@@ -101,28 +101,11 @@ class StreamOutput {
   uint64_t records_ = 0;
 };
 
-// A private working directory for one command, removed with everything in it.
-class TaskDir {
- public:
-  TaskDir() {
-    const char* tmp = getenv("TMPDIR");
-    std::string tmpl = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/sluice-stream-XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) {
-      throw std::runtime_error("cannot make a working directory under '" + tmpl + "': " + strerror(errno));
-    }
-    path_ = tmpl;
-  }
-  ~TaskDir() {
-    std::error_code ignored;  // best effort: a command may leave a read-only tree
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TaskDir(const TaskDir&) = delete;
-  TaskDir& operator=(const TaskDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// Where commands get their private working directories: $TMPDIR, or /tmp.
+std::string TempRoot() {
+  const char* tmp = getenv("TMPDIR");
+  return tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+}
 
 // One running command: its stdin fed in large writes, its stdout handed
 // on, its stderr forwarded (tagged), counted and remembered.
@@ -148,7 +131,7 @@ class Command {
     if (!argv.ok()) throw std::invalid_argument(argv.status().message());
     sluice::ChildOptions options;
     options.argv = std::move(*argv);
-    options.working_dir = dir_.path();
+    options.private_dir_under = TempRoot();  // made and removed by the command's guard
     options.idle_timeout = timeout;
     options.env = std::move(env);
     auto child = sluice::ChildProcess::Start(options, std::move(out),
@@ -242,7 +225,6 @@ class Command {
   std::chrono::seconds timeout_;
   Count count_;
   Reject reject_;
-  TaskDir dir_;
   std::unique_ptr<sluice::ChildProcess> child_;
   std::string partial_;  // a stderr line not yet ended
   std::deque<std::string> tail_;

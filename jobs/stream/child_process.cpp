@@ -74,7 +74,7 @@ int PidfdOpen(pid_t pid) {
 
 // One message on the status pipe (command_guard.cpp writes them).
 struct GuardMessage {
-  enum Kind : int32_t { kCommandPid = 1, kExecErrno = 2 };
+  enum Kind : int32_t { kCommandPid = 1, kExecErrno = 2, kDirErrno = 3 };
   int32_t kind;
   int32_t value;
 };
@@ -148,12 +148,6 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(const ChildOptions& op
   for (const std::string& set : options.env) envp.push_back(const_cast<char*>(set.c_str()));
   envp.push_back(nullptr);
 
-  // Pipes of 1 MiB, not Linux's 64 KiB: a 1 MiB write then costs one
-  // wake-up of each side, not sixteen (best effort: past the user's pipe
-  // quota the kernel refuses, and the default stays).
-  (void)::fcntl(in_pipe[1], F_SETPIPE_SZ, static_cast<int>(kIoChunk));
-  (void)::fcntl(out_pipe[1], F_SETPIPE_SZ, static_cast<int>(kIoChunk));
-
   static const Result<std::string> guard_path = GuardPath();  // once: it does not move
   if (!guard_path.ok()) {
     for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) ::close(fd);
@@ -170,6 +164,10 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(const ChildOptions& op
   std::string guard_name = "sluice-command-guard", separator = "--";
   guard_argv.push_back(guard_name.data());
   guard_argv.push_back(rank_pid.data());
+  std::string dir_mode = options.private_dir_under.empty() ? "in" : "private-under";
+  std::string dir = options.private_dir_under.empty() ? options.working_dir : options.private_dir_under;
+  guard_argv.push_back(dir_mode.data());
+  guard_argv.push_back(dir.data());
   guard_argv.push_back(separator.data());
   guard_argv.insert(guard_argv.end(), argv.begin(), argv.end());  // ends with its nullptr
 
@@ -181,7 +179,6 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(const ChildOptions& op
   posix_spawn_file_actions_adddup2(&actions, status_pipe[1], 3);
   // Nothing else of ours (MPI's sockets, open outputs) reaches the command.
   posix_spawn_file_actions_addclosefrom_np(&actions, 4);
-  if (!options.working_dir.empty()) posix_spawn_file_actions_addchdir_np(&actions, options.working_dir.c_str());
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t defaults, none;
@@ -190,7 +187,11 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(const ChildOptions& op
   sigemptyset(&none);
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  // The guard in a process group of its own too: mpirun ends a rank by
+  // signalling the rank's whole group, SIGTERM then SIGKILL, and a guard
+  // killed with it could not clean up after the command.
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
   pid_t guard = -1;
   const int spawn_errno =
       ::posix_spawn(&guard, guard_path->c_str(), &actions, &attr, guard_argv.data(), envp.data());
@@ -200,13 +201,14 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(const ChildOptions& op
   // The guard reports the command's pid; the command, only if exec failed,
   // its errno. End of file: both wrote what they had and the command runs.
   pid_t command = -1;
-  int exec_errno = spawn_errno;
+  int exec_errno = spawn_errno, dir_errno = 0;
   for (GuardMessage m; spawn_errno == 0;) {
     const ssize_t got = ::read(status_pipe[0], &m, sizeof m);
     if (got < 0 && errno == EINTR) continue;
     if (got != static_cast<ssize_t>(sizeof m)) break;
     if (m.kind == GuardMessage::kCommandPid) command = m.value;
     if (m.kind == GuardMessage::kExecErrno && exec_errno == 0) exec_errno = m.value;
+    if (m.kind == GuardMessage::kDirErrno && dir_errno == 0) dir_errno = m.value;
   }
   ::close(status_pipe[0]);
   if (spawn_errno == 0 && (exec_errno != 0 || command <= 0)) {
@@ -214,9 +216,13 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(const ChildOptions& op
     while (::waitpid(guard, &ignored, 0) < 0 && errno == EINTR) {
     }
   }
-  if (exec_errno != 0 || command <= 0) {
+  if (exec_errno != 0 || dir_errno != 0 || command <= 0) {
     ::close(in_pipe[0]), ::close(in_pipe[1]), ::close(out_pipe[0]), ::close(err_pipe[0]);
-    std::string where = options.working_dir.empty() ? "" : " in " + options.working_dir;
+    if (dir_errno != 0 && !options.private_dir_under.empty()) {
+      return Status::FromErrno("mkdtemp", "a working directory under '" + options.private_dir_under + "'", dir_errno);
+    }
+    std::string where = options.working_dir.empty() || !options.private_dir_under.empty() ? "" : " in " + options.working_dir;
+    if (dir_errno != 0) exec_errno = dir_errno;
     return Status::Usage("cannot run '" + Joined(options.argv) + "'" + where + ": " +
                          std::strerror(exec_errno != 0 ? exec_errno : ECHILD));
   }
@@ -263,7 +269,7 @@ ChildProcess::~ChildProcess() {
 void ChildProcess::KillNow() {
   if (reaped_) return;  // its pid, and its group's, may belong to someone else now
   ::kill(-group_, SIGKILL);  // the command and all it started
-  ::kill(pid_, SIGKILL);     // its guard
+  ::kill(pid_, SIGTERM);     // its guard: reaps them, removes their directory, exits
   int status = 0;
   while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }

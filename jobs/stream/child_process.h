@@ -40,6 +40,12 @@ struct ChildOptions {
   std::chrono::milliseconds idle_timeout{0};
   // "NAME=value" entries set in the child's environment, over ours.
   std::vector<std::string> env;
+  // Non-empty: the command runs in a fresh private directory made under
+  // this one (mkdtemp, "sluice-stream-XXXXXX"), which is removed with
+  // everything in it when the command ends, is killed, or we die: its
+  // guard makes and removes it, so no moment leaves it behind.
+  // working_dir is then ignored.
+  std::string private_dir_under;
 };
 
 // How a finished child ended.

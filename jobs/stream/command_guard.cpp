@@ -1,18 +1,24 @@
 // sluice-command-guard: runs one command of the stream job so that it never
 // outlives the rank that started it (child_process.h).
 //
-//   sluice-command-guard RANK_PID -- COMMAND [ARG...]
+//   sluice-command-guard RANK_PID in DIR -- COMMAND [ARG...]
+//   sluice-command-guard RANK_PID private-under PARENT -- COMMAND [ARG...]
 //
 // Started by the rank (posix_spawn: no copy of the rank's memory) with the
 // command's stdin, stdout and stderr as its own and the write end of a
-// status pipe as descriptor 3. It starts the command in a process group of
-// its own and tells the rank, on descriptor 3, the command's pid, or the
-// errno of an exec that failed. Then it waits:
+// status pipe as descriptor 3. It starts the command in DIR (empty: ours),
+// or in a private directory it makes under PARENT and removes when it ends,
+// in a process group of its own, and tells the rank, on descriptor 3, the
+// command's pid, or the errno of what failed. Then it waits:
 //   - the rank dies, even by SIGKILL: the kernel sends us SIGTERM
-//     (PR_SET_PDEATHSIG) and we kill the command's whole group;
+//     (PR_SET_PDEATHSIG); we kill the command's whole group, wait for what
+//     we started to be gone (we are a child subreaper: orphans of the
+//     command come to us) and remove the private directory;
+//   - SIGTERM from the rank itself (a task killed: timeout, failure): the same;
 //   - the command exits: we kill what it left running in its group (a
-//     `sleep &` would hold the rank's pipes open) and exit as it did, with
-//     its status or of its signal, so that waiting for us is waiting for it.
+//     `sleep &` would hold the rank's pipes open), remove the private
+//     directory and exit as it did, with its status or of its signal, so
+//     that waiting for us is waiting for it.
 // A separate small program rather than a fork of the rank: a forked guard
 // shares the rank's pages copy-on-write for as long as the command runs,
 // so every page the rank writes meanwhile is copied (10% of a cat|cat
@@ -26,8 +32,11 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <system_error>
 
 namespace {
 
@@ -36,9 +45,19 @@ constexpr int kStatusFd = 3;
 // What the guard and the command tell the rank on the status pipe (one
 // write each, atomic: smaller than PIPE_BUF). child_process.cpp reads it.
 struct GuardMessage {
-  int32_t kind;  // 1: the command's pid; 2: errno of a failed exec
+  int32_t kind;  // 1: the command's pid; 2: errno of a failed exec; 3: errno of the directory
   int32_t value;
 };
+
+// The private directory, once made: removed however we end.
+char private_dir[4096];
+
+void RemovePrivateDir() {
+  if (private_dir[0] == '\0') return;
+  std::error_code ignored;  // best effort: a command may leave a read-only tree
+  std::filesystem::remove_all(private_dir, ignored);
+  private_dir[0] = '\0';
+}
 
 void Tell(int32_t kind, int32_t value) {
   const GuardMessage m{kind, value};
@@ -47,7 +66,8 @@ void Tell(int32_t kind, int32_t value) {
 }
 
 [[noreturn]] void Usage() {
-  static const char kText[] = "usage: sluice-command-guard RANK_PID -- COMMAND [ARG...] (run by the stream job)\n";
+  static const char kText[] =
+      "usage: sluice-command-guard RANK_PID in|private-under DIR -- COMMAND [ARG...] (run by the stream job)\n";
   (void)!::write(2, kText, sizeof kText - 1);
   ::_exit(2);
 }
@@ -55,8 +75,12 @@ void Tell(int32_t kind, int32_t value) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 4 || std::strcmp(argv[2], "--") != 0) Usage();
+  if (argc < 6 || std::strcmp(argv[4], "--") != 0) Usage();
   const pid_t rank = static_cast<pid_t>(std::atol(argv[1]));
+  const bool make_private = std::strcmp(argv[2], "private-under") == 0;
+  if (!make_private && std::strcmp(argv[2], "in") != 0) Usage();
+  const char* dir = argv[3];
+  char** command_argv = argv + 5;
   sigset_t wake;
   sigemptyset(&wake);
   sigaddset(&wake, SIGCHLD);
@@ -64,19 +88,34 @@ int main(int argc, char** argv) {
   sigset_t before;
   ::sigprocmask(SIG_BLOCK, &wake, &before);  // taken with sigwaitinfo below
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   if (::getppid() != rank) return 128 + SIGKILL;  // the rank died before prctl took effect
   (void)::fcntl(kStatusFd, F_SETFD, FD_CLOEXEC);  // the command's copy closes at exec
+  if (make_private) {
+    const int n = std::snprintf(private_dir, sizeof private_dir, "%s/sluice-stream-XXXXXX", dir);
+    if (n <= 0 || static_cast<size_t>(n) >= sizeof private_dir || ::mkdtemp(private_dir) == nullptr) {
+      Tell(3, n > 0 && static_cast<size_t>(n) >= sizeof private_dir ? ENAMETOOLONG : errno);
+      return 127;
+    }
+    dir = private_dir;
+  }
+  if (*dir != '\0' && ::chdir(dir) != 0) {
+    Tell(3, errno);
+    RemovePrivateDir();
+    return 127;
+  }
 
   const pid_t command = ::fork();
   if (command == 0) {
     ::setpgid(0, 0);
     ::sigprocmask(SIG_SETMASK, &before, nullptr);
-    ::execvp(argv[3], argv + 3);
+    ::execvp(command_argv[0], command_argv);
     Tell(2, errno);
     ::_exit(127);
   }
   if (command < 0) {
     Tell(2, errno);
+    RemovePrivateDir();
     return 127;
   }
   ::setpgid(command, command);  // as the command does itself: whichever runs first
@@ -93,6 +132,11 @@ int main(int argc, char** argv) {
     const int sig = ::sigwaitinfo(&wake, &info);
     if (sig == SIGTERM) {
       ::kill(-command, SIGKILL);
+      // Everything we started, reaped (bounded: SIGALRM ends us), then its directory.
+      ::alarm(5);
+      while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
+      }
+      RemovePrivateDir();
       return 128 + SIGKILL;
     }
     if (sig != SIGCHLD) continue;
@@ -106,6 +150,7 @@ int main(int argc, char** argv) {
     int status = 0;
     while (::waitpid(command, &status, 0) < 0 && errno == EINTR) {
     }
+    RemovePrivateDir();
     if (WIFSIGNALED(status)) {  // die of the same signal, without a core of our own
       const int killed_by = WTERMSIG(status);
       const struct rlimit no_core = {0, 0};

@@ -159,7 +159,8 @@ TEST_F(StreamE2E, CommandsDieWithAKilledRank) {
                              "; wait\"' --param reducer=cat --param task-timeout=120";
   const std::string out = dir_ / "killed";
   const std::string rc = dir_ / "rc";
-  RunCommand("(" + MpiLauncher(2) + " " + BinPath("sluice") + " " + Stream(out, mapper) + " > " +
+  RunCommand("mkdir -p " + Quoted(dir_ / "tmp"));
+  RunCommand("(TMPDIR=" + Quoted(dir_ / "tmp") + " " + MpiLauncher(2) + " " + BinPath("sluice") + " " + Stream(out, mapper) + " > " +
              Quoted(dir_ / "log") + " 2>&1; echo $? > " + Quoted(rc) + ") </dev/null >/dev/null 2>&1 &");
   std::vector<std::pair<pid_t, pid_t>> started;  // (sh, its background sleep)
   for (int tries = 0; tries < 600 && started.empty(); ++tries) {
@@ -195,6 +196,9 @@ TEST_F(StreamE2E, CommandsDieWithAKilledRank) {
   ASSERT_TRUE(Exists(rc)) << "mpirun did not end after a rank was killed";
   EXPECT_NE(ReadFile(rc), "0\n");
   EXPECT_FALSE(Exists(out));
+  // The killed rank's command directories are gone too (its guards removed them).
+  for (int tries = 0; tries < 100 && !ListDir(dir_ / "tmp").empty(); ++tries) usleep(50000);
+  EXPECT_EQ(ListDir(dir_ / "tmp"), std::vector<std::string>{});
   std::istringstream in(ReadFile(pids));
   for (pid_t pid; in >> pid;) {
     std::string state = "?";
@@ -369,20 +373,20 @@ TEST_F(StreamE2E, AKilledStreamJobResumesWithTheSameBytes) {
 }
 
 // A failed task's command is killed and its working directory removed
-// before the job exits, on a shared /tmp too: nothing is left behind. One
-// rank: under mpirun the failing rank cleans up too, but a peer that the
-// abort kills mid-task leaves its command's directory (a killed rank: not
-// handled yet, see issue 16's notes), so more ranks would make this racy.
+// before the job exits, on a shared /tmp too: nothing is left behind. At 2
+// ranks the peer that the abort kills mid-task has its directory removed
+// by its command's guard, a moment after mpirun returns.
 TEST_F(StreamE2E, AFailedCommandLeavesNoWorkingDirectory) {
   const std::string tmp = dir_ / "tmp";
   RunCommand("mkdir -p " + Quoted(tmp));
-  for (int ranks : {1}) {
+  for (int ranks : {1, 2}) {
     for (const std::string& params : {std::string("--param 'mapper=sh -c \"exit 3\"'"),
                                       std::string("--param mapper=cat --param 'reducer=sh -c \"exit 4\"'")}) {
       const std::string out = dir_ / "leak";
       CommandResult r = RunCommand("TMPDIR=" + Quoted(tmp) + " " + MpiLauncher(ranks) + " " + BinPath("sluice") +
                                    " " + Stream(out, params));
       EXPECT_EQ(r.exit_code, 6) << params << "\n" << r.output;
+      for (int tries = 0; tries < 100 && !ListDir(tmp).empty(); ++tries) usleep(50000);
       EXPECT_EQ(ListDir(tmp), std::vector<std::string>{}) << ranks << " rank(s), " << params;
       RunCommand("rm -rf " + Quoted(out) + " " + Quoted(tmp) + "/*");
     }

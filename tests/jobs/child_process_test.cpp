@@ -227,6 +227,39 @@ TEST(ChildProcess, RunsInItsWorkingDirectoryWithOnlyThreeDescriptors) {
   ::rmdir(dir.c_str());
 }
 
+// A private directory: made for the command under the given parent, gone
+// when it ends, whether it exits or we kill it.
+TEST(ChildProcess, APrivateDirectoryIsMadeForTheCommandAndRemovedAfter) {
+  char parent_template[] = "/tmp/sluice-child-XXXXXX";
+  ASSERT_NE(::mkdtemp(parent_template), nullptr);
+  const std::string parent = parent_template;
+  for (bool kill_it : {false, true}) {
+    ChildOptions options;
+    options.argv = {"sh", "-c", "pwd > ../where; touch made-here; mkdir -p sub/deeper; " +
+                                    std::string(kill_it ? "exec sleep 60" : "exit 0")};
+    options.private_dir_under = parent;
+    auto child = ChildProcess::Start(options, [](std::string_view) {}, [](std::string_view) {});
+    ASSERT_TRUE(child.ok()) << child.status().ToString();
+    if (!kill_it) {
+      auto exit = (*child)->Finish();
+      ASSERT_TRUE(exit.ok() && exit->ok());
+    }
+    std::string dir;
+    for (int tries = 0; tries < 500 && dir.empty(); ++tries) {
+      std::ifstream where(parent + "/where");
+      std::getline(where, dir);
+      if (kill_it && !dir.empty() && ::access((dir + "/sub/deeper").c_str(), F_OK) != 0) dir.clear();
+      if (dir.empty()) ::usleep(10000);
+    }
+    ASSERT_FALSE(dir.empty());
+    EXPECT_EQ(dir.rfind(parent + "/sluice-stream-", 0), 0u) << dir;
+    if (kill_it) child->reset();  // killed: the destructor
+    EXPECT_NE(::access(dir.c_str(), F_OK), 0) << dir << " outlived its command (killed: " << kill_it << ")";
+    ::unlink((parent + "/where").c_str());
+  }
+  EXPECT_EQ(::rmdir(parent.c_str()), 0) << "something was left in " << parent;
+}
+
 // What a command leaves running when it exits (a `sleep &` holding its
 // stdout) is killed with it: Finish neither waits for it nor leaves it.
 TEST(ChildProcess, WhatACommandLeftRunningDiesWhenItExits) {
