@@ -181,14 +181,7 @@ TEST(ChildProcess, AnIdleChildAndItsChildrenAreKilledAfterTheTimeout) {
   ASSERT_GT(sleeper, 0) << r.out;
   // Gone, or a zombie waiting for init to reap it: not sleeping on. SIGKILL
   // is delivered asynchronously, so allow it a moment to take effect.
-  std::string state = "?";
-  for (int tries = 0; tries < 500; ++tries) {
-    std::ifstream stat("/proc/" + std::to_string(sleeper) + "/stat");
-    std::string pid, comm;
-    if (!(stat >> pid >> comm >> state)) state = "gone";
-    if (state == "gone" || state == "Z") break;
-    ::usleep(10000);
-  }
+  const std::string state = StateWhenGone(sleeper);
   EXPECT_TRUE(state == "gone" || state == "Z") << "the background sleep survived the kill: state " << state;
 }
 
