@@ -11,11 +11,12 @@
 // in a process group of its own, and tells the rank, on descriptor 3, the
 // command's pid, or the errno of what failed. Then it waits:
 //   - the rank dies, even by SIGKILL: the kernel sends us SIGTERM
-//     (PR_SET_PDEATHSIG); we kill the command's whole group, wait for what
-//     we started to be gone (we are a child subreaper: orphans of the
-//     command come to us) and remove the private directory;
+//     (PR_SET_PDEATHSIG); we kill the command's whole group and whatever
+//     else it started (we are a child subreaper: its orphans come to us,
+//     even those in a session of their own), reap them all and remove the
+//     private directory;
 //   - SIGTERM from the rank itself (a task killed: timeout, failure): the same;
-//   - the command exits: we kill what it left running in its group (a
+//   - the command exits: we kill what it left running, the same way (a
 //     `sleep &` would hold the rank's pipes open), remove the private
 //     directory and exit as it did, with its status or of its signal, so
 //     that waiting for us is waiting for it.
@@ -36,6 +37,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <system_error>
 
 namespace {
@@ -62,6 +64,30 @@ void RemovePrivateDir() {
 void Tell(int32_t kind, int32_t value) {
   const GuardMessage m{kind, value};
   while (::write(kStatusFd, &m, sizeof m) < 0 && errno == EINTR) {
+  }
+}
+
+// Kills the command's process group, then every process still below us:
+// as a child subreaper we inherit what the command started and left, even
+// one that moved to a session of its own (setsid, a daemon). Reaps them
+// all, the command's status into *status. Bounded: a process stuck in the
+// kernel past about a second is left to init.
+void KillWhatWeStarted(pid_t command, int* status) {
+  ::kill(-command, SIGKILL);
+  char children[64];
+  std::snprintf(children, sizeof children, "/proc/self/task/%d/children", static_cast<int>(::getpid()));
+  for (int round = 0; round < 500; ++round) {
+    for (;;) {
+      int st = 0;
+      const pid_t reaped = ::waitpid(-1, &st, WNOHANG);
+      if (reaped == command) *status = st;
+      if (reaped > 0 || (reaped < 0 && errno == EINTR)) continue;
+      if (reaped < 0) return;  // ECHILD: nothing of ours is left
+      break;                   // some are still alive
+    }
+    std::ifstream alive(children);
+    for (long pid; alive >> pid;) ::kill(static_cast<pid_t>(pid), SIGKILL);
+    ::usleep(2000);
   }
 }
 
@@ -131,11 +157,8 @@ int main(int argc, char** argv) {
     siginfo_t info;
     const int sig = ::sigwaitinfo(&wake, &info);
     if (sig == SIGTERM) {
-      ::kill(-command, SIGKILL);
-      // Everything we started, reaped (bounded: SIGALRM ends us), then its directory.
-      ::alarm(5);
-      while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
-      }
+      int ignored = 0;
+      KillWhatWeStarted(command, &ignored);
       RemovePrivateDir();
       return 128 + SIGKILL;
     }
@@ -146,10 +169,8 @@ int main(int argc, char** argv) {
         ended.si_pid != command) {
       continue;
     }
-    ::kill(-command, SIGKILL);
     int status = 0;
-    while (::waitpid(command, &status, 0) < 0 && errno == EINTR) {
-    }
+    KillWhatWeStarted(command, &status);
     RemovePrivateDir();
     if (WIFSIGNALED(status)) {  // die of the same signal, without a core of our own
       const int killed_by = WTERMSIG(status);

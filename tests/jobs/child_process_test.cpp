@@ -267,6 +267,20 @@ TEST(ChildProcess, WhatACommandLeftRunningDiesWhenItExits) {
   EXPECT_TRUE(state == "gone" || state == "Z") << "the background sleep outlived its command: state " << state;
 }
 
+// Even a process that left the command's group and session (setsid, as a
+// daemon does) goes when the command exits: it is still below the guard.
+TEST(ChildProcess, WhatACommandLeftInASessionOfItsOwnDiesWhenItExits) {
+  const auto start = std::chrono::steady_clock::now();
+  ChildRun r = RunChild({"sh", "-c", "setsid sleep 60 & echo $!"}, "");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30)) << "it held our pipes open";
+  ASSERT_TRUE(r.exit.ok()) << r.exit.status().ToString();
+  EXPECT_TRUE(r.exit->ok()) << r.exit->Describe(milliseconds(0));
+  const pid_t sleeper = std::atoi(r.out.c_str());
+  ASSERT_GT(sleeper, 0) << r.out;
+  const std::string state = StateWhenGone(sleeper);
+  EXPECT_TRUE(state == "gone" || state == "Z") << "the setsid sleep outlived its command: state " << state;
+}
+
 // A process killed outright (SIGKILL: no cleanup of its own runs) takes
 // its command and everything the command started with it. The "rank" here
 // is a forked copy of this test that starts the command and is killed.
