@@ -456,6 +456,14 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
     splitter_.Reset();
   }
 
+ private:
+  // What the mapper's splitter calls per record (OnMapperRecord); defined
+  // before its first use, as a deduced return type must be.
+  auto MapperRecord() {
+    return [this](std::string_view k, std::string_view v, std::string_view line) { OnMapperRecord(k, v, line); };
+  }
+
+ public:
   void Map(std::string_view lines, Emitter& emit) {
     emit_ = &emit;
     if (!mapper_process_ || input_path() != mapper_file_) {
@@ -468,11 +476,7 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
           std::vector<std::string>{"SLUICE_INPUT_FILE=" + mapper_file_,
                                    "mapreduce_map_input_file=" + mapper_file_,
                                    "SLUICE_INPUT_INDEX=" + std::to_string(input_index())},
-          [this](std::string_view bytes) {
-            splitter_.Feed(bytes, [this](std::string_view k, std::string_view v, std::string_view line) {
-              OnMapperRecord(k, v, line);
-            });
-          },
+          [this](std::string_view bytes) { splitter_.Feed(bytes, MapperRecord()); },
           Counting(),
           [this](const std::string& reason) { report_bad_record(mapper_file_, mapper_offset_, "mapper: " + reason); },
           "reading '" + mapper_file_ + "'");
@@ -526,9 +530,6 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
     }
     combine_.Add(k, v);
     if (combine_.full()) RunCombiner();
-  }
-  auto MapperRecord() {
-    return [this](std::string_view k, std::string_view v, std::string_view line) { OnMapperRecord(k, v, line); };
   }
 
   // A line the mapper or combiner printed without the key<sep>value shape.
@@ -618,8 +619,10 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
   const std::string separator_ = stream_job::SeparatorFrom(param(kSeparator));
   const uint64_t partition_fields_ = param(kPartitionFields);
   const std::chrono::seconds timeout_{param(kTaskTimeout)};
-  // Map-only, the mapper's lines are the output as printed: none is malformed.
-  RecordSplitter splitter_{"mapper", separator_, param(kKeyFields), malformed_ == "key" || reducer_.empty(),
+  // Map-only, the mapper's lines are the output as printed: no key to find
+  // (0 fields: no separator is searched for), none is malformed.
+  RecordSplitter splitter_{"mapper", separator_, reducer_.empty() ? 0 : param(kKeyFields),
+                           malformed_ == "key" || reducer_.empty(),
                            [this](std::string_view line, uint64_t n) { Malformed(line, n); }};
   RecordSplitter combine_splitter_{"combiner", separator_, param(kKeyFields), malformed_ == "key",
                                    [this](std::string_view line, uint64_t n) { Malformed(line, n); }};

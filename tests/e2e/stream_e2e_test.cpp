@@ -31,10 +31,15 @@ class StreamE2E : public ::testing::Test {
     // CRLF lines and a last line without a newline: words as the C++ job sees them.
     WriteFile(dir_ / "in/crlf.txt", "alpha beta\r\nbeta  gamma\r\n\r\ntail");
   }
+ public:
+  const TempDir& dir() const { return dir_; }
+  // `sluice run stream` on this fixture's input with `params`, into `out`.
   std::string Stream(const std::string& out, const std::string& params) const {
     return "run stream --input " + Quoted(dir_ / "in") + " --output " + Quoted(out) +
            " --split-size 64K --partitions 5 " + params;
   }
+
+ protected:
   TempDir dir_;
 };
 
@@ -354,40 +359,33 @@ TEST_F(StreamE2E, EveryCommandFailureIsExitSixNamingItAndPublishesNothing) {
   }
 }
 
-// A stream job killed midway resumes from its saved map tasks (their
-// mappers are not run again) and gives the bytes of a run never killed.
-TEST_F(StreamE2E, AKilledStreamJobResumesWithTheSameBytes) {
-  const std::string params = "--param 'mapper=python3 " + kExamples + "/wc_map.py' --param 'reducer=python3 " +
-                             kExamples + "/wc_reduce.py'";
-  const std::string clean = dir_ / "clean";
-  ASSERT_EQ(RunSluice(2, Stream(clean, params)).exit_code, 0);
-  const std::string out = dir_ / "resumed";
+// A stream job killed after 3 map tasks publishes nothing; the re-run
+// reuses them (their mappers are not run again) and gives the bytes of a
+// run never killed: `parts` part files, or the splits' parts when map-only.
+void ExpectAKilledRunResumesWithTheSameBytes(const StreamE2E& t, const std::string& params, int parts) {
+  const std::string clean = t.dir() / "clean";
+  ASSERT_EQ(RunSluice(2, t.Stream(clean, params)).exit_code, 0);
+  if (parts == 0) parts = static_cast<int>(ReportNumber(clean, "/input/splits"));
+  const std::string out = t.dir() / "resumed";
   CommandResult killed = RunCommand("SLUICE_FAULT=after_map_task@0:crash#3 " + MpiLauncher(2) + " " +
-                                    BinPath("sluice") + " " + Stream(out, params));
+                                    BinPath("sluice") + " " + t.Stream(out, params));
   ASSERT_NE(killed.exit_code, 0) << killed.output;
   EXPECT_FALSE(Exists(out));
-  CommandResult r = RunSluice(2, Stream(out, params));
+  CommandResult r = RunSluice(2, t.Stream(out, params));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_GE(ReportNumber(out, "/resume/map_tasks_reused"), 3u) << r.output;
-  EXPECT_EQ(ReadParts(out, 5), ReadParts(clean, 5));
+  EXPECT_EQ(ReadParts(out, parts), ReadParts(clean, parts));
 }
 
-// Map-only resumes too: a run killed after 3 map tasks publishes nothing,
-// and the re-run reuses their parts and gives a clean run's bytes.
+TEST_F(StreamE2E, AKilledStreamJobResumesWithTheSameBytes) {
+  ExpectAKilledRunResumesWithTheSameBytes(*this, "--param 'mapper=python3 " + kExamples +
+                                                     "/wc_map.py' --param 'reducer=python3 " + kExamples +
+                                                     "/wc_reduce.py'", 5);
+}
+
+// Map-only resumes too, from the saved parts of the splits.
 TEST_F(StreamE2E, AKilledMapOnlyStreamJobResumesWithTheSameBytes) {
-  const std::string params = "--param 'mapper=python3 " + kExamples + "/wc_map.py'";
-  const std::string clean = dir_ / "clean";
-  ASSERT_EQ(RunSluice(2, Stream(clean, params)).exit_code, 0);
-  const uint64_t splits = ReportNumber(clean, "/input/splits");
-  const std::string out = dir_ / "resumed";
-  CommandResult killed = RunCommand("SLUICE_FAULT=after_map_task@0:crash#3 " + MpiLauncher(2) + " " +
-                                    BinPath("sluice") + " " + Stream(out, params));
-  ASSERT_NE(killed.exit_code, 0) << killed.output;
-  EXPECT_FALSE(Exists(out));
-  CommandResult r = RunSluice(2, Stream(out, params));
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_GE(ReportNumber(out, "/resume/map_tasks_reused"), 3u) << r.output;
-  EXPECT_EQ(ReadParts(out, static_cast<int>(splits)), ReadParts(clean, static_cast<int>(splits)));
+  ExpectAKilledRunResumesWithTheSameBytes(*this, "--param 'mapper=python3 " + kExamples + "/wc_map.py'", 0);
 }
 
 // A failed task's command is killed and its working directory removed
