@@ -8,7 +8,10 @@
 // SLUICE_INPUT_FILE (and Hadoop's mapreduce_map_input_file) naming the file
 // and SLUICE_INPUT_INDEX its --input in its environment, and writes it the
 // lines ('\n'-terminated, a '\r' before the '\n' dropped, as Map sees lines
-// in C++ jobs); a split with no lines starts none. Every line the mapper
+// in C++ jobs); a split with no lines starts none. --param input=csv reads
+// CSV records instead (CsvInput, --csv-* flags), each written as one line:
+// fields joined by tabs, \ tab newline CR inside a field escaped as
+// \\ \t \n \r; the file's header, if read, is in SLUICE_INPUT_COLUMNS. Every line the mapper
 // prints is a record: the bytes up to the first separator (--param
 // separator, a tab by default; --param key-fields=N: up to the Nth) are the
 // key, the rest the value. A line with fewer separators is malformed
@@ -53,10 +56,12 @@
 #include <iostream>
 #include <memory>
 #include <stdexcept>
+#include <type_traits>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <sluice/csv_row.h>
 #include <sluice/job.h>
 
 #include "jobs/stream/child_process.h"
@@ -368,15 +373,61 @@ std::string SeparatorFrom(const std::string& given) {
   return given;
 }
 
+// A CSV field as the mapper reads it (input=csv): its text, with a
+// backslash, tab, newline or carriage return written \\ \t \n \r: the text
+// format of PostgreSQL's COPY and of Hive, so that a record is one line and
+// line.split('\t') gives its fields whenever none holds those bytes.
+void AppendEscapedField(std::string_view text, std::string* out) {
+  size_t plain = 0;  // start of the bytes not yet appended
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const char* escape = c == '\\' ? "\\\\" : c == '\t' ? "\\t" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : nullptr;
+    if (escape == nullptr) continue;
+    out->append(text.substr(plain, i - plain));
+    out->append(escape, 2);
+    plain = i + 1;
+  }
+  out->append(text.substr(plain));
+}
+
+// A CSV record as one line: its fields, escaped, joined by tabs, then '\n'.
+void AppendRecordLine(const sluice::CsvRow& row, std::string* out) {
+  for (size_t i = 0; i < row.size(); ++i) {
+    if (i > 0) out->push_back('\t');
+    AppendEscapedField(row[i].text(), out);
+  }
+  out->push_back('\n');
+}
+
+// The file's column names as a record line, without the '\n'.
+std::string ColumnsLine(const sluice::CsvHeader& header) {
+  std::string line;
+  for (size_t i = 0; i < header.size(); ++i) {
+    if (i > 0) line.push_back('\t');
+    AppendEscapedField(header.name(i), &line);
+  }
+  return line;
+}
+
 }  // namespace stream_job
 
 using stream_job::Command;
 using stream_job::RecordSplitter;
 using stream_job::StreamOutput;
 
-class Stream : public sluice::Job<Stream, std::string, std::string> {
+// Compiled once per Input it can read; --param input picks one
+// (sluice::JobVariants, below).
+template <class In>
+class Stream : public sluice::Job<Stream<In>, std::string, std::string> {
+  using Base = sluice::Job<Stream<In>, std::string, std::string>;
+  static constexpr bool kReadsCsv = std::is_same_v<In, sluice::CsvInput>;
+
  public:
-  using Input = sluice::LineBlocks;
+  static constexpr std::string_view kVariant = kReadsCsv ? "csv" : "lines";  // --param input
+  using typename Base::Emitter;
+  using typename Base::Values;
+  using Base::param;
+  using Input = In;
   using Output = StreamOutput;
 
   static constexpr sluice::Param<std::string> kMapper{
@@ -398,13 +449,20 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
   static constexpr sluice::Param<std::string> kMalformed{
       "malformed", "fail", "a mapper or combiner line with fewer than key-fields separators: fail (the job, "
                            "exit 6), skip (a bad record, within --max-bad-records) or key (all key, Hadoop's rule)"};
+  static constexpr sluice::Param<std::string> kInput{
+      "input", "lines", "what the mapper reads: lines (text; JSON Lines) or csv (each CSV record as one line, "
+                        "fields joined by tabs, a \\ tab newline or CR in a field written \\\\ \\t \\n \\r; "
+                        "--csv-header, --csv-delimiter, --csv-quote set the dialect)"};
   static constexpr sluice::Param<uint64_t> kTaskTimeout{
       "task-timeout", 600, "kill a command that neither reads nor writes for this many seconds, failing the job "
                            "(Hadoop's default; 0: never)"};
   static constexpr auto kParams = sluice::ParamTable(kMapper, kCombiner, kReducer, kSeparator, kKeyFields,
-                                                     kPartitionFields, kMalformed, kTaskTimeout);
+                                                     kPartitionFields, kMalformed, kInput, kTaskTimeout);
 
   Stream() {
+    if (param(kInput) != "lines" && param(kInput) != "csv") {
+      throw sluice::JobParamError("parameter 'input' must be lines or csv, not '" + param(kInput) + "'");
+    }
     if (param(kKeyFields) == 0) throw sluice::JobParamError("parameter 'key-fields' must be at least 1");
     if (partition_fields_ > param(kKeyFields)) {
       throw sluice::JobParamError("parameter 'partition-fields' (" + std::to_string(partition_fields_) +
@@ -454,6 +512,7 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
     combiner_process_.reset();
     combine_.Clear();
     splitter_.Reset();
+    to_mapper_.clear();
   }
 
  private:
@@ -464,24 +523,23 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
   }
 
  public:
-  void Map(std::string_view lines, Emitter& emit) {
+  void Map(std::string_view lines, Emitter& emit)
+    requires(!kReadsCsv)
+  {
     emit_ = &emit;
-    if (!mapper_process_ || input_path() != mapper_file_) {
-      EndMapper();
-      mapper_file_ = input_path();
-      mapper_offset_ = record_offset();
-      splitter_.Reset();
-      mapper_process_ = std::make_unique<Command>(
-          "mapper", mapper_, timeout_,
-          std::vector<std::string>{"SLUICE_INPUT_FILE=" + mapper_file_,
-                                   "mapreduce_map_input_file=" + mapper_file_,
-                                   "SLUICE_INPUT_INDEX=" + std::to_string(input_index())},
-          [this](std::string_view bytes) { splitter_.Feed(bytes, MapperRecord()); },
-          Counting(),
-          [this](const std::string& reason) { report_bad_record(mapper_file_, mapper_offset_, "mapper: " + reason); },
-          "reading '" + mapper_file_ + "'");
-    }
+    if (!mapper_process_ || this->input_path() != mapper_file_) StartMapper(nullptr);
     EndingOnFailure(mapper_process_, [&] { WriteLines(lines); });
+  }
+
+  // input=csv: each record becomes one line (stream_job::AppendRecordLine),
+  // handed over a large block at a time.
+  void Map(const sluice::CsvRow& row, Emitter& emit)
+    requires kReadsCsv
+  {
+    emit_ = &emit;
+    if (!mapper_process_ || this->input_path() != mapper_file_) StartMapper(row.header());
+    stream_job::AppendRecordLine(row, &to_mapper_);
+    if (to_mapper_.size() >= stream_job::kPipeChunk) WriteRecordLines();
   }
 
   void EndMapTask(Emitter& emit) {
@@ -539,11 +597,36 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
                        std::string(line.substr(0, stream_job::kLinePreview)) +
                        (line.size() > stream_job::kLinePreview ? "...'" : "'");
     if (malformed_ == "skip") {
-      report_bad_record(mapper_file_, mapper_offset_, "malformed line from the " + what);
+      this->report_bad_record(mapper_file_, mapper_offset_, "malformed line from the " + what);
       return;
     }
     throw std::runtime_error(what + " (--param malformed=skip skips such lines as bad records, "
                              "malformed=key takes them as keys)");
+  }
+
+  // Ends the running mapper, if any, and starts one for the current input
+  // file; `header`: its CSV header, told the mapper as SLUICE_INPUT_COLUMNS.
+  void StartMapper(const sluice::CsvHeader* header) {
+    EndMapper();
+    mapper_file_ = this->input_path();
+    mapper_offset_ = this->record_offset();
+    splitter_.Reset();
+    std::vector<std::string> env{"SLUICE_INPUT_FILE=" + mapper_file_, "mapreduce_map_input_file=" + mapper_file_,
+                                 "SLUICE_INPUT_INDEX=" + std::to_string(this->input_index())};
+    if (header != nullptr) env.push_back("SLUICE_INPUT_COLUMNS=" + stream_job::ColumnsLine(*header));
+    mapper_process_ = std::make_unique<Command>(
+        "mapper", mapper_, timeout_, std::move(env),
+        [this](std::string_view bytes) { splitter_.Feed(bytes, MapperRecord()); }, Counting(),
+        [this](const std::string& reason) {
+          this->report_bad_record(mapper_file_, mapper_offset_, "mapper: " + reason);
+        },
+        "reading '" + mapper_file_ + "'");
+  }
+
+  // Hands the mapper the record lines kept so far (input=csv).
+  void WriteRecordLines() {
+    EndingOnFailure(mapper_process_, [&] { mapper_process_->Write(to_mapper_); });
+    to_mapper_.clear();
   }
 
   // Hands the mapper a block of lines.
@@ -582,6 +665,7 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
   // Closes the running mapper's input and takes the rest of its output.
   void EndMapper() {
     if (!mapper_process_) return;
+    if (!to_mapper_.empty()) WriteRecordLines();
     EndingOnFailure(mapper_process_, [&] {
       mapper_process_->Finish();
       splitter_.Finish(MapperRecord());
@@ -605,7 +689,7 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
     combiner_process_.reset();
   }
   Command::Count Counting() {
-    return [this](const std::string& name, uint64_t n) { counter(name).Add(n); };
+    return [this](const std::string& name, uint64_t n) { this->counter(name).Add(n); };
   }
   void Flush() {
     EndingOnFailure(reducer_process_, [&] { reducer_process_->Write(in_); });
@@ -634,6 +718,14 @@ class Stream : public sluice::Job<Stream, std::string, std::string> {
   std::unique_ptr<Command> reducer_process_;
   Emitter* emit_ = nullptr;
   std::string in_;  // lines on their way to a command
+  std::string to_mapper_;  // input=csv: record lines not yet written to the mapper
 };
 
-SLUICE_JOB(Stream, "stream", "map and reduce with commands in any language (Hadoop Streaming's convention)");
+// What SLUICE_JOB registers: the engine for lines or the one for CSV
+// records, as --param input says.
+struct StreamByInput {
+  using Variants = sluice::JobVariants<Stream<sluice::LineBlocks>, Stream<sluice::CsvInput>>;
+  static constexpr std::string_view kVariantParam = "input";
+};
+
+SLUICE_JOB(StreamByInput, "stream", "map and reduce with commands in any language (Hadoop Streaming's convention)");

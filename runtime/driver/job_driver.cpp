@@ -71,6 +71,7 @@ class JobDriver {
     run_.runner.reset(run_.job.create());
     traits_ = run_.runner->TraitsFor(run_.config.settings.params);
     run_.map_only = traits_.map_only;
+    run_.input = traits_.input;
   }
 
   // Plan (rank 0), agreed by all, then broadcast. Returns the exit code

@@ -92,6 +92,7 @@ class JobRun {
   std::unique_ptr<TaskRecordingTransport> recording;
   std::unique_ptr<JobRunner> runner;
   bool map_only = true;  // until the job's traits say otherwise
+  InputKind input = InputKind::kLines;  // what the job reads, from its traits for these parameters
   bool shuffle_finished = false;
   OutputLock lock;           // rank 0: held from the plan to the end
   std::string scratch_dir;   // this rank's, once made

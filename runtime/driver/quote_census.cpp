@@ -7,7 +7,7 @@
 namespace sluice {
 
 void RunQuoteCensus(JobRun& run) {
-  const InputKind kind = run.runner->traits().input;
+  const InputKind kind = run.input;
   if (kind != InputKind::kCsv && kind != InputKind::kTable) return;
   JobPlan& plan = run.plan;
   std::vector<uint32_t> ranges_of_file(plan.files.size(), 0);

@@ -69,6 +69,8 @@
 //       that is not the whole key: a join partitions on the join field and
 //       sorts on the rest. A function of the key alone; not with a Combine,
 //       kGroupFields or kRangePartitioned.
+// and a job whose Input a parameter picks is compiled once per Input and
+// registered as sluice::JobVariants (registration.h).
 //
 // Optional declarations in the job class:
 //   using Input = sluice::FixedRecords<100>;   what map() reads (input_formats.h)

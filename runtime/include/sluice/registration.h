@@ -15,13 +15,51 @@
 #include "io/fault_points.h"
 #include <sluice/plugin_api.h>
 #include <sluice/detail/job_entry.h>
+#include <sluice/detail/runner_by_param.h>
 #include <sluice/detail/typed_runner.h>
 
 namespace sluice {
 
+// A job compiled in variants, one of which a parameter picks per run: the
+// registered class names them and the parameter, and each variant (a job
+// class with the same kParams) names the value that picks it; the first is
+// the default.
+//
+//   template <class In> class Stream : public sluice::Job<Stream<In>, ...> {
+//     static constexpr std::string_view kVariant =
+//         std::is_same_v<In, sluice::CsvInput> ? "csv" : "lines";
+//     ...
+//   };
+//   struct StreamJob {
+//     using Variants = sluice::JobVariants<Stream<sluice::LineBlocks>, Stream<sluice::CsvInput>>;
+//     static constexpr std::string_view kVariantParam = "input";
+//   };
+//   SLUICE_JOB(StreamJob, "stream", "...")
+//
+// For what must be a type, such as Input; each variant is a whole engine,
+// so keep them few.
+template <class... Variant>
+struct JobVariants {
+  static_assert(sizeof...(Variant) > 0, "JobVariants needs at least one job class");
+};
+
+template <class J>
+JobRunner* CreateRunner();
+
+template <class J, class First, class... Rest>
+JobRunner* CreateVariantRunner(JobVariants<First, Rest...>) {
+  return new RunnerByParam(std::string(J::kVariantParam), std::string(First::kVariant),
+                           {{std::string(First::kVariant), &CreateRunner<First>},
+                            {std::string(Rest::kVariant), &CreateRunner<Rest>}...});
+}
+
 template <class J>
 JobRunner* CreateRunner() {
-  return new TypedRunner<J>();
+  if constexpr (requires { typename J::Variants; }) {
+    return CreateVariantRunner<J>(typename J::Variants{});
+  } else {
+    return new TypedRunner<J>();
+  }
 }
 
 // The plugin side of SluiceHostLink: the plugin's fault points follow the
