@@ -52,6 +52,13 @@ class Communicator : public BlockTransport {
   // so far, i.e. splits 0..n-1 are done or in progress. For progress display.
   virtual uint32_t SplitsHandedOut() const = 0;
 
+  // A new job starts in this process (pipeline steps run one after another
+  // on the same ranks): the shuffle's end-of-job accounting and the split
+  // scheduling start again. Every rank calls it before the job's first
+  // collective, when the previous job has ended on every rank, so no block
+  // or split message of either job is in flight.
+  virtual void BeginJob() {}
+
   // Ends every rank of the job now with `exit_code`. Never returns.
   [[noreturn]] virtual void Abort(int exit_code) = 0;
   // True when several processes take part (mpirun), false for one process.

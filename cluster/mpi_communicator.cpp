@@ -50,10 +50,7 @@ MpiCommunicator::MpiCommunicator(int* argc, char*** argv) {
     MPI_Group_free(&all_group);
   }
   MPI_Comm_free(&node);
-  blocks_sent_to_.assign(size_, 0);
-  blocks_received_from_.assign(size_, 0);
-  blocks_expected_from_.assign(size_, 0);
-  done_from_.assign(size_, false);
+  BeginJob();
 }
 
 MpiCommunicator::~MpiCommunicator() {
@@ -124,6 +121,18 @@ int MpiCommunicator::AllReduceMax(int value) {
 }
 
 void MpiCommunicator::Barrier() { MPI_Barrier(comm_); }
+
+void MpiCommunicator::BeginJob() {
+  blocks_sent_to_.assign(size_, 0);
+  blocks_received_from_.assign(size_, 0);
+  blocks_expected_from_.assign(size_, 0);
+  done_from_.assign(size_, false);
+  num_splits_ = next_split_ = 0;
+  split_asked_ = split_reply_ready_ = false;
+  split_reply_ = -1;
+  splits_left_ = 0;
+  receiver_ = nullptr;
+}
 
 void MpiCommunicator::StartSplits(uint32_t num_splits) {
   num_splits_ = num_splits;

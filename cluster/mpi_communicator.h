@@ -33,6 +33,7 @@ class MpiCommunicator final : public Communicator {
   int AllReduceMax(int value) override;
   void Barrier() override;
 
+  void BeginJob() override;
   void StartSplits(uint32_t num_splits) override;
   int64_t NextSplit() override;
   uint32_t SplitsHandedOut() const override { return next_split_; }

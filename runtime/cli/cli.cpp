@@ -15,8 +15,10 @@
 #include "io/file_system.h"
 #include "runtime/cli/job_flag_help.h"
 #include "runtime/cli/job_flag_parser.h"
+#include "runtime/cli/job_launch.h"
 #include "runtime/cli/job_registry.h"
 #include "runtime/cli/logging.h"
+#include "runtime/cli/pipeline/pipeline_main.h"
 #include "runtime/cli/plugin_loader.h"
 #include "runtime/cli/submit.h"
 #include "runtime/driver/job_config.h"
@@ -32,6 +34,9 @@ Commands:
   run JOB [flags]             run a built-in job
   run --plugin PATH [flags]   run a job plugin (a .so built with sluice_add_job)
   run JOB --help              flags of a job, and its parameters
+  pipeline run FILE           run the steps of a pipeline file (TOML), skipping
+                              those whose output is up to date
+  pipeline plan FILE          print what `pipeline run` would do, and why
   submit [--retries N] -- CMD run CMD (mpirun/srun ... sluice run ...) and re-run
                               it, resuming, after a lost host or crashed rank
   --version                   print the version
@@ -46,31 +51,6 @@ Exit codes: 0 ok, 2 usage, 3 bad input, 4 I/O error, 5 data corruption,
 (from `sluice submit`: retryable).
 )";
 
-
-// Every rank's load result, then its plugin file's hash against rank 0's:
-// the first failure, or two ranks holding different bytes under the same
-// path, refuses the plugin everywhere. Sets *hash (for the manifest). The
-// hash is of the bytes each rank loaded (LoadPlugin hashes the open file it
-// dlopen()s), never of whatever the path names by now.
-Status AgreeOnPlugin(Communicator& comm, const Result<LoadedPlugin>& loaded,
-                     const std::string& path, uint64_t* hash) {
-  Result<uint64_t> mine = loaded.ok() ? Result<uint64_t>(loaded.value().xxh3)
-                                      : Result<uint64_t>(loaded.status());
-  Status local = mine.status();
-  if (!local.ok()) {
-    local = Status(local.code(), "rank " + std::to_string(comm.rank()) + ": " + local.message());
-  }
-  SLUICE_RETURN_IF_ERROR(AgreeAcrossRanks(comm, local));
-  *hash = mine.value();
-  std::string root_hash = std::to_string(*hash);
-  comm.Broadcast(&root_hash, 0);
-  Status same;
-  if (root_hash != std::to_string(*hash)) {
-    same = Status::Usage("plugin '" + path + "' differs between rank 0 and rank " +
-                         std::to_string(comm.rank()) + " (every node must load the same build)");
-  }
-  return AgreeAcrossRanks(comm, same);
-}
 
 // The two command lines differ only in how the job is named: `sluice run
 // JOB` or `sluice run --plugin PATH`, or the job binary's own job.
@@ -109,12 +89,7 @@ int RunWithArgs(int argc, char** argv, const std::vector<std::string>& args, con
   // Connect before reporting anything, so that under mpirun one rank speaks.
   std::unique_ptr<Communicator> comm = ConnectCluster(&argc, &argv);
   // The default budget shares the node among the job's ranks on it.
-  if (parsed.ok()) parsed = ApplyMemoryBudget(&config, comm->ranks_on_node());
-  if (parsed.ok()) {
-    TransportOptions transport;
-    transport.max_inflight_bytes = config.max_inflight_bytes;  // capped by the budget
-    comm->SetTransportOptions(transport);
-  }
+  if (parsed.ok()) parsed = ApplyClusterBudget(*comm, &config);
   const bool speaker = comm->rank() == 0;
   Status logging =
       SetupLogging(comm->rank(), config.log_level, config.quiet, parsed.ok() ? config.log_dir : "");
@@ -131,14 +106,9 @@ int RunWithArgs(int argc, char** argv, const std::vector<std::string>& args, con
   if (!logging.ok()) return usage_error(logging);
 
   LoadedPlugin plugin;
-  uint64_t plugin_xxh3 = 0;
   if (!plugin_path.empty()) {
-    // Loading depends on each node's filesystem, so ranks can disagree; all
-    // ranks must take the same branch or the others would wait forever.
-    auto loaded = LoadPlugin(plugin_path);
-    Status agreed = AgreeOnPlugin(*comm, loaded, plugin_path, &plugin_xxh3);
-    if (!agreed.ok()) return usage_error(agreed);
-    plugin = std::move(loaded).value();
+    Status loaded = LoadPluginOnEveryRank(*comm, &config, &plugin);
+    if (!loaded.ok()) return usage_error(loaded);
     job = &plugin.entry;
   }
   std::unique_ptr<JobRunner> runner(job->create());
@@ -151,8 +121,6 @@ int RunWithArgs(int argc, char** argv, const std::vector<std::string>& args, con
     }
     return 0;
   }
-  // Every rank checks the same parameters the same way, so all agree.
-  if (Status p = runner->CheckParams(config.settings.params); !p.ok()) return usage_error(p);
   runner.reset();
   // Positional form: INPUT... OUTPUT (when --output is not given).
   if (!positional.empty()) {
@@ -162,8 +130,7 @@ int RunWithArgs(int argc, char** argv, const std::vector<std::string>& args, con
     }
     config.inputs.insert(config.inputs.end(), positional.begin(), positional.end());
   }
-  config.plugin_xxh3 = plugin_xxh3;
-  Status valid = ValidateJobConfig(config);
+  Status valid = CheckJobAndConfig(*job, config);
   if (!valid.ok()) return usage_error(valid);
   return RunJob(*job, config, *comm);
 }
@@ -192,6 +159,7 @@ int SluiceMain(int argc, char** argv) {
     return 0;
   }
   if (cmd == "submit") return SubmitMain(std::vector<std::string>(args.begin() + 1, args.end()));
+  if (cmd == "pipeline") return PipelineMain(argc, argv, std::vector<std::string>(args.begin() + 1, args.end()));
   if (cmd != "run") {
     std::fprintf(stderr, "sluice: unknown command '%s'\n\n%s", cmd.c_str(), kSluiceUsage);
     return 2;

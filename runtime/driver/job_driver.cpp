@@ -68,6 +68,7 @@ class JobDriver {
     if (std::string bad = ArmFaultPointsFromEnv(run_.comm.rank()); !bad.empty()) {
       run_.Fail("setup", Status::Usage(bad));
     }
+    run_.comm.BeginJob();  // the previous pipeline step, if any, has ended on every rank
     run_.runner.reset(run_.job.create());
     traits_ = run_.runner->TraitsFor(run_.config.settings.params);
     run_.map_only = traits_.map_only;

@@ -328,6 +328,8 @@ std::string RenderReportJson(const JobReport& r) {
   return Render(j);
 }
 
+std::string RenderManifestConfig(const JobConfig& config) { return ConfigJson(config, /*resources=*/false).dump(); }
+
 std::string RenderManifestJson(const JobReport& r) {
   Json j = Json::object();
   j["format"] = "sluice-manifest/1";

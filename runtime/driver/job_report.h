@@ -131,4 +131,9 @@ std::string RenderReportJson(const JobReport& report);
 // write the same manifest.
 std::string RenderManifestJson(const JobReport& report);
 
+// The manifest's "config" object for `config`, as JSON text: what a
+// committed output's manifest holds, to tell what changed since
+// (`sluice pipeline plan`).
+std::string RenderManifestConfig(const JobConfig& config);
+
 }  // namespace sluice

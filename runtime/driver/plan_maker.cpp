@@ -49,12 +49,6 @@ Result<std::vector<InputFile>> GeneratedInput(const JobConfig& config, uint32_t 
   return std::vector<InputFile>{f};
 }
 
-// Whether `output_dir` holds a committed result of this very fingerprint.
-bool AlreadyDone(FileSystem& fs, const std::string& output_dir, uint64_t fingerprint) {
-  auto success = ReadFileToString(fs, output_dir + "/_SUCCESS");
-  return success.ok() && success->find(FingerprintLine(fingerprint)) != std::string::npos;
-}
-
 // --report is written at the very end (rank 0): a folder that is not there
 // would fail the job after all its work, so it is refused before any.
 Status CheckReportFolder(FileSystem& fs, const std::string& report_path) {
@@ -86,6 +80,29 @@ std::string FingerprintLine(uint64_t fingerprint) {
   return "fingerprint\t" + FingerprintHex(fingerprint) + "\n";
 }
 
+bool HoldsResultOf(FileSystem& fs, const std::string& output_dir, uint64_t fingerprint) {
+  auto success = ReadFileToString(fs, output_dir + "/_SUCCESS");
+  return success.ok() && success->find(FingerprintLine(fingerprint)) != std::string::npos;
+}
+
+uint64_t BuildXxh3(const JobConfig& config) {
+  return config.plugin_path.empty() ? ExecutableXxh3() : config.plugin_xxh3;
+}
+
+Result<std::vector<InputFile>> ListPlanInputs(FileSystem& fs, const JobConfig& config, const JobTraits& traits) {
+  auto files = traits.input == InputKind::kGeneratedRows ? GeneratedInput(config, traits.record_bytes)
+                                                         : ListInputs(fs, config.inputs);
+  if (!files.ok()) return files.status();
+  if (ReadsText(traits.input)) {
+    SLUICE_RETURN_IF_ERROR(ProbeInputs(fs, config.split_size, &*files));
+  } else if (traits.input == InputKind::kFixedRecords) {
+    SLUICE_RETURN_IF_ERROR(RefuseCompressedBinaryInputs(fs, *files, "fixed-size records"));
+  } else if (traits.input == InputKind::kKeyValue) {
+    SLUICE_RETURN_IF_ERROR(RefuseCompressedBinaryInputs(fs, *files, "Sluice key-value files"));
+  }
+  return files;
+}
+
 PlanOutcome MakePlan(std::string_view job_name, const JobConfig& config, const JobTraits& traits,
                      OutputCommitter& committer, OutputLock* lock) {
   PlanOutcome out;
@@ -104,27 +121,17 @@ PlanOutcome MakePlan(std::string_view job_name, const JobConfig& config, const J
     *lock = std::move(locked).value();
   }
   committer.SetRunToken(out.plan.run_token);
-  auto files = traits.input == InputKind::kGeneratedRows ? GeneratedInput(config, traits.record_bytes)
-                                                         : ListInputs(fs, config.inputs);
+  auto files = ListPlanInputs(fs, config, traits);
   if (!files.ok()) {
     out.status = files.status();
     return out;
   }
   out.plan.files = std::move(files).value();
-  if (ReadsText(traits.input)) {
-    out.status = ProbeInputs(fs, config.split_size, &out.plan.files);
-  } else if (traits.input == InputKind::kFixedRecords) {
-    out.status = RefuseCompressedBinaryInputs(fs, out.plan.files, "fixed-size records");
-  } else if (traits.input == InputKind::kKeyValue) {
-    out.status = RefuseCompressedBinaryInputs(fs, out.plan.files, "Sluice key-value files");
-  }
-  if (!out.status.ok()) return out;
   out.plan.splits = PlanSplits(out.plan.files, config.split_size);
   for (const InputFile& f : out.plan.files) out.plan.total_bytes += f.size;
   WarnAboutTinySplits(out.plan, config.split_size);
-  const uint64_t build = config.plugin_path.empty() ? ExecutableXxh3() : config.plugin_xxh3;
-  out.plan.fingerprint = JobFingerprint(job_name, build, config, out.plan.files);
-  if (!config.force && AlreadyDone(fs, committer.output_dir(), out.plan.fingerprint)) {
+  out.plan.fingerprint = JobFingerprint(job_name, BuildXxh3(config), config, out.plan.files);
+  if (!config.force && HoldsResultOf(fs, committer.output_dir(), out.plan.fingerprint)) {
     out.plan.already_done = true;
     return out;
   }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "io/output_committer.h"
 #include "io/output_lock.h"
@@ -31,6 +32,18 @@ PlanOutcome MakePlan(std::string_view job_name, const JobConfig& config, const J
                      OutputCommitter& committer, OutputLock* lock);
 
 // 16 hex digits from the kernel's random source: names one run.
+// The input files of a run, as MakePlan lists them (text probed for
+// compression and record sizes; compressed binary input refused).
+Result<std::vector<InputFile>> ListPlanInputs(FileSystem& fs, const JobConfig& config, const JobTraits& traits);
+
+// The build a run's fingerprint names: the plugin's hash, else this
+// executable's.
+uint64_t BuildXxh3(const JobConfig& config);
+
+// Whether `output_dir` holds a committed result of this very fingerprint
+// (a run with it has nothing to do).
+bool HoldsResultOf(FileSystem& fs, const std::string& output_dir, uint64_t fingerprint);
+
 std::string NewRunToken();
 
 // The line of _SUCCESS that records the job's fingerprint.
