@@ -47,8 +47,9 @@ flags and the same output:
   mpirun -np 8 sluice run wordcount --input data/ --output out/
 
 Exit codes: 0 ok, 2 usage, 3 bad input, 4 I/O error, 5 data corruption,
-6 the job's code failed, 70 internal error, 75 a rank or host was lost
-(from `sluice submit`: retryable).
+6 the job's code failed, 7 an --expect failed (nothing published),
+70 internal error, 75 a rank or host was lost (from `sluice submit`:
+retryable).
 )";
 
 

@@ -6,6 +6,7 @@
 
 #include "io/compressed_writer.h"
 #include "io/record_delimiter.h"
+#include "runtime/driver/expectations.h"
 
 namespace sluice {
 namespace {
@@ -87,6 +88,13 @@ Status AddParam(const std::string& flag, const std::string& v, JobConfig* c) {
   if (eq == std::string::npos || eq == 0)
     return Status::Usage("flag " + flag + ": '" + v + "' is not key=value");
   c->settings.params.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+  return Status::OK();
+}
+
+Status AddExpectation(const std::string& flag, const std::string& text, bool warn, JobConfig* c) {
+  Status syntax = CheckExpectationSyntax(text);
+  if (!syntax.ok()) return Status::Usage("flag " + flag + ": " + syntax.message());
+  c->expectations.push_back(Expectation{text, warn});
   return Status::OK();
 }
 
@@ -250,6 +258,15 @@ const std::vector<JobFlag>& JobFlags() {
          c->report_path = v;
          return Status::OK();
        }},
+      {"--expect", "", "EXPR", "none",
+       "a data-quality expectation, checked before the output is published, e.g. "
+       "`bad_records <= 0.001 * input_records`; false: the job fails (exit 7) and publishes nothing; "
+       "repeatable (see [Data-quality expectations](#data-quality-expectations))",
+       [](S f, S v, JobConfig* c) { return AddExpectation(f, v, /*warn=*/false, c); }},
+      {"--expect-warn", "", "EXPR", "none",
+       "as `--expect`, but a false one is logged and recorded in the report and manifest, and the output "
+       "is published; repeatable",
+       [](S f, S v, JobConfig* c) { return AddExpectation(f, v, /*warn=*/true, c); }},
       {"--log-level", "", "LEVEL", "info", "trace, debug, info, warn, error, off", SetLogLevel},
       {"--log-dir", "", "DIR", "none", "also log each rank to `DIR/rank-N.log` (created if missing)",
        [](S, S v, JobConfig* c) {

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "io/file_system.h"
+#include "runtime/driver/expectation_check.h"
 #include "runtime/driver/job_fingerprint.h"
 #include "runtime/driver/plan_maker.h"
 #include "shuffle/serde.h"
@@ -354,6 +355,41 @@ std::optional<int> PutReportCopyInPlace(JobRun& run, const std::string& report_t
   return run.EndCleanly(ExitCodeFor(moved.code()));
 }
 
+// Rank 0: the run's expectations, into the report. Returns the exit code
+// when an `error` one failed: nothing is published (staging goes), and the
+// saved map tasks stay, so a re-run after the data is fixed resumes.
+std::optional<int> CheckExpectationsBeforePublish(JobRun& run, const TaskCounters& totals,
+                                                  const std::map<std::string, uint64_t>& user, JobReport* report) {
+  if (run.config.expectations.empty()) return std::nullopt;
+  ExpectationInputs in;
+  in.config = &run.config;
+  in.output_dir = run.committer.output_dir();
+  in.staging_dir = run.committer.staging_dir();
+  in.map_only = run.map_only;
+  in.totals = &totals;
+  in.user = &user;
+  report->expectations = CheckExpectations(in);
+  bool failed = false;
+  for (const ExpectationResult& r : report->expectations) {
+    const std::string& text = r.expectation.text;
+    if (r.outcome == "passed") {
+      spdlog::info("expectation holds: {}: {}", text, r.detail);
+    } else if (r.outcome == "not checked") {
+      spdlog::warn("expectation {}: {}", text, r.detail);
+    } else if (r.expectation.warn) {
+      spdlog::warn("expectation failed (warn: the output is published): {}: {}", text, r.detail);
+    } else {
+      spdlog::error("expectation failed: {}: {}", text, r.detail);
+      failed = true;
+    }
+  }
+  if (!failed) return std::nullopt;
+  spdlog::error("job failed: an expectation does not hold (exit {}); nothing published, {} unchanged",
+                kExitExpectationFailed, run.committer.output_dir());
+  run.comm.Barrier();
+  return run.EndCleanly(kExitExpectationFailed);
+}
+
 // Rank 0's share of the commit: report, publish, summary. Returns the exit
 // code when the job ends otherwise than with the barrier every rank is in.
 std::optional<int> CommitAtRankZero(JobRun& run, const std::vector<std::string>& gathered,
@@ -362,6 +398,7 @@ std::optional<int> CommitAtRankZero(JobRun& run, const std::vector<std::string>&
                                     const std::vector<BadRecordInfo>& bad_records) {
   JobReport report = MakeReport(run, gathered, totals, user);
   const auto commit_start = Clock::now();
+  if (std::optional<int> failed = CheckExpectationsBeforePublish(run, totals, user, &report)) return failed;
   report.total_seconds = SecondsSince(run.start);
   WriteIntoStaging(run, report, bad_records);
   const std::string report_temp = WriteReportCopy(run, report);

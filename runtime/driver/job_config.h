@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "io/status.h"
+#include "runtime/driver/expectations.h"
 #include <sluice/detail/job_settings.h>
 
 namespace sluice {
@@ -38,6 +39,10 @@ struct JobConfig {
   // manifest (lineage: which build produced this output).
   std::string plugin_path;
   uint64_t plugin_xxh3 = 0;
+  // --expect / --expect-warn, in the order given (expectations.h): checked
+  // by rank 0 before the publish. Not in the fingerprint: they decide
+  // whether a result is published, not what it is.
+  std::vector<Expectation> expectations;
 };
 
 // Parses "64M", "1G", "4096", "512K" (powers of 1024). `flag` names the flag

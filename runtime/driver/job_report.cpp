@@ -85,6 +85,11 @@ Json ConfigJson(const JobConfig& c, bool resources) {
     for (const std::string& in : c.inputs) hex.push_back(IsValidUtf8(in) ? Json(nullptr) : Json(HexBytes(in)));
     j["inputs_hex"] = std::move(hex);
   }
+  if (!c.expectations.empty()) {
+    Json expect = Json::array();
+    for (const Expectation& e : c.expectations) expect.push_back({{"expect", e.text}, {"level", e.warn ? "warn" : "error"}});
+    j["expectations"] = std::move(expect);
+  }
   Json params = Json::object();
   // A repeated --param: the last one wins, as it does for the job (params.h).
   for (const auto& [name, value] : c.settings.params) params[name] = value;
@@ -140,6 +145,17 @@ Json CountersJson(const TaskCounters& totals, bool resources) {
   for (size_t i = 0; i < TaskCounters::kCount; ++i) {
     if (!resources && DependsOnResources(TaskCounters::kNames[i])) continue;
     j[std::string(TaskCounters::kNames[i])] = values[i];
+  }
+  return j;
+}
+
+Json ExpectationsJson(const std::vector<ExpectationResult>& results) {
+  Json j = Json::array();
+  for (const ExpectationResult& r : results) {
+    j.push_back({{"expect", r.expectation.text},
+                 {"level", r.expectation.warn ? "warn" : "error"},
+                 {"outcome", r.outcome},
+                 {"detail", r.detail}});
   }
   return j;
 }
@@ -321,6 +337,7 @@ std::string RenderReportJson(const JobReport& r) {
   }
   j["counters"] = CountersJson(r.totals, /*resources=*/true);
   j["user_counters"] = UserCountersJson(r.user_counters);
+  if (!r.expectations.empty()) j["expectations"] = ExpectationsJson(r.expectations);
   const uint64_t raw = r.totals.shuffle_raw_bytes, packed = r.totals.shuffle_packed_bytes;
   j["shuffle"] = {{"raw_bytes", raw},
                   {"packed_bytes", packed},
@@ -372,6 +389,7 @@ std::string RenderManifestJson(const JobReport& r) {
   j["outputs"] = std::move(outputs);
   j["counters"] = CountersJson(r.totals, /*resources=*/false);
   j["user_counters"] = UserCountersJson(r.user_counters);
+  if (!r.expectations.empty()) j["expectations"] = ExpectationsJson(r.expectations);
   return Render(j);
 }
 

@@ -10,6 +10,7 @@
 
 #include "io/input_lister.h"
 #include <sluice/counters.h>
+#include "runtime/driver/expectations.h"
 #include "runtime/driver/job_config.h"
 
 namespace sluice {
@@ -104,6 +105,8 @@ struct JobReport {
   // (a JSON array; SLUICE_ATTEMPT, SLUICE_EARLIER_ATTEMPTS).
   int attempt = 1;
   std::string earlier_attempts_json;
+  // --expect / --expect-warn, as checked before the publish (empty: none).
+  std::vector<ExpectationResult> expectations;
 };
 
 // Strings in the report and manifest. JSON text must be UTF-8, but a path is

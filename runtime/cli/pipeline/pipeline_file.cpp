@@ -144,12 +144,20 @@ class FileReader {
           }
           s.params.emplace_back(std::string(name.str()), std::move(text));
         }
+      } else if (k == "expect" || k == "expect_warn") {
+        const toml::array* list = node.as_array();
+        if (list == nullptr) return Status::Usage(At(node) + what + "'" + k + "' must be an array of strings");
+        for (const toml::node& e : *list) {
+          if (!e.is_string()) return Status::Usage(At(e) + what + "each of '" + k + "' must be a string");
+          s.flags.push_back(k == "expect" ? "--expect" : "--expect-warn");
+          s.flags.push_back(*e.value<std::string>());
+        }
       } else if (k == "flags") {
         if (!node.is_table()) return Status::Usage(At(node) + what + "'flags' must be a table: flags = { split-size = \"64M\" }");
         for (auto&& [name, value] : *node.as_table()) SLUICE_RETURN_IF_ERROR(AddFlag(s, std::string(name.str()), value));
       } else {
         return Status::Usage(At(node) + what + "unknown key '" + k +
-                             "' (a step has job or plugin, inputs, output, params, flags)");
+                             "' (a step has job or plugin, inputs, output, params, flags, expect, expect_warn)");
       }
     }
     const std::string at = At(s.line) + what;

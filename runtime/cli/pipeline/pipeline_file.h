@@ -7,6 +7,8 @@
 //   output = "out/sessions"
 //   params = { gap = 1800 }             # --param gap=1800
 //   flags = { max-bad-records = 1000 }  # --max-bad-records 1000
+//   expect = ["output_records >= 1"]    # --expect, before the publish
+//   expect_warn = ["bad_records <= 10"] # --expect-warn
 //
 // TOML (toml++), read once; relative paths are relative to the file's
 // folder, so a pipeline runs the same from any working directory.
@@ -29,7 +31,7 @@ struct PipelineStep {
   std::vector<size_t> after;        // the steps (indexes in run order) whose outputs it reads
   std::string output;               // resolved path
   std::vector<std::pair<std::string, std::string>> params;
-  std::vector<std::string> flags;  // job flags as command-line arguments
+  std::vector<std::string> flags;  // job flags as command-line arguments (expectations too)
 };
 
 struct Pipeline {

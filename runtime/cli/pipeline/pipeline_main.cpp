@@ -195,7 +195,10 @@ int PipelineMain(int argc, char** argv, const std::vector<std::string>& args) {
                    std::string(prepared.job->name), d.run ? "runs" : "skipped", d.why);
     }
     const auto start = std::chrono::steady_clock::now();
-    const int code = RunJob(*prepared.job, prepared.config, *comm);
+    // Some endings are known to rank 0 alone (a failed expectation, a
+    // --report copy that could not be put in place): every rank takes the
+    // worst, so that none goes on to the next step.
+    const int code = comm->AllReduceMax(RunJob(*prepared.job, prepared.config, *comm));
     done[i].seconds = Since(start);
     if (code != 0) {
       if (speaker) {
