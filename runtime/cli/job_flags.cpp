@@ -267,6 +267,14 @@ const std::vector<JobFlag>& JobFlags() {
        "as `--expect`, but a false one is logged and recorded in the report and manifest, and the output "
        "is published; repeatable",
        [](S f, S v, JobConfig* c) { return AddExpectation(f, v, /*warn=*/true, c); }},
+      {"--lineage", "", "FILE", "none",
+       "append OpenLineage run events (START, then COMPLETE or FAIL; inputs and output as datasets with "
+       "sizes, row count and part checksums) to `FILE`, one JSON object per line",
+       [](S f, S v, JobConfig* c) {
+         if (v.empty()) return Status::Usage("flag " + f + ": empty path");
+         c->lineage_path = v;
+         return Status::OK();
+       }},
       {"--log-level", "", "LEVEL", "info", "trace, debug, info, warn, error, off", SetLogLevel},
       {"--log-dir", "", "DIR", "none", "also log each rank to `DIR/rank-N.log` (created if missing)",
        [](S, S v, JobConfig* c) {

@@ -390,6 +390,26 @@ std::optional<int> CheckExpectationsBeforePublish(JobRun& run, const TaskCounter
   return run.EndCleanly(kExitExpectationFailed);
 }
 
+// Rank 0, after the publish, with --lineage: the COMPLETE event. The
+// output is published and whole; an event that cannot be written is said.
+void EmitCompleteLineage(JobRun& run, const JobReport& report) {
+  Status s = run.EmitLineage("COMPLETE", [&](LineageEvent* e) {
+    e->output_stats = true;
+    e->output_records = report.totals.output_records;
+    e->output_bytes = report.totals.output_bytes;
+    for (const RankStats& r : report.per_rank) {
+      for (const PartInfo& p : r.parts) {
+        e->parts.push_back({OutputCommitter::PartName(static_cast<int>(p.partition)) +
+                                std::string(OutputCompressionExtension(run.config.settings.output_compression)),
+                            p.bytes, p.xxh3});
+      }
+    }
+    std::sort(e->parts.begin(), e->parts.end(),
+              [](const LineagePart& a, const LineagePart& b) { return a.file < b.file; });
+  });
+  if (!s.ok()) spdlog::error("lineage: the COMPLETE event could not be written: {}", s.ToString());
+}
+
 // Rank 0's share of the commit: report, publish, summary. Returns the exit
 // code when the job ends otherwise than with the barrier every rank is in.
 std::optional<int> CommitAtRankZero(JobRun& run, const std::vector<std::string>& gathered,
@@ -407,6 +427,7 @@ std::optional<int> CommitAtRankZero(JobRun& run, const std::vector<std::string>&
   report.total_seconds = SecondsSince(run.start);
   if (std::optional<int> failed = PutReportCopyInPlace(run, report_temp)) return failed;
   PrintSummary(run, report);
+  EmitCompleteLineage(run, report);
   return std::nullopt;
 }
 

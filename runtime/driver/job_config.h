@@ -8,6 +8,7 @@
 
 #include "io/status.h"
 #include "runtime/driver/expectations.h"
+#include "runtime/driver/lineage.h"
 #include <sluice/detail/job_settings.h>
 
 namespace sluice {
@@ -43,6 +44,12 @@ struct JobConfig {
   // by rank 0 before the publish. Not in the fingerprint: they decide
   // whether a result is published, not what it is.
   std::vector<Expectation> expectations;
+  // --lineage FILE: OpenLineage run events appended there (lineage.h). A
+  // pipeline step also names its job for lineage ("PIPELINE.STEP") and the
+  // pipeline's run as its parent; a plain run is named "JOB:OUTPUT".
+  std::string lineage_path;
+  std::string lineage_job_name;
+  LineageParent lineage_parent;
 };
 
 // Parses "64M", "1G", "4096", "512K" (powers of 1024). `flag` names the flag

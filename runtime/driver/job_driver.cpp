@@ -42,6 +42,7 @@ class JobDriver {
     run_.start = Clock::now();
     PrepareRank();
     if (std::optional<int> ended = AgreeOnPlan()) return *ended;
+    if (std::optional<int> ended = StartLineage()) return *ended;
     if (std::optional<int> ended = JoinOutput()) return *ended;
     if (run_.plan.already_done) return EndAlreadyDone();
     const JobSettings settings = SetUpScratch();
@@ -99,6 +100,17 @@ class JobDriver {
     return std::nullopt;
   }
 
+  // --lineage: the START event, written by rank 0 before any work; if it
+  // cannot be, the job ends on every rank (nothing done, nothing lost).
+  std::optional<int> StartLineage() {
+    if (run_.config.lineage_path.empty()) return std::nullopt;
+    Status started = AgreeAcrossRanks(run_.comm, run_.EmitLineage("START"));
+    if (started.ok()) return std::nullopt;
+    if (run_.comm.rank() == 0) spdlog::error("lineage: {}", started.ToString());
+    run_.lineage_run_id.clear();  // no START written: no FAIL either
+    return run_.EndCleanly(ExitCodeFor(started.code()));
+  }
+
   // Every rank checks that its job holds the output before it touches
   // staging, work or scratch; this also catches an output folder that is
   // not on a filesystem every rank shares. Then opens this rank's saved map
@@ -129,6 +141,9 @@ class JobDriver {
                    run_.committer.output_dir(), FingerprintHex(run_.plan.fingerprint));
     }
     RemoveLeftoversOfCommittedRun();
+    if (Status s = run_.EmitLineage("COMPLETE"); !s.ok()) {
+      spdlog::error("lineage: the COMPLETE event could not be written: {}", s.ToString());
+    }
     return run_.EndCleanly(0);
   }
 

@@ -53,6 +53,28 @@ JobRun::JobRun(const JobEntry& job, const JobConfig& config, Communicator& comm)
   committer.SetPartSuffix(std::string(OutputCompressionExtension(config.settings.output_compression)));
 }
 
+Status JobRun::EmitLineage(const char* type, const std::function<void(LineageEvent*)>& finish) {
+  if (config.lineage_path.empty() || comm.rank() != 0) return Status::OK();
+  LineageEvent e;
+  e.type = type;
+  if (lineage_run_id.empty()) lineage_run_id = NewLineageRunId();
+  e.run_id = lineage_run_id;
+  e.job_name = !config.lineage_job_name.empty() ? config.lineage_job_name
+                                                  : std::string(job.name) + ":" + committer.output_dir();
+  e.parent = config.lineage_parent;
+  e.inputs = plan.files;
+  e.output_dir = committer.output_dir();
+  if (finish) finish(&e);
+  if (std::string(type) != "START") lineage_run_id.clear();
+  return AppendLineageLine(config.lineage_path, LineageEventJson(e));
+}
+
+void JobRun::EmitLineageFailure(const std::string& error) {
+  if (lineage_run_id.empty()) return;
+  Status s = EmitLineage("FAIL", [&](LineageEvent* e) { e->error = error; });
+  if (!s.ok()) spdlog::error("lineage: the FAIL event could not be written: {}", s.ToString());
+}
+
 void JobRun::Check(const char* phase, const Status& s) {
   if (!s.ok()) Fail(phase, s);
 }
@@ -60,6 +82,7 @@ void JobRun::Check(const char* phase, const Status& s) {
 void JobRun::Fail(const char* phase, const Status& s) {
   spdlog::error("job failed in {} on rank {}: {}", phase, comm.rank(), s.ToString());
   spdlog::default_logger()->flush();
+  EmitLineageFailure("failed in " + std::string(phase) + ": " + s.ToString());
   AbandonMapTask();
   RemoveScratch();
   ReleaseLockIfAlone();
@@ -68,6 +91,7 @@ void JobRun::Fail(const char* phase, const Status& s) {
 }
 
 void JobRun::AbortAfterException() {
+  EmitLineageFailure("internal error (see the log)");
   AbandonMapTask();
   RemoveScratch();
   ReleaseLockIfAlone();
@@ -86,7 +110,10 @@ void JobRun::AbandonMapTask() {
 }
 
 int JobRun::EndCleanly(int exit_code) {
-  if (exit_code != 0) committer.Abort();
+  if (exit_code != 0) {
+    EmitLineageFailure("exit code " + std::to_string(exit_code) + " (see the log)");
+    committer.Abort();
+  }
   comm.Barrier();
   if (comm.rank() == 0) lock.Release();
   return exit_code;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,6 +21,7 @@
 #include "io/status.h"
 #include "runtime/driver/job_config.h"
 #include "runtime/driver/job_report.h"
+#include "runtime/driver/lineage.h"
 #include "runtime/driver/map_task_store.h"
 #include "runtime/driver/plan_codec.h"
 #include "runtime/driver/reduce_tasks.h"
@@ -91,6 +93,15 @@ class JobRun {
   std::unique_ptr<MapTaskStore> store;
   std::unique_ptr<TaskRecordingTransport> recording;
   std::unique_ptr<JobRunner> runner;
+  // --lineage: this run's id once its START is written (rank 0); cleared
+  // when its COMPLETE or FAIL is, so that a run ends once.
+  std::string lineage_run_id;
+  // Rank 0 with --lineage: appends an event of this run (LineageEventJson)
+  // with the plan's inputs and the output. `finish` fills what the event
+  // adds (COMPLETE: counts and parts; FAIL: the error).
+  Status EmitLineage(const char* type, const std::function<void(LineageEvent*)>& finish = nullptr);
+  // Rank 0: the FAIL event, if a START was written; logged if it cannot be.
+  void EmitLineageFailure(const std::string& error);
   bool map_only = true;  // until the job's traits say otherwise
   InputKind input = InputKind::kLines;  // what the job reads, from its traits for these parameters
   bool shuffle_finished = false;

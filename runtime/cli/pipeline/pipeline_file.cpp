@@ -47,8 +47,13 @@ class FileReader {
       if (!meta->is_table()) return Status::Usage(At(*meta) + "'pipeline' must be a table");
       for (auto&& [key, node] : *meta->as_table()) {
         if (key.str() != "name") return Status::Usage(At(node) + "unknown key 'pipeline." + std::string(key.str()) + "'");
+        if (!node.is_string() || node.value<std::string>()->empty()) {
+          return Status::Usage(At(node) + "'pipeline.name' must be a non-empty string");
+        }
+        name_ = *node.value<std::string>();
       }
     }
+    if (name_.empty()) name_ = std::filesystem::path(path_).stem().string();
     const toml::table* steps = doc["steps"].as_table();
     if (steps == nullptr || steps->empty()) {
       return Status::Usage(At(1) + "no steps: declare each as a [steps.NAME] table");
@@ -239,6 +244,7 @@ class FileReader {
     for (size_t p = 0; p < order.size(); ++p) position[order[p]] = p;
     Pipeline out;
     out.path = path_;
+    out.name = name_;
     for (size_t i : order) {
       PipelineStep step = std::move(raw[i].step);
       for (size_t d : reads[i]) step.after.push_back(position[d]);
@@ -249,6 +255,7 @@ class FileReader {
 
   std::string path_;
   std::string folder_;
+  std::string name_;
 };
 
 }  // namespace

@@ -36,6 +36,7 @@ struct PipelineStep {
 
 struct Pipeline {
   std::string path;  // the file
+  std::string name;  // [pipeline] name, else the file's name without .toml
   std::vector<PipelineStep> steps;  // in run order: each after the steps it reads
 };
 

@@ -17,11 +17,12 @@
 #include "runtime/cli/pipeline/pipeline_file.h"
 #include "runtime/cli/pipeline/step_decision.h"
 #include "runtime/driver/job_driver.h"
+#include "runtime/driver/lineage.h"
 
 namespace sluice {
 namespace {
 
-constexpr const char* kUsage = R"(usage: sluice pipeline run FILE [--from STEP] [--quiet] [--log-level LEVEL]
+constexpr const char* kUsage = R"(usage: sluice pipeline run FILE [--from STEP] [--lineage FILE] [--quiet] [--log-level LEVEL]
        sluice pipeline plan FILE [--from STEP]
 
 run    runs the steps of FILE in dependency order, each as `sluice run` would
@@ -32,12 +33,15 @@ run    runs the steps of FILE in dependency order, each as `sluice run` would
 plan   prints what run would do, step by step, and why.
 --from STEP  runs STEP and every step after it that reads what it writes,
        whatever their outputs hold.
+--lineage FILE  appends OpenLineage run events to FILE: the pipeline's run,
+       and each step's run with the pipeline's as its parent.
 )";
 
 struct Options {
   std::string command;  // run | plan
   std::string file;
   std::string from;
+  std::string lineage;
   bool quiet = false;
   std::string log_level = "info";
 };
@@ -55,6 +59,8 @@ Status ParseOptions(const std::vector<std::string>& args, Options* o) {
     };
     if (a == "--from") {
       SLUICE_RETURN_IF_ERROR(value(&o->from));
+    } else if (a == "--lineage") {
+      SLUICE_RETURN_IF_ERROR(value(&o->lineage));
     } else if (a == "--log-level") {
       SLUICE_RETURN_IF_ERROR(value(&o->log_level));
     } else if (a == "--quiet" || a == "-q") {
@@ -96,6 +102,9 @@ Status PrepareStep(Communicator& comm, const PipelineStep& step, bool force, Pre
   std::vector<std::string> positional;
   bool help = false;
   SLUICE_RETURN_IF_ERROR(ParseJobFlags(StepArgs(step, force), &out->config, &positional, &help));
+  if (!out->config.lineage_path.empty()) {
+    return Status::Usage("flag 'lineage': give it to `sluice pipeline run` (--lineage FILE), not to a step");
+  }
   if (!positional.empty()) return Status::Usage("unexpected argument '" + positional[0] + "'");
   SLUICE_RETURN_IF_ERROR(ApplyClusterBudget(comm, &out->config));
   if (!step.plugin.empty()) {
@@ -175,6 +184,27 @@ int PipelineMain(int argc, char** argv, const std::vector<std::string>& args) {
     return 0;
   }
 
+  // The pipeline's own run, for lineage: rank 0 writes its events, and
+  // each step names it as its parent.
+  LineageEvent lineage;
+  lineage.run_id = NewLineageRunId();
+  lineage.job_name = pipeline.name;
+  auto emit = [&](const char* type, const std::string& error) -> Status {
+    if (options.lineage.empty() || !speaker) return Status::OK();
+    lineage.type = type;
+    lineage.error = error;
+    return AppendLineageLine(options.lineage, LineageEventJson(lineage));
+  };
+  if (!options.lineage.empty()) {
+    Status started = AgreeAcrossRanks(*comm, emit("START", ""));
+    if (!started.ok()) return fail("lineage: ", started);
+  }
+  auto step_failed = [&](const std::string& what, int code) {
+    Status s = emit("FAIL", what);
+    if (!s.ok() && speaker) spdlog::error("lineage: the pipeline's FAIL event could not be written: {}", s.ToString());
+    return code;
+  };
+
   struct Done {
     bool ran = false;
     double seconds = 0;
@@ -185,7 +215,13 @@ int PipelineMain(int argc, char** argv, const std::vector<std::string>& args) {
     PreparedStep prepared;
     Status ready = PrepareStep(*comm, step, forced[i], &prepared);
     if (!ready.ok()) {
-      return fail("step '" + step.name + "' (" + pipeline.path + ":" + std::to_string(step.line) + "): ", ready);
+      const int code = fail("step '" + step.name + "' (" + pipeline.path + ":" + std::to_string(step.line) + "): ", ready);
+      return step_failed("step '" + step.name + "': " + ready.ToString(), code);
+    }
+    if (!options.lineage.empty()) {
+      prepared.config.lineage_path = options.lineage;
+      prepared.config.lineage_job_name = pipeline.name + "." + step.name;
+      prepared.config.lineage_parent = {lineage.run_id, pipeline.name};
     }
     if (speaker) {
       const StepDecision d = forced[i] ? StepDecision{true, "--from " + options.from}
@@ -205,7 +241,7 @@ int PipelineMain(int argc, char** argv, const std::vector<std::string>& args) {
         spdlog::error("pipeline {}: step '{}' failed (exit {}); {} later step(s) not run", pipeline.path,
                       step.name, code, n - i - 1);
       }
-      return code;
+      return step_failed("step '" + step.name + "' failed (exit " + std::to_string(code) + ")", code);
     }
   }
   if (speaker) {
@@ -217,6 +253,10 @@ int PipelineMain(int argc, char** argv, const std::vector<std::string>& args) {
       table += line;
     }
     spdlog::info("pipeline {}: {} step(s) done{}", pipeline.path, n, table);
+  }
+  if (Status s = emit("COMPLETE", ""); !s.ok()) {
+    spdlog::error("lineage: the pipeline's COMPLETE event could not be written: {}", s.ToString());
+    return ExitCodeFor(s.code());
   }
   return 0;
 }
