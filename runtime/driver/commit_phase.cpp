@@ -17,6 +17,7 @@
 #include "runtime/driver/expectation_check.h"
 #include "runtime/driver/job_fingerprint.h"
 #include "runtime/driver/plan_maker.h"
+#include "runtime/driver/report_html.h"
 #include "shuffle/serde.h"
 
 namespace sluice {
@@ -296,6 +297,8 @@ void WriteIntoStaging(JobRun& run, const JobReport& report,
                                         RenderReportJson(report)));
   run.Check("commit", WriteStringToFile(*FileSystem::Default(), staging + "/_manifest.json",
                                         RenderManifestJson(report)));
+  run.Check("commit", WriteStringToFile(*FileSystem::Default(), staging + "/_report.html",
+                                        RenderReportHtml(report)));
   if (!bad_records.empty()) {
     run.Check("commit", WriteStringToFile(*FileSystem::Default(), staging + "/_bad_records",
                                           BadRecordsTsv(bad_records)));

@@ -109,7 +109,7 @@ one teragen 500000 "$work/tera-in"        # 50 MB of 100-byte records
 # its inputs are two folders, whose paths and mtimes the fingerprint covers.
 identical() {
   local a=$1 b=$2 derived=${3:-} f
-  diff -r -x _report.json -x _SUCCESS -x _manifest.json "$a" "$b" >&2 || return 1
+  diff -r -x _report.json -x _report.html -x _SUCCESS -x _manifest.json "$a" "$b" >&2 || return 1
   for f in _SUCCESS _manifest.json; do
     [[ -f "$a/$f" && -f "$b/$f" ]] || { echo "no $f in $a or $b" >&2; return 1; }
   done

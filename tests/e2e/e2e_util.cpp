@@ -130,7 +130,7 @@ std::vector<std::string> ListDir(const std::string& path) {
 
 std::vector<std::string> ReadParts(const std::string& output_dir, int partitions) {
   std::vector<std::string> parts;
-  std::vector<std::string> expected_names = {"_SUCCESS", "_manifest.json", "_report.json"};
+  std::vector<std::string> expected_names = {"_SUCCESS", "_manifest.json", "_report.html", "_report.json"};
   for (int p = 0; p < partitions; ++p) {
     char name[32];
     std::snprintf(name, sizeof name, "part-%05d", p);

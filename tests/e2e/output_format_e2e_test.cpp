@@ -108,7 +108,7 @@ TEST_F(OutputFormatE2E, CompressedPartsDecodeToTheUncompressedBytes) {
       const std::string out = dir_ / (codec.name + std::to_string(ranks));
       CommandResult r = Run(ranks, out, "--output-compression " + codec.name);
       ASSERT_EQ(r.exit_code, 0) << r.output;
-      std::vector<std::string> names = {"_SUCCESS", "_manifest.json", "_report.json"};
+      std::vector<std::string> names = {"_SUCCESS", "_manifest.json", "_report.html", "_report.json"};
       for (int p = 0; p < kPartitions; ++p) names.push_back(PartName(p, codec.ext));
       std::sort(names.begin(), names.end());
       EXPECT_EQ(ListDir(out), names);
