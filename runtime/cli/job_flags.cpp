@@ -91,6 +91,13 @@ Status AddParam(const std::string& flag, const std::string& v, JobConfig* c) {
   return Status::OK();
 }
 
+// A value that must not be empty ("flag --scratch: empty directory").
+Status SetNonEmpty(const std::string& flag, const std::string& v, const char* what, std::string* into) {
+  if (v.empty()) return Status::Usage("flag " + flag + ": empty " + what);
+  *into = v;
+  return Status::OK();
+}
+
 Status AddExpectation(const std::string& flag, const std::string& text, bool warn, JobConfig* c) {
   Status syntax = CheckExpectationSyntax(text);
   if (!syntax.ok()) return Status::Usage("flag " + flag + ": " + syntax.message());
@@ -233,11 +240,7 @@ const std::vector<JobFlag>& JobFlags() {
       {"--scratch", "", "DIR", "`$TMPDIR` or `/tmp`",
        "node-local directory for spill runs: each rank makes its own `DIR/sluice-<random>` (mode 0700) per "
        "run, at its first spill",
-       [](S f, S v, JobConfig* c) {
-         if (v.empty()) return Status::Usage("flag " + f + ": empty directory");
-         c->scratch_root = v;
-         return Status::OK();
-       }},
+       [](S f, S v, JobConfig* c) { return SetNonEmpty(f, v, "directory", &c->scratch_root); }},
       {"--merge-factor", "", "N", "64", "most spill runs merged at once; more merge in passes",
        [](S f, S v, JobConfig* c) { return SetIntIn(f, v, 2, 4096, &c->settings.merge_factor); }},
       {"--param", "", "KEY=VALUE", "none",
@@ -246,11 +249,7 @@ const std::vector<JobFlag>& JobFlags() {
       {"--plugin", "", "PATH", "none",
        "`sluice run` only: run the job in this plugin (a `.so` built with `sluice_add_job`) instead of a "
        "built-in one",
-       [](S f, S v, JobConfig* c) {
-         if (v.empty()) return Status::Usage("flag " + f + ": empty path");
-         c->plugin_path = v;
-         return Status::OK();
-       }},
+       [](S f, S v, JobConfig* c) { return SetNonEmpty(f, v, "path", &c->plugin_path); }},
       {"--report", "", "PATH", "none",
        "also write the JSON job report to `PATH` (written before the output is published: if it cannot be, "
        "nothing is; one is always in `DIR/_report.json`)",
@@ -270,11 +269,7 @@ const std::vector<JobFlag>& JobFlags() {
       {"--lineage", "", "FILE", "none",
        "append OpenLineage run events (START, then COMPLETE or FAIL; inputs and output as datasets with "
        "sizes, row count and part checksums) to `FILE`, one JSON object per line",
-       [](S f, S v, JobConfig* c) {
-         if (v.empty()) return Status::Usage("flag " + f + ": empty path");
-         c->lineage_path = v;
-         return Status::OK();
-       }},
+       [](S f, S v, JobConfig* c) { return SetNonEmpty(f, v, "path", &c->lineage_path); }},
       {"--log-level", "", "LEVEL", "info", "trace, debug, info, warn, error, off", SetLogLevel},
       {"--log-dir", "", "DIR", "none", "also log each rank to `DIR/rank-N.log` (created if missing)",
        [](S, S v, JobConfig* c) {
