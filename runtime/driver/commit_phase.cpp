@@ -394,8 +394,10 @@ std::optional<int> CheckExpectationsBeforePublish(JobRun& run, const TaskCounter
 }
 
 // Rank 0, after the publish, with --lineage: the COMPLETE event. The
-// output is published and whole; an event that cannot be written is said.
-void EmitCompleteLineage(JobRun& run, const JobReport& report) {
+// output is published and whole; an event that cannot be written (a full
+// disk) ends the job with its exit code, as a --report copy that cannot be
+// put in place does: lineage a pipeline relies on is missing.
+std::optional<int> EmitCompleteLineage(JobRun& run, const JobReport& report) {
   Status s = run.EmitLineage("COMPLETE", [&](LineageEvent* e) {
     e->output_stats = true;
     e->output_records = report.totals.output_records;
@@ -410,7 +412,10 @@ void EmitCompleteLineage(JobRun& run, const JobReport& report) {
     std::sort(e->parts.begin(), e->parts.end(),
               [](const LineagePart& a, const LineagePart& b) { return a.file < b.file; });
   });
-  if (!s.ok()) spdlog::error("lineage: the COMPLETE event could not be written: {}", s.ToString());
+  if (s.ok()) return std::nullopt;
+  spdlog::error("output committed, but its lineage COMPLETE event could not be written: {}", s.ToString());
+  run.comm.Barrier();
+  return run.EndCleanly(ExitCodeFor(s.code()));
 }
 
 // Rank 0's share of the commit: report, publish, summary. Returns the exit
@@ -430,7 +435,7 @@ std::optional<int> CommitAtRankZero(JobRun& run, const std::vector<std::string>&
   report.total_seconds = SecondsSince(run.start);
   if (std::optional<int> failed = PutReportCopyInPlace(run, report_temp)) return failed;
   PrintSummary(run, report);
-  EmitCompleteLineage(run, report);
+  if (std::optional<int> failed = EmitCompleteLineage(run, report)) return failed;
   return std::nullopt;
 }
 

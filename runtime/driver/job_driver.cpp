@@ -143,6 +143,7 @@ class JobDriver {
     RemoveLeftoversOfCommittedRun();
     if (Status s = run_.EmitLineage("COMPLETE"); !s.ok()) {
       spdlog::error("lineage: the COMPLETE event could not be written: {}", s.ToString());
+      return run_.EndCleanly(ExitCodeFor(s.code()));
     }
     return run_.EndCleanly(0);
   }

@@ -122,6 +122,12 @@ Status AppendLineageLine(const std::string& path, const std::string& line) {
   if (fd < 0) return Status::FromErrno("open lineage file", path, errno);
   const ssize_t n = write(fd, line.data(), line.size());
   const int err = errno;
+  if (n > 0 && n != static_cast<ssize_t>(line.size())) {
+    // A full disk took part of the line: cut it off, so that the file
+    // holds whole events only (O_APPEND left the offset at its end).
+    const off_t end = lseek(fd, 0, SEEK_CUR);
+    if (end >= n) (void)ftruncate(fd, end - n);
+  }
   const int closed = close(fd);
   if (n != static_cast<ssize_t>(line.size())) {
     return n < 0 ? Status::FromErrno("write lineage event to", path, err)
