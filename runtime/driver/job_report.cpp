@@ -57,13 +57,6 @@ void PutPath(Json& obj, const std::string& name, const std::string& value) {
   if (!IsValidUtf8(value)) obj[name + "_hex"] = HexBytes(value);
 }
 
-// A 64-bit hash as 16 hex digits in a string: as a JSON number above 2^53 it
-// would lose bits in readers that hold numbers as doubles (JavaScript, jq).
-std::string Hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 // Seconds and rates to the millisecond: more digits would be noise, and a
 // report diffs more cleanly without them.
@@ -201,6 +194,14 @@ Json StepsJson(const RankStats& s) {
 }
 
 }  // namespace
+
+// A 64-bit hash as 16 hex digits in a string: as a JSON number above 2^53 it
+// would lose bits in readers that hold numbers as doubles (JavaScript, jq).
+std::string Hex64(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
 
 bool IsValidUtf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {

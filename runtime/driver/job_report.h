@@ -123,6 +123,10 @@ bool IsValidUtf8(std::string_view s);
 // The bytes of `s` as lowercase hex, two digits each ("a\xff" -> "61ff").
 std::string HexBytes(std::string_view s);
 
+// A 64-bit hash as 16 lowercase hex digits, as the report and manifest (and
+// lineage events) write checksums and fingerprints.
+std::string Hex64(uint64_t v);
+
 // Pretty-printed JSON (2-space indent, newline at the end), keys in a fixed
 // order (a report diffs cleanly). Never throws on invalid UTF-8 (above).
 std::string RenderReportJson(const JobReport& report);

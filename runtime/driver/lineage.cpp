@@ -14,6 +14,8 @@
 
 #include <sluice/version.h>
 
+#include "runtime/driver/job_report.h"
+
 namespace sluice {
 namespace {
 
@@ -44,11 +46,6 @@ Json Facet(const char* schema) {
   return Json{{"_producer", kProducer}, {"_schemaURL", schema}};
 }
 
-std::string Hex(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 }  // namespace
 
@@ -100,7 +97,7 @@ std::string LineageEventJson(const LineageEvent& e) {
       out["outputFacets"] = {{"outputStatistics", stats}};
       Json parts = Facet("https://sluice.invalid/facets/SluiceParts.json");
       Json list = Json::array();
-      for (const LineagePart& p : e.parts) list.push_back({{"file", p.file}, {"bytes", p.bytes}, {"xxh3", Hex(p.xxh3)}});
+      for (const LineagePart& p : e.parts) list.push_back({{"file", p.file}, {"bytes", p.bytes}, {"xxh3", Hex64(p.xxh3)}});
       parts["parts"] = std::move(list);
       out["facets"] = {{"sluice_parts", parts}};
     }

@@ -117,6 +117,11 @@ Status PrepareStep(Communicator& comm, const PipelineStep& step, bool force, Pre
   return CheckJobAndConfig(*out->job, out->config);
 }
 
+// "step 'NAME' (FILE:LINE): ", before a message about the step.
+std::string StepAt(const Pipeline& pipeline, const PipelineStep& step) {
+  return "step '" + step.name + "' (" + pipeline.path + ":" + std::to_string(step.line) + "): ";
+}
+
 double Since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
@@ -163,7 +168,7 @@ int PipelineMain(int argc, char** argv, const std::vector<std::string>& args) {
       const PipelineStep& step = pipeline.steps[i];
       PreparedStep prepared;
       Status ready = PrepareStep(*comm, step, forced[i], &prepared);
-      if (!ready.ok()) return fail("step '" + step.name + "' (" + pipeline.path + ":" + std::to_string(step.line) + "): ", ready);
+      if (!ready.ok()) return fail(StepAt(pipeline, step), ready);
       if (forced[i]) {
         decisions[i] = {true, "--from " + options.from};
         continue;
@@ -215,7 +220,7 @@ int PipelineMain(int argc, char** argv, const std::vector<std::string>& args) {
     PreparedStep prepared;
     Status ready = PrepareStep(*comm, step, forced[i], &prepared);
     if (!ready.ok()) {
-      const int code = fail("step '" + step.name + "' (" + pipeline.path + ":" + std::to_string(step.line) + "): ", ready);
+      const int code = fail(StepAt(pipeline, step), ready);
       return step_failed("step '" + step.name + "': " + ready.ToString(), code);
     }
     if (!options.lineage.empty()) {
