@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <sstream>
 #include <string>
 #include <vector>
@@ -87,6 +89,26 @@ TEST_F(LineageE2E, AFailedRunEndsWithAFailNamingWhy) {
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("lineage"), std::string::npos) << r.output;
   EXPECT_FALSE(Exists(dir_ / "never"));
+}
+
+// A full disk under the lineage file (a 4 KiB tmpfs in a mount namespace
+// of the test's own): the START fits, the COMPLETE (64 parts) does not. The output is
+// published, the job exits 4 (not 0), and the file holds whole events only.
+TEST_F(LineageE2E, AFullDiskIsANonZeroExitAndNoTornLine) {
+  if (geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
+  RunCommand("mkdir -p " + Quoted(dir_ / "full"));
+  const std::string script =
+      "mount -t tmpfs -o size=4k tmpfs " + dir_ / "full" + " && " + BinPath("sluice") +
+      " run wordcount --quiet --partitions 64 --input " + dir_ / "in" + " --output " + dir_ / "out" +
+      " --lineage " + dir_ / "full/l.jsonl" + "; rc=$?; cp " + dir_ / "full/l.jsonl" + " " + dir_ / "kept.jsonl" +
+      "; exit $rc";
+  CommandResult r = RunCommand("unshare -m sh -c " + Quoted(script));
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("lineage COMPLETE event could not be written"), std::string::npos) << r.output;
+  EXPECT_TRUE(Exists(dir_ / "out/_SUCCESS")) << "the output is whole and published";
+  CommandResult check = SchemaCheck(dir_ / "kept.jsonl");
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_EQ(check.output, "START\n");
 }
 
 TEST_F(LineageE2E, APipelinesStepsNameItsRunAsTheirParent) {
