@@ -49,6 +49,9 @@ struct FileInfo {
   FileType type = FileType::kOther;
   uint64_t size = 0;
   int64_t mtime_ns = 0;
+  // The inode's change time: set by the kernel on every write, rename or
+  // chmod, and unlike mtime not settable by a user (touch -d).
+  int64_t ctime_ns = 0;
   uint64_t device = 0;  // (device, inode) identify a file across symlinks
   uint64_t inode = 0;
   uint32_t uid = 0;       // owner

@@ -29,7 +29,15 @@ struct InputFile {
   // Where a compressed file may be split (IndexMembers, compression.h):
   // empty when it cannot be. Planning input only: not sent to other ranks.
   std::vector<MemberStart> members;
+  // --incremental runs (runtime/driver/incremental_plan.h): the xxh3 of the
+  // file's bytes as stored, and its ctime when they were read; 0 otherwise.
+  uint64_t xxh3 = 0;
+  int64_t ctime_ns = 0;
 };
+
+// input_index of the previous output's merge state in a plan (incremental
+// runs): read back into the shuffle, never handed to map().
+inline constexpr uint32_t kMergeStateInput = UINT32_MAX;
 
 // Each spec is a file, a directory or a glob pattern (contains * ? or [).
 // - A spec that exists as a path (file, directory, or symlink, even a

@@ -191,6 +191,10 @@ class Aggregate : public sluice::Job<Aggregate, std::string, Accumulator> {
     emit(key_, row_);
   }
 
+  // Sums (a best-k list, exact aggregates) fold in any order and Reduce
+  // reads only the fold: --incremental may build on the previous result.
+  static constexpr bool kMergeable = true;
+
   Accumulator Combine(const Accumulator& a, const Accumulator& b) {
     Accumulator out = a;
     sluice::aggregate::Merge(spec_, &out, b);

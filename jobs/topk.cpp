@@ -65,6 +65,10 @@ class TopK : public sluice::Job<TopK, std::string, TopItems> {
 
   // Merges two best-first lists and keeps the best k: associative, and the
   // result does not depend on the order the lists come in.
+  // Sums (a best-k list, exact aggregates) fold in any order and Reduce
+  // reads only the fold: --incremental may build on the previous result.
+  static constexpr bool kMergeable = true;
+
   TopItems Combine(const TopItems& a, const TopItems& b) {
     TopItems best;
     best.items.reserve(std::min<size_t>(k_, a.items.size() + b.items.size()));

@@ -93,6 +93,10 @@ class Weblog : public sluice::Job<Weblog, std::string, uint64_t> {
     emit("bytes\ttotal", hit.bytes);
   }
 
+  // Sums (a best-k list, exact aggregates) fold in any order and Reduce
+  // reads only the fold: --incremental may build on the previous result.
+  static constexpr bool kMergeable = true;
+
   uint64_t Combine(uint64_t a, uint64_t b) { return a + b; }
 
   void Reduce(std::string_view key, Values& counts, Output& out) {

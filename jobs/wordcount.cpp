@@ -25,6 +25,10 @@ class WordCount : public sluice::Job<WordCount, std::string, uint64_t> {
     sluice::ForEachWord(lines, [&](std::string_view word) { emit(word, 1); });
   }
 
+  // Sums (a best-k list, exact aggregates) fold in any order and Reduce
+  // reads only the fold: --incremental may build on the previous result.
+  static constexpr bool kMergeable = true;
+
   uint64_t Combine(uint64_t a, uint64_t b) { return a + b; }
 
   void Reduce(std::string_view word, Values& counts, Output& out) {

@@ -132,6 +132,13 @@ const std::vector<JobFlag>& JobFlags() {
        "run even if `DIR` already holds this job's result, and redo every map task instead of resuming "
        "(replaces `DIR`, under the same rules as `--overwrite`)",
        [](S f, S v, JobConfig* c) { return SetSwitch(f, v, &c->force); }},
+      {"--incremental", "", "", "off",
+       "for jobs declared mergeable (`wordcount`, `weblog`, `aggregate`, `topk`): map only the input files "
+       "`DIR`'s previous `--incremental` run did not read and fold its merge state (`DIR/_state/`) in; "
+       "the parts are byte-identical to a full run's. A changed or removed file, or another "
+       "configuration, makes it a full run, said in the log. Replaces `DIR` as `--overwrite` does (see "
+       "[Incremental runs](#incremental-runs))",
+       [](S f, S v, JobConfig* c) { return SetSwitch(f, v, &c->incremental); }},
       {"--output-format", "", "FORMAT", "text",
        "how a job with text output (the default) writes records: `text` (`key<TAB>value` lines; a record "
        "they cannot show unambiguously fails the job), `csv` (a header row, RFC 4180 quoting) or `jsonl` (a "

@@ -41,6 +41,15 @@ Status LoadPluginOnEveryRank(Communicator& comm, JobConfig* config, LoadedPlugin
 Status CheckJobAndConfig(const JobEntry& job, const JobConfig& config) {
   std::unique_ptr<JobRunner> runner(job.create());
   SLUICE_RETURN_IF_ERROR(runner->CheckParams(config.settings.params));
+  if (config.incremental) {
+    const JobTraits traits = runner->TraitsFor(config.settings.params);
+    if (!traits.mergeable || traits.map_only) {
+      return Status::Usage("flag --incremental: job '" + std::string(job.name) +
+                           "' cannot fold a new run into its previous result: it is not declared "
+                           "kMergeable (a Combine that is associative and commutative, and a Reduce "
+                           "that reads only the fold of each key's values); run it without --incremental");
+    }
+  }
   return ValidateJobConfig(config);
 }
 

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -15,6 +16,7 @@
 
 #include "io/file_system.h"
 #include "runtime/driver/expectation_check.h"
+#include "runtime/driver/incremental_plan.h"
 #include "runtime/driver/job_fingerprint.h"
 #include "runtime/driver/plan_maker.h"
 #include "runtime/driver/report_html.h"
@@ -139,6 +141,10 @@ Totals SumAndReconcile(JobRun& run, const RankStats& stats) {
   return totals;
 }
 
+bool BadRecordBefore(const BadRecordInfo& a, const BadRecordInfo& b) {
+  return std::tie(a.file, a.offset, a.reason) < std::tie(b.file, b.offset, b.reason);
+}
+
 // Every rank's skipped records at rank 0, sorted by (file, offset): the
 // same list whatever the rank count or scheduling. Empty elsewhere.
 std::vector<BadRecordInfo> GatherBadRecords(JobRun& run) {
@@ -156,10 +162,37 @@ std::vector<BadRecordInfo> GatherBadRecords(JobRun& run) {
       all.push_back(b);
     }
   }
-  std::sort(all.begin(), all.end(), [](const BadRecordInfo& a, const BadRecordInfo& b) {
-    return std::tie(a.file, a.offset, a.reason) < std::tie(b.file, b.offset, b.reason);
-  });
+  std::sort(all.begin(), all.end(), BadRecordBefore);
   return all;
+}
+
+// An incremental run reads none of the files the previous run read, so the
+// records those skipped are carried over from its _bad_records (the old
+// output is still in place): the list is the one a full run would write.
+Status CarryPreviousBadRecords(const std::string& output_dir, std::vector<BadRecordInfo>* records) {
+  FileSystem& fs = *FileSystem::Default();
+  const std::string path = output_dir + "/_bad_records";
+  if (!fs.LinkStat(path).ok()) return Status::OK();
+  SLUICE_ASSIGN_OR_RETURN(std::string text, ReadFileToString(fs, path));
+  size_t line_no = 0;
+  for (size_t at = 0; at < text.size();) {
+    const size_t end = std::min(text.find('\n', at), text.size());
+    const std::string_view line(text.data() + at, end - at);
+    at = end + 1;
+    ++line_no;
+    const size_t t1 = line.find('\t'), t2 = t1 == line.npos ? line.npos : line.find('\t', t1 + 1);
+    BadRecordInfo r;
+    const char* digits = line.data() + t1 + 1;
+    if (t2 == line.npos || std::from_chars(digits, line.data() + t2, r.offset).ptr != line.data() + t2) {
+      return Status::Corruption("cannot carry the previous run's skipped records over: '" + path + "' line " +
+                                std::to_string(line_no) + " is not file<TAB>offset<TAB>reason");
+    }
+    r.file = std::string(line.substr(0, t1));
+    r.reason = std::string(line.substr(t2 + 1));
+    records->push_back(std::move(r));
+  }
+  std::sort(records->begin(), records->end(), BadRecordBefore);
+  return Status::OK();
 }
 
 // OUTPUT/_bad_records: "file<TAB>offset<TAB>reason" lines; tabs and line
@@ -246,6 +279,28 @@ void PrintSummary(const JobRun& run, const JobReport& report) {
   spdlog::info("per rank: {}", phases);
 }
 
+// Rank 0: the merge state the reduce tasks wrote into staging, as the
+// manifest lists it for the next incremental run: one file per task.
+std::vector<JobReport::StateFile> ListMergeState(JobRun& run) {
+  FileSystem& fs = *FileSystem::Default();
+  std::vector<JobReport::StateFile> out;
+  for (uint32_t t = 0; t < run.reduce_tasks.count(); ++t) {
+    JobReport::StateFile f;
+    f.file = MergeStateFileName(t);
+    const std::string path = run.committer.staging_dir() + "/" + f.file;
+    auto info = fs.Stat(path);
+    run.Check("commit", info.status());
+    f.bytes = info->size;
+    // The next run checks the bytes it folds in against this, before it
+    // decides to build on them.
+    auto xxh3 = Xxh3OfFile(fs, path);
+    run.Check("commit", xxh3.status());
+    f.xxh3 = *xxh3;
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
 // Rank 0: the job's report, from every rank's statistics as gathered.
 JobReport MakeReport(JobRun& run, const std::vector<std::string>& gathered,
                      const TaskCounters& totals, const std::map<std::string, uint64_t>& user) {
@@ -253,7 +308,6 @@ JobReport MakeReport(JobRun& run, const std::vector<std::string>& gathered,
   report.job = std::string(run.job.name);
   report.config = &run.config;
   report.ranks = run.comm.size();
-  report.input_files = run.plan.files.size();
   report.input_bytes = run.plan.total_bytes;
   report.splits = run.plan.splits.size();
   report.plan_seconds = run.plan_seconds;
@@ -273,7 +327,29 @@ JobReport MakeReport(JobRun& run, const std::vector<std::string>& gathered,
   report.totals = totals;
   report.user_counters = user;
   report.output_dir = run.committer.output_dir();
-  report.inputs = run.plan.files;
+  // The job's inputs, not the previous output's merge state an incremental
+  // run read back (the manifest lists that under "incremental").
+  std::vector<bool> read(run.plan.files.size(), false);
+  for (const Split& split : run.plan.splits) {
+    for (const FileRange& range : split.ranges) read[range.file_index] = true;
+  }
+  report.input_files = 0;
+  for (size_t i = 0; i < run.plan.files.size(); ++i) {
+    const InputFile& f = run.plan.files[i];
+    if (f.input_index == kMergeStateInput) continue;
+    report.inputs.push_back(f);
+    report.input_files += read[i];
+  }
+  if (run.config.incremental) {
+    JobReport::Incremental& inc = report.incremental;
+    inc.on = true;
+    inc.incremental = run.plan.incremental;
+    inc.why = run.plan.run_kind;
+    inc.previous_fingerprint = run.plan.previous_fingerprint;
+    inc.files_read = report.input_files;
+    inc.files_reused = report.inputs.size() - report.input_files;
+    inc.state = ListMergeState(run);
+  }
   report.plugin_path = run.config.plugin_path;
   report.plugin_xxh3 = run.config.plugin_xxh3;
   report.fingerprint = run.plan.fingerprint;
@@ -463,6 +539,11 @@ int CommitPhase(JobRun& run, RankWork work) {
                     BadRecordLog::Describe(bad_records.front()));
     }
     return run.EndCleanly(ExitCodeFor(StatusCode::kBadInput));
+  }
+  if (run.comm.rank() == 0 && run.plan.incremental) {
+    if (Status carried = CarryPreviousBadRecords(run.committer.output_dir(), &bad_records); !carried.ok()) {
+      run.Fail("commit", carried);
+    }
   }
   if (run.comm.rank() == 0) {
     std::optional<int> ended = CommitAtRankZero(run, gathered, totals.counters, user, bad_records);

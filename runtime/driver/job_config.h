@@ -21,6 +21,11 @@ struct JobConfig {
   // split again instead of reusing a killed run's saved tasks; replaces
   // the output.
   bool force = false;
+  // --incremental (mergeable jobs): map only the inputs the output's
+  // previous run did not read and fold its merge state in
+  // (incremental_plan.h); replaces the output as --overwrite does. Not in
+  // the fingerprint: the parts are a full run's.
+  bool incremental = false;
   // Bytes of input per map task. Larger: less scheduling, coarser balance.
   uint64_t split_size = uint64_t{64} << 20;
   // Cap on bytes of shuffle blocks in flight per rank.

@@ -128,7 +128,7 @@ class JobDriver {
       return run_.EndCleanly(ExitCodeFor(held.code()));
     }
     run_.store = std::make_unique<MapTaskStore>(*FileSystem::Default(), committer.work_root(),
-                                                run_.plan.fingerprint, run_.comm.rank());
+                                                MapTaskKey(run_.plan), run_.comm.rank());
     return std::nullopt;
   }
 
@@ -216,8 +216,11 @@ class JobDriver {
   void LogJobStart() const {
     const JobPlan& plan = run_.plan;
     const JobConfig& config = run_.config;
-    spdlog::info("job {}: {} input file(s), {}, {} split(s), {} {}, {} rank(s), memory {} per rank",
-                 run_.job.name, plan.files.size(), Mib(plan.total_bytes), plan.splits.size(),
+    size_t state_files = 0;
+    for (const InputFile& f : plan.files) state_files += f.input_index == kMergeStateInput ? 1 : 0;
+    spdlog::info("job {}: {} input file(s){}, {}, {} split(s), {} {}, {} rank(s), memory {} per rank",
+                 run_.job.name, plan.files.size() - state_files,
+                 state_files > 0 ? " and " + std::to_string(state_files) + " merge state file(s)" : std::string(), Mib(plan.total_bytes), plan.splits.size(),
                  traits_.map_only ? plan.splits.size() : config.settings.partitions,
                  traits_.map_only ? "part(s), map-only" : "partition(s)", run_.comm.size(),
                  Mib(config.memory_bytes));

@@ -110,6 +110,7 @@ Json ConfigJson(const JobConfig& c, bool resources) {
                 {"quote", c.settings.csv_quote == 0 ? std::string("none") : std::string(1, c.settings.csv_quote)},
                 {"header", c.settings.csv_header}};
   }
+  if (c.incremental) j["incremental"] = true;
   if (!resources) return j;
   j["block_bytes"] = c.settings.block_bytes;
   j["compression_level"] = c.settings.compression_level;
@@ -264,6 +265,23 @@ bool RankStats::Decode(const std::string& bytes, RankStats* out) {
   return true;
 }
 
+namespace {
+
+Json IncrementalJson(const JobReport::Incremental& inc) {
+  Json j = {{"run", inc.incremental ? "incremental" : "full"}, {"why", inc.why}};
+  if (inc.incremental) j["previous_fingerprint"] = Hex64(inc.previous_fingerprint);
+  j["files_read"] = inc.files_read;
+  j["files_reused"] = inc.files_reused;
+  Json state = Json::array();
+  for (const JobReport::StateFile& f : inc.state) {
+    state.push_back({{"file", f.file}, {"bytes", f.bytes}, {"xxh3", Hex64(f.xxh3)}});
+  }
+  j["state"] = std::move(state);
+  return j;
+}
+
+}  // namespace
+
 std::string RenderReportJson(const JobReport& r) {
   Json j = Json::object();
   j["job"] = r.job;
@@ -274,6 +292,7 @@ std::string RenderReportJson(const JobReport& r) {
   uint64_t reused = 0;
   for (const RankStats& s : r.per_rank) reused += s.reused_splits;
   j["resume"] = {{"fingerprint", Hex64(r.fingerprint)}, {"map_tasks_reused", reused}};
+  if (r.incremental.on) j["incremental"] = IncrementalJson(r.incremental);
   // Anything but a JSON array from the submitter is not ours to trust; the
   // count alone still says that this run was a retry.
   Json earlier = Json::parse(r.earlier_attempts_json, nullptr, /*allow_exceptions=*/false);
@@ -372,9 +391,16 @@ std::string RenderManifestJson(const JobReport& r) {
     // learn it. Absent for plain files, so that their manifests stay as
     // they were.
     if (f.compression != Compression::kNone) in["compression"] = CompressionName(f.compression);
+    // What the next --incremental run checks a file against (its bytes,
+    // hashed again only when its ctime moved).
+    if (r.incremental.on) {
+      in["xxh3"] = Hex64(f.xxh3);
+      in["ctime_ns"] = f.ctime_ns;
+    }
     inputs.push_back(std::move(in));
   }
   j["inputs"] = std::move(inputs);
+  if (r.incremental.on) j["incremental"] = IncrementalJson(r.incremental);
   std::vector<PartInfo> parts;
   for (const RankStats& s : r.per_rank) parts.insert(parts.end(), s.parts.begin(), s.parts.end());
   std::sort(parts.begin(), parts.end(),

@@ -107,6 +107,21 @@ struct JobReport {
   std::string earlier_attempts_json;
   // --expect / --expect-warn, as checked before the publish (empty: none).
   std::vector<ExpectationResult> expectations;
+  // --incremental (incremental_plan.h): which run this was and why, and the
+  // merge state it wrote (files in the output, their sizes and xxh3).
+  struct StateFile {
+    std::string file;  // "_state/task-00003"
+    uint64_t bytes = 0;
+    uint64_t xxh3 = 0;
+  };
+  struct Incremental {
+    bool on = false;
+    bool incremental = false;  // false: a full run
+    std::string why;
+    uint64_t previous_fingerprint = 0;
+    uint64_t files_read = 0, files_reused = 0;
+    std::vector<StateFile> state;
+  } incremental;
 };
 
 // Strings in the report and manifest. JSON text must be UTF-8, but a path is

@@ -62,7 +62,9 @@ Status JobRun::EmitLineage(const char* type, const std::function<void(LineageEve
   e.job_name = !config.lineage_job_name.empty() ? config.lineage_job_name
                                                   : std::string(job.name) + ":" + committer.output_dir();
   e.parent = config.lineage_parent;
-  e.inputs = plan.files;
+  for (const InputFile& f : plan.files) {
+    if (f.input_index != kMergeStateInput) e.inputs.push_back(f);  // not the merge state read back
+  }
   e.output_dir = committer.output_dir();
   if (finish) finish(&e);
   if (std::string(type) != "START") lineage_run_id.clear();

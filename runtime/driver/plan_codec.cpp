@@ -13,6 +13,8 @@ std::string EncodePlan(const JobPlan& plan) {
     Encode(&out, f.mtime_ns);
     Encode(&out, f.input_index);
     Encode(&out, static_cast<uint8_t>(f.compression));
+    Encode(&out, f.xxh3);
+    Encode(&out, f.ctime_ns);
   }
   PutVarint(&out, plan.splits.size());
   for (const Split& s : plan.splits) {
@@ -32,6 +34,9 @@ std::string EncodePlan(const JobPlan& plan) {
   Encode(&out, plan.fingerprint);
   Encode(&out, static_cast<uint8_t>(plan.already_done));
   Encode(&out, plan.run_token);
+  Encode(&out, static_cast<uint8_t>(plan.incremental));
+  Encode(&out, plan.previous_fingerprint);
+  Encode(&out, plan.run_kind);
   return out;
 }
 
@@ -45,7 +50,8 @@ Result<JobPlan> DecodePlan(const std::string& bytes) {
   for (InputFile& f : plan.files) {
     uint8_t compression = 0;
     if (!Decode(r, &f.path) || !Decode(r, &f.size) || !Decode(r, &f.mtime_ns) ||
-        !Decode(r, &f.input_index) || !Decode(r, &compression) ||
+        !Decode(r, &f.input_index) || !Decode(r, &compression) || !Decode(r, &f.xxh3) ||
+        !Decode(r, &f.ctime_ns) ||
         compression > static_cast<uint8_t>(Compression::kXz)) {
       return bad();
     }
@@ -67,9 +73,15 @@ Result<JobPlan> DecodePlan(const std::string& bytes) {
   }
   uint8_t done = 0;
   if (!Decode(r, &plan.total_bytes) || !Decode(r, &plan.fingerprint) || !Decode(r, &done) ||
-      done > 1 || !Decode(r, &plan.run_token) || r.p != r.end) {
+      done > 1 || !Decode(r, &plan.run_token)) {
     return bad();
   }
+  uint8_t incremental = 0;
+  if (!Decode(r, &incremental) || incremental > 1 || !Decode(r, &plan.previous_fingerprint) ||
+      !Decode(r, &plan.run_kind) || r.p != r.end) {
+    return bad();
+  }
+  plan.incremental = incremental == 1;
   plan.already_done = done == 1;
   return plan;
 }

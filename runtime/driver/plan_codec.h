@@ -19,6 +19,14 @@ struct JobPlan {
   // Random, one per run: names this run's staging and is written into the
   // output lock, so that every rank can check that its job holds the lock.
   std::string run_token;
+  // --incremental (incremental_plan.h): files holds every input (those the
+  // previous run read too, which no split names) and, last, the previous
+  // output's merge state (input_index kMergeStateInput), which the splits
+  // name with the new files. run_kind says which run this is and why, for
+  // the log and the manifest.
+  bool incremental = false;
+  uint64_t previous_fingerprint = 0;
+  std::string run_kind;
   // Not sent: each rank derives it from the splits (MapOrder).
   std::vector<uint32_t> schedule;
 };

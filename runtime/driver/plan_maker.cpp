@@ -10,14 +10,17 @@
 #include <vector>
 
 #include <spdlog/spdlog.h>
+#include <xxhash.h>
 
 #include "io/file_system.h"
 #include "io/input_lister.h"
 #include "io/input_probe.h"
 #include "io/overwrite_guard.h"
 #include "io/split_planner.h"
+#include "runtime/driver/incremental_plan.h"
 #include "runtime/driver/job_fingerprint.h"
 #include "runtime/driver/map_task_store.h"
+#include "shuffle/serde.h"
 
 namespace sluice {
 namespace {
@@ -63,7 +66,34 @@ Status CheckReportFolder(FileSystem& fs, const std::string& report_path) {
   return Status::OK();
 }
 
+// The splits over the files `read` marks (all of them but in an
+// incremental run), their ranges indexing the whole list.
+void PlanSplitsOfRead(uint64_t split_size, const std::vector<bool>& read, JobPlan* plan) {
+  std::vector<InputFile> some;
+  std::vector<uint32_t> index_of;
+  for (size_t i = 0; i < plan->files.size(); ++i) {
+    if (!read[i]) continue;
+    some.push_back(plan->files[i]);
+    index_of.push_back(static_cast<uint32_t>(i));
+    plan->total_bytes += plan->files[i].size;
+  }
+  plan->splits = PlanSplits(some, split_size);
+  for (Split& split : plan->splits) {
+    for (FileRange& range : split.ranges) range.file_index = index_of[range.file_index];
+  }
+}
+
 }  // namespace
+
+uint64_t MapTaskKey(const JobPlan& plan) {
+  if (!plan.incremental) return plan.fingerprint;
+  // Other splits than a full run's, over other files: saved tasks of the
+  // one must never be replayed as the other's.
+  std::string bytes = "sluice-incremental-tasks-v1";
+  Encode(&bytes, plan.fingerprint);
+  Encode(&bytes, plan.previous_fingerprint);
+  return XXH3_64bits(bytes.data(), bytes.size());
+}
 
 std::string NewRunToken() {
   uint64_t bits = 0;
@@ -127,27 +157,58 @@ PlanOutcome MakePlan(std::string_view job_name, const JobConfig& config, const J
     return out;
   }
   out.plan.files = std::move(files).value();
-  out.plan.splits = PlanSplits(out.plan.files, config.split_size);
-  for (const InputFile& f : out.plan.files) out.plan.total_bytes += f.size;
-  WarnAboutTinySplits(out.plan, config.split_size);
   out.plan.fingerprint = JobFingerprint(job_name, BuildXxh3(config), config, out.plan.files);
-  if (!config.force && HoldsResultOf(fs, committer.output_dir(), out.plan.fingerprint)) {
+  // An incremental run checks the bytes of what the previous run read
+  // first (a same-size write with its mtime set back is caught by ctime).
+  if (!config.force && !config.incremental && HoldsResultOf(fs, committer.output_dir(), out.plan.fingerprint)) {
     out.plan.already_done = true;
     return out;
   }
-  const bool replace = config.overwrite || config.force;
+  std::vector<bool> read(out.plan.files.size(), true);
+  if (config.incremental) {
+    auto decided = DecideIncremental(fs, committer.output_dir(), job_name, config, std::move(out.plan.files),
+                                     [&](const std::vector<InputFile>& some) {
+                                       return JobFingerprint(job_name, BuildXxh3(config), config, some);
+                                     });
+    if (!decided.ok()) {
+      out.status = decided.status();
+      return out;
+    }
+    if (decided->incremental && decided->files_new == 0 &&
+        HoldsResultOf(fs, committer.output_dir(), out.plan.fingerprint)) {
+      out.plan.already_done = true;
+      return out;
+    }
+    out.plan.files = std::move(decided->files);
+    read = std::move(decided->read);
+    out.plan.incremental = decided->incremental;
+    out.plan.previous_fingerprint = decided->previous_fingerprint;
+    out.plan.run_kind = std::move(decided->why);
+    spdlog::info("{}", out.plan.run_kind);
+  }
+  PlanSplitsOfRead(config.split_size, read, &out.plan);
+  WarnAboutTinySplits(out.plan, config.split_size);
+  // An incremental run replaces the output it builds on, as --overwrite would.
+  const bool replace = config.overwrite || config.force || config.incremental;
   if (replace && fs.LinkStat(committer.output_dir()).ok()) {
     std::vector<std::string> inputs = config.inputs;
     if (traits.input == InputKind::kGeneratedRows) inputs.clear();
     for (const InputFile& f : out.plan.files) {
-      if (traits.input != InputKind::kGeneratedRows) inputs.push_back(f.path);
+      // The merge state is read from the output it replaces, by design: the
+      // old output stays whole until the new one is swapped in.
+      if (traits.input != InputKind::kGeneratedRows && f.input_index != kMergeStateInput) {
+        inputs.push_back(f.path);
+      }
     }
     out.status = CheckReplaceable(fs, committer.output_dir(), inputs);
     if (!out.status.ok()) return out;
   }
   out.status = committer.Prepare(replace);
+  if (out.status.ok() && config.incremental) {
+    out.status = fs.CreateDirs(committer.staging_dir() + "/" + std::string(kMergeStateDir));
+  }
   if (out.status.ok()) {
-    out.status = MapTaskStore(fs, committer.work_root(), out.plan.fingerprint, 0).Prepare();
+    out.status = MapTaskStore(fs, committer.work_root(), MapTaskKey(out.plan), 0).Prepare();
   }
   return out;
 }

@@ -46,6 +46,11 @@ bool HoldsResultOf(FileSystem& fs, const std::string& output_dir, uint64_t finge
 
 std::string NewRunToken();
 
+// What names this run's saved map tasks (map_task_store.h): the
+// fingerprint, or for an incremental run the fingerprint and the previous
+// output's, whose merge state its tasks read.
+uint64_t MapTaskKey(const JobPlan& plan);
+
 // The line of _SUCCESS that records the job's fingerprint.
 std::string FingerprintLine(uint64_t fingerprint);
 

@@ -11,6 +11,7 @@
 
 #include "io/fault_points.h"
 #include "io/file_system.h"
+#include "runtime/driver/incremental_plan.h"
 #include "shuffle/serde.h"
 
 namespace sluice {
@@ -78,6 +79,21 @@ PartInfo JoinPieces(JobRun& run, uint32_t p, const std::vector<PartInfo>& writte
   return PartInfo{p, writer.bytes_written(), writer.checksum()};
 }
 
+// --incremental: reduce task t's merge state file, written beside the
+// parts and published with them (incremental_plan.h reads it back).
+// Returns the status of running `reduce(BufferedWriter* state)`.
+template <class Reduce>
+Status WithMergeState(JobRun& run, uint32_t t, Reduce&& reduce) {
+  if (!run.config.incremental) return reduce(nullptr);
+  FileSystem& fs = *FileSystem::Default();
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
+                          fs.Create(run.committer.staging_dir() + "/" + MergeStateFileName(t)));
+  BufferedWriter state(std::move(file));
+  Status s = reduce(&state);
+  Status closed = state.Close(/*sync=*/false);  // made durable by the syncfs before commit
+  return s.ok() ? closed : s;
+}
+
 }  // namespace
 
 // The reduce tasks assigned to this rank (reduce_sampling.h). A task that
@@ -97,7 +113,9 @@ void RunReduceTasks(JobRun& run, PhaseProgress& progress, RankWork* work) {
     const uint32_t p = tasks.PartitionOf(t);
     if (tasks.pieces(p) == 1) {
       work->parts.push_back(run.WriteTask(p, "reduce", [&](BufferedWriter* out) {
-        return run.runner->RunReduceTask(t, out, "partition " + std::to_string(p), /*continues_part=*/false);
+        return WithMergeState(run, t, [&](BufferedWriter* state) {
+          return run.runner->RunReduceTask(t, out, state, "partition " + std::to_string(p), /*continues_part=*/false);
+        });
       }));
       work->output_bytes += work->parts.back().bytes;
     } else {
@@ -105,7 +123,9 @@ void RunReduceTasks(JobRun& run, PhaseProgress& progress, RankWork* work) {
       const std::string label = fmt::format("partition {} (piece {} of {})", p, piece + 1, tasks.pieces(p));
       const std::string path = run.committer.PieceTempPath(static_cast<int>(p), piece);
       const PartInfo written = run.WriteFile(path, "reduce", [&](BufferedWriter* out) {
-        return run.runner->RunReduceTask(t, out, label, /*continues_part=*/piece > 0);
+        return WithMergeState(run, t, [&](BufferedWriter* state) {
+          return run.runner->RunReduceTask(t, out, state, label, /*continues_part=*/piece > 0);
+        });
       });
       Encode(&pieces_written, t);
       Encode(&pieces_written, written.bytes);

@@ -139,6 +139,10 @@ std::vector<std::string> ReadParts(const std::string& output_dir, int partitions
   }
   // Present exactly when the job skipped records (--max-bad-records).
   if (Exists(output_dir + "/_bad_records")) expected_names.push_back("_bad_records");
+  // Present exactly when the run was --incremental (its merge state).
+  if (ReadFile(output_dir + "/_manifest.json").find("\"incremental\": {") != std::string::npos) {
+    expected_names.push_back("_state");
+  }
   std::sort(expected_names.begin(), expected_names.end());
   EXPECT_EQ(ListDir(output_dir), expected_names) << "unexpected files in " << output_dir;
   return parts;

@@ -70,7 +70,7 @@ uint64_t ReportCounter(const std::string& out, const std::string& name);
 
 // Contents of part-00000 .. part-{n-1}, in order; fails the test if a part is
 // missing or there are other files (beside _SUCCESS, the manifest, the report
-// and _bad_records).
+// and _bad_records, and the merge state _state/ of an --incremental run).
 std::vector<std::string> ReadParts(const std::string& output_dir, int partitions);
 
 // Word counts computed independently of Sluice: the reference.

@@ -189,17 +189,18 @@ TEST_F(PipelineE2E, ABadFileIsAUsageErrorNamingItsLine) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
 }
 
-// The example file parses and names its three steps in order (whether or
+// The example file parses and names its four steps in order (whether or
 // not scripts/pipeline-weblog has made its logs yet).
 TEST(PipelineExample, TheWeblogPipelineIsAValidFile) {
   CommandResult r = RunSluice(1, "pipeline plan " + Quoted(std::string(SLUICE_SOURCE_DIR) +
                                                            "/examples/pipelines/weblog.toml"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const size_t sessions = r.output.find("1    sessions"), daily = r.output.find("2    daily"),
-               not_found = r.output.find("3    not_found");
+               not_found = r.output.find("3    not_found"), traffic = r.output.find("4    traffic");
   EXPECT_NE(sessions, std::string::npos) << r.output;
   EXPECT_NE(daily, std::string::npos) << r.output;
   EXPECT_NE(not_found, std::string::npos) << r.output;
+  EXPECT_NE(traffic, std::string::npos) << r.output;
 }
 
 }  // namespace

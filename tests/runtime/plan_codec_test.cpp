@@ -20,6 +20,14 @@ TEST(PlanCodec, RoundTrips) {
   plan.splits[1].ranges[0].data_begin = 70;
   plan.splits[1].ranges[0].data_end = UINT64_MAX;
   plan.splits[1].ranges[0].decode_from = MemberStart{10, 20};
+  // --incremental: what the next run checks each input against, and
+  // which run this is (a resumed run must fold the same merge state in).
+  plan.files[0].xxh3 = 0xfedcba9876543210ULL;
+  plan.files[0].ctime_ns = 987654321;
+  plan.files[1].input_index = kMergeStateInput;
+  plan.incremental = true;
+  plan.previous_fingerprint = 0x0123456789abcdefULL;
+  plan.run_kind = "incremental: 1 new input file(s)";
   auto decoded = DecodePlan(EncodePlan(plan));
   ASSERT_TRUE(decoded.ok());
   ASSERT_EQ(decoded->files.size(), 2u);
@@ -36,6 +44,12 @@ TEST(PlanCodec, RoundTrips) {
   EXPECT_EQ(r.data_end, UINT64_MAX);
   EXPECT_EQ(r.decode_from.compressed, 10u);
   EXPECT_EQ(r.decode_from.uncompressed, 20u);
+  EXPECT_EQ(decoded->files[0].xxh3, 0xfedcba9876543210ULL);
+  EXPECT_EQ(decoded->files[0].ctime_ns, 987654321);
+  EXPECT_EQ(decoded->files[1].input_index, kMergeStateInput);
+  EXPECT_TRUE(decoded->incremental);
+  EXPECT_EQ(decoded->previous_fingerprint, 0x0123456789abcdefULL);
+  EXPECT_EQ(decoded->run_kind, "incremental: 1 new input file(s)");
 }
 
 TEST(PlanCodec, RejectsTruncation) {

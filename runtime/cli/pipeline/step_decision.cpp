@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/file_system.h"
+#include "runtime/driver/incremental_plan.h"
 #include "runtime/driver/job_fingerprint.h"
 #include "runtime/driver/job_report.h"
 #include "runtime/driver/plan_maker.h"
@@ -18,26 +19,11 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string Short(const Json& v) {
-  std::string s = v.is_null() ? "(none)" : v.dump();
-  return s.size() > 60 ? s.substr(0, 57) + "..." : s;
-}
-
 // What differs between the committed run's manifest and a run now: config
 // entries, then input files; empty when only the build can differ.
 std::vector<std::string> Differences(const Json& manifest, const JobConfig& config,
                                      const std::vector<InputFile>& files) {
-  std::vector<std::string> out;
-  const Json now = Json::parse(RenderManifestConfig(config));
-  const Json then = manifest.value("config", Json::object());
-  for (const auto& [key, value] : now.items()) {
-    if (!then.contains(key) || then[key] != value) {
-      out.push_back("'" + key + "' was " + Short(then.contains(key) ? then[key] : Json()) + ", now " + Short(value));
-    }
-  }
-  for (const auto& [key, value] : then.items()) {
-    if (!now.contains(key)) out.push_back("'" + key + "' was " + Short(value) + ", now not set");
-  }
+  std::vector<std::string> out = ConfigDifferences(manifest.value("config", Json::object()).dump(), config);
   std::map<std::string, std::pair<uint64_t, int64_t>> before;
   for (const Json& in : manifest.value("inputs", Json::array())) {
     if (in.contains("path") && in["path"].is_string()) {

@@ -30,15 +30,19 @@ struct TaskCounters {
   uint64_t spill_bytes = 0;             // bytes written to scratch
   uint64_t merge_passes = 0;            // intermediate merges (runs > --merge-factor)
   uint64_t bad_records = 0;             // input records map() rejected (skipped)
+  // --incremental: records of the previous output's merge state folded
+  // into this run (emitted without map(); counted in map_output_records).
+  uint64_t state_records = 0;
 
-  static constexpr size_t kCount = 18;
+  static constexpr size_t kCount = 19;
   static constexpr std::array<std::string_view, kCount> kNames = {
       "input_bytes",           "input_records",          "map_output_records",
       "combine_input_records", "combine_output_records", "shuffle_records",
       "shuffle_blocks",        "shuffle_raw_bytes",      "shuffle_packed_bytes",
       "reduce_input_records",  "reduce_input_groups",    "output_records",
       "output_bytes",          "spill_runs",             "spill_records",
-      "spill_bytes",           "merge_passes",           "bad_records"};
+      "spill_bytes",           "merge_passes",           "bad_records",
+      "state_records"};
   // The fields in kNames order: the one list that ToArray / FromArray (and
   // so the wire format and the report) follow.
   static constexpr std::array<uint64_t TaskCounters::*, kCount> kFields = {
@@ -50,7 +54,8 @@ struct TaskCounters {
       &TaskCounters::reduce_input_groups,   &TaskCounters::output_records,
       &TaskCounters::output_bytes,          &TaskCounters::spill_runs,
       &TaskCounters::spill_records,         &TaskCounters::spill_bytes,
-      &TaskCounters::merge_passes,          &TaskCounters::bad_records};
+      &TaskCounters::merge_passes,          &TaskCounters::bad_records,
+      &TaskCounters::state_records};
 
   std::array<uint64_t, kCount> ToArray() const {
     std::array<uint64_t, kCount> out{};

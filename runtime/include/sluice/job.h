@@ -81,6 +81,15 @@
 //       secondary sort for pair/tuple keys: group on the first field(s),
 //       values ordered by the rest of the key:
 //       for (const auto& [full_key, value] : values.with_keys()) ...
+//   static constexpr bool kMergeable = true;
+//       the job's result can be updated instead of recomputed (a run with
+//       --incremental maps only new input files and folds the previous
+//       output's merge state in). The job promises that Combine is
+//       associative and commutative (counts, sums, min/max, sets; a float
+//       sum is not exactly) and that Reduce's output for a key depends only
+//       on the fold of its values: the engine folds them with Combine and
+//       Reduce sees that one value. Needs Combine and Reduce; not with
+//       kRangePartitioned (cuts from sampled keys would differ).
 //   static constexpr sluice::Param<uint64_t> kLimit{"limit", 10, "help"};
 //   static constexpr auto kParams = sluice::ParamTable(kLimit);
 //       --param limit=N, read anywhere as param(kLimit) (params.h)

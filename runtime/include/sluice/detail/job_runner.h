@@ -34,6 +34,9 @@ struct JobTraits {
   // order, are the part (runtime/driver/reduce_tasks.h): text output, and
   // groups that are whole keys.
   bool cuttable_partitions = false;
+  // kMergeable (job.h): --incremental may fold the previous output's merge
+  // state into a run over the new input files only.
+  bool mergeable = false;
 };
 
 // Per partition, the distinct sampled keys (encoded) in key order, each
@@ -109,12 +112,15 @@ class JobRunner {
   // After the shuffle: merges, groups and reduces every record of one
   // reduce task (all ranks' map output for it) and writes the result to
   // `out`. `label` names it in errors ("partition 3"); `continues_part`:
-  // a later piece of a cut partition, which writes no header.
-  virtual Status RunReduceTask(uint32_t task, BufferedWriter* out, const std::string& label,
-                               bool continues_part) = 0;
+  // a later piece of a cut partition, which writes no header. `state`
+  // (--incremental, mergeable jobs; else null): a key-value file of each
+  // key with its values folded by Combine, the task's merge state.
+  virtual Status RunReduceTask(uint32_t task, BufferedWriter* out, BufferedWriter* state,
+                               const std::string& label, bool continues_part) = 0;
   // A task that is a whole partition.
   Status RunReduceTask(uint32_t partition, BufferedWriter* out) {
-    return RunReduceTask(partition, out, "partition " + std::to_string(partition), /*continues_part=*/false);
+    return RunReduceTask(partition, out, nullptr, "partition " + std::to_string(partition),
+                         /*continues_part=*/false);
   }
   // Deletes this rank's spill runs; also done when the runner is destroyed.
   virtual void RemoveScratch() = 0;

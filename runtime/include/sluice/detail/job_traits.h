@@ -74,6 +74,17 @@ constexpr bool MapOnly() {
   }
 }
 
+// A job whose result can be updated instead of recomputed says so:
+// `static constexpr bool kMergeable = true;` (job.h, --incremental).
+template <class J>
+constexpr bool Mergeable() {
+  if constexpr (requires { J::kMergeable; }) {
+    return J::kMergeable;
+  } else {
+    return false;
+  }
+}
+
 // True when J::Map can be called the way the engine calls it for the job's
 // Input (typed_runner.h, MapOne): each record argument a const lvalue, then
 // the emitter.
@@ -156,6 +167,13 @@ struct JobContract {
   static_assert(!(DeclaresCombine<J> && MapOnly<J>()),
                 "this job declares kMapOnly = true and also has a Combine, which would never run: "
                 "a map-only job shuffles nothing to combine");
+
+  static_assert(!Mergeable<J>() || (HasCombiner<J> && HasReduce<J>),
+                "kMergeable = true needs a Combine and a Reduce: an incremental run folds the previous "
+                "result into the new one with Combine, and Reduce sees only that fold");
+  static_assert(!(Mergeable<J>() && RangePartitioned<J>()),
+                "kMergeable and kRangePartitioned do not mix: range cuts come from sampled keys, which "
+                "differ between an incremental run and a full one");
 
   static constexpr bool kChecked = true;
 };

@@ -62,10 +62,17 @@ inline Status CombineThrewInReduce(const std::string& task, const std::exception
 // in-memory partition is folded while it is decoded). `*in_combine` is
 // CombineWith's flag, which tells a Combine that threw from a Reduce that
 // did.
-template <bool kFold, class J, class Groups, class Output>
+//
+// `state` (--incremental, kMergeable jobs: a TypedKvFileWriter) receives
+// each key with its folded value before Reduce sees it: the merge state a
+// later incremental run folds its new records into. Without kFold the
+// groups must already be one record each (folded while decoded).
+struct NoMergeState {};
+template <bool kFold, class J, class Groups, class Output, class State = NoMergeState>
 Status ReduceGroups(J& job, Groups& groups, Output& output, const std::string& partition,
-                    TaskCounters& counters, bool* in_combine) {
+                    TaskCounters& counters, bool* in_combine, State* state = nullptr) {
   using V = typename J::Value;
+  constexpr bool kWritesState = !std::is_same_v<State, NoMergeState>;
   using Record = ReduceRecord<typename J::Key, V>;
   while (groups.NextGroup()) {
     ++counters.reduce_input_groups;
@@ -79,6 +86,9 @@ Status ReduceGroups(J& job, Groups& groups, Output& output, const std::string& p
         return CombineThrewInReduce(partition, e);
       }
       SLUICE_RETURN_IF_ERROR(groups.status());
+      if constexpr (kWritesState) {
+        if (state != nullptr) state->Add(groups.key(), folded);
+      }
       Record one{groups.key(), ViewOfT<V>(folded), 0};
       typename J::Values values(&one, &one + 1);
       try {
@@ -87,6 +97,9 @@ Status ReduceGroups(J& job, Groups& groups, Output& output, const std::string& p
         return ReduceThrew(partition, e);
       }
     } else {
+      if constexpr (kWritesState) {
+        if (state != nullptr) state->Add(groups.key(), groups.first().value);
+      }
       typename J::Values values = groups.values();
       try {
         job.Reduce(groups.key(), values, output);

@@ -71,8 +71,9 @@ class RunnerByParam final : public JobRunner {
   Status ReceiveStatus() const override { return runner_->ReceiveStatus(); }
   uint64_t ReceivedBytes() const override { return runner_->ReceivedBytes(); }
   using JobRunner::RunReduceTask;
-  Status RunReduceTask(uint32_t task, BufferedWriter* out, const std::string& label, bool continues_part) override {
-    return runner_->RunReduceTask(task, out, label, continues_part);
+  Status RunReduceTask(uint32_t task, BufferedWriter* out, BufferedWriter* state, const std::string& label,
+                       bool continues_part) override {
+    return runner_->RunReduceTask(task, out, state, label, continues_part);
   }
   void RemoveScratch() override { runner_->RemoveScratch(); }
   void AddSavedCounters(const TaskCounters& counters, const std::vector<std::pair<std::string, uint64_t>>& user,

@@ -75,6 +75,7 @@ class TypedRunner final : public JobRunner {
     t.record_bytes = Input::kRecordBytes;
     t.map_only = !HasReduce<J>;
     t.range_partitioned = RangePartitioned<J>();
+    t.mergeable = Mergeable<J>();
     if constexpr (HasReduce<J>) {
       // A piece boundary could split what PartitionBytes keeps together.
       t.cuttable_partitions =
@@ -328,12 +329,26 @@ class TypedRunner final : public JobRunner {
   uint64_t ReceivedBytes() const override { return store_->received_bytes(); }
 
   using JobRunner::RunReduceTask;
-  Status RunReduceTask(uint32_t partition, BufferedWriter* out, const std::string& label,
-                       bool continues_part) override {
+  Status RunReduceTask(uint32_t partition, BufferedWriter* out, BufferedWriter* state,
+                       const std::string& label, bool continues_part) override {
     if constexpr (!HasReduce<J>) {
       return Status::Internal("reduce task for a map-only job");
     } else {
       task_label_ = label;
+      // --incremental: the task's merge state, written as its keys are reduced.
+      MergeStateWriter state_writer;
+      if (state != nullptr) {
+        if constexpr (Mergeable<J>()) {
+          state_writer.emplace(state, settings_.compression_level);
+          merge_state_ = &*state_writer;
+        } else {
+          return Status::Internal("merge state asked of a job that is not kMergeable");
+        }
+      }
+      struct ClearState {
+        TypedRunner* runner;
+        ~ClearState() { runner->merge_state_ = nullptr; }
+      } clear_state{this};
       JobSettings settings = settings_;
       settings.continues_part = continues_part;
       Output output = MakeOutput<J, Output>(out, settings, label);
@@ -356,6 +371,9 @@ class TypedRunner final : public JobRunner {
       }
       SLUICE_RETURN_IF_ERROR(output.Finish());
       counters_.output_records += output.records();
+      if constexpr (Mergeable<J>()) {
+        if (state_writer) SLUICE_RETURN_IF_ERROR(state_writer->Finish());
+      }
       return Status::OK();
     }
   }
@@ -388,6 +406,12 @@ class TypedRunner final : public JobRunner {
   static constexpr uint64_t kSampleReadBytes = 64 << 10;
   static constexpr uint64_t kSampleBytesPerSplit = 1 << 20;
   static constexpr bool kFoldsOnReduceSide = HasCombiner<J> && std::is_same_v<K, std::string>;
+  // A mergeable job's Reduce sees one value per key, the fold of its values
+  // (job.h, kMergeable), whatever the key type: so a run that folded the
+  // previous output's state in writes what a full run writes.
+  static constexpr bool kFoldsSortedGroups = Mergeable<J>() && !kFoldsOnReduceSide;
+  using MergeState = std::conditional_t<Mergeable<J>(), TypedKvFileWriter<K, V>, NoMergeState>;
+  using MergeStateWriter = std::conditional_t<Mergeable<J>(), std::optional<TypedKvFileWriter<K, V>>, bool>;
   std::string task_label_;  // the reduce task running, as errors name it
 
   // The job's parameter values: its kParams table with `given` applied.
@@ -469,6 +493,11 @@ class TypedRunner final : public JobRunner {
                    BadRecordLog& bad, Stop&& stop) {
     for (const FileRange& range : task.split->ranges) {
       const InputFile& input = (*task.files)[range.file_index];
+      if (input.input_index == kMergeStateInput) {
+        SLUICE_RETURN_IF_ERROR(MapMergeState(input, range, *task.fs, emit, counters, bad, stop));
+        if (stop()) break;
+        continue;
+      }
       job.SetCurrentInput(input.input_index, input.path);
       if constexpr (Input::kKind == InputKind::kGeneratedRows) {
         RowSource<Input::kRecordBytes> rows(input, range);
@@ -490,6 +519,44 @@ class TypedRunner final : public JobRunner {
       if (stop()) break;
     }
     return Status::OK();
+  }
+
+  // --incremental: a range of the previous output's merge state, each
+  // (key, folded value) emitted as it is, without map(), so that the
+  // reduce folds the new records into it (kMergeable jobs only).
+  template <class Stop>
+  Status MapMergeState(const InputFile& input, const FileRange& range, FileSystem& fs, MapEmitter<J>& emit,
+                       TaskCounters& counters, BadRecordLog& bad, Stop& stop) {
+    if constexpr (Mergeable<J>()) {
+      SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> file, OpenInput(fs, input));
+      KvRecordSource<K, V> source(std::move(file), range);
+      SLUICE_RETURN_IF_ERROR(source.Start());
+      counters.input_bytes += source.TakeBytesRead();
+      for (;;) {
+        SLUICE_ASSIGN_OR_RETURN(const bool more, source.NextChunk());
+        if (!more) break;
+        counters.input_bytes += source.TakeBytesRead();
+        uint64_t offset = 0;
+        Status decoded;
+        try {  // once per block
+          decoded = source.ForEachRecord([&](uint64_t at, const auto& key, const auto& value) {
+            offset = at;
+            ++counters.state_records;
+            emit(key, value);
+          });
+        } catch (const std::exception& e) {
+          if (emit.send_threw()) throw;
+          return MapThrew(emit, e, source.Where(offset) + " (the previous output's merge state)");
+        }
+        SLUICE_RETURN_IF_ERROR(decoded);
+        SLUICE_RETURN_IF_ERROR(AfterChunk(bad, emit));
+        if (stop()) break;
+      }
+      return Status::OK();
+    } else {
+      (void)range, (void)fs, (void)emit, (void)counters, (void)bad, (void)stop;
+      return Status::Internal("'" + input.path + "' is merge state, but the job is not kMergeable");
+    }
   }
 
   // Opens a text input for reading from `from`: the file itself, or for a
@@ -784,8 +851,8 @@ class TypedRunner final : public JobRunner {
   // Calls Reduce once per group of `records` (sorted).
   Status ReduceSorted(const std::vector<Record>& records, Output& output) {
     ArrayGroups<K, V, SameGroup<J>> groups(records.data(), records.data() + records.size());
-    return ReduceGroups</*kFold=*/false>(*job_, groups, output, task_label_, counters_,
-                                         &reduce_in_combine_);
+    return ReduceGroups<kFoldsSortedGroups>(*job_, groups, output, task_label_, counters_,
+                                            &reduce_in_combine_, merge_state_);
   }
 
   // Some of the partition is in spill runs: merge them (in several passes if
@@ -824,8 +891,8 @@ class TypedRunner final : public JobRunner {
     // The last merge is read as the groups go to reduce(): one step.
     step.emplace(&steps().reduce_ns);
     MergedGroups<K, V, SameGroup<J>> groups(&merger, &counters_);
-    SLUICE_RETURN_IF_ERROR((ReduceGroups<kFoldsOnReduceSide>(*job_, groups, output, task_label_,
-                                                              counters_, &reduce_in_combine_)));
+    SLUICE_RETURN_IF_ERROR((ReduceGroups<kFoldsOnReduceSide || kFoldsSortedGroups>(
+        *job_, groups, output, task_label_, counters_, &reduce_in_combine_, merge_state_)));
     step.emplace(&steps().merge_ns);
     for (const RunInfo& run : part.runs) SLUICE_RETURN_IF_ERROR(fs_->RemoveFile(run.path));
     part.runs.clear();
@@ -851,6 +918,7 @@ class TypedRunner final : public JobRunner {
   // Reduce-side folding; only jobs that fold instantiate a table type.
   std::conditional_t<kFoldsOnReduceSide, std::optional<CombineTable>, std::monostate> fold_table_;
   bool reduce_in_combine_ = false;  // CombineWith::running on the reduce side
+  MergeState* merge_state_ = nullptr;  // the reduce task's, while one runs with --incremental
   // Text inputs: --record-delimiter (lines_ unless one is given) and the
   // CSV dialect; TableInput: each file's format once known.
   RecordDelimiter delimiter_;
