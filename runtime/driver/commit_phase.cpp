@@ -75,6 +75,8 @@ RankStats StatsOf(const JobRun& run, RankWork work) {
   if (!run.map_only) stats.reduce_input_bytes = run.runner->ReceivedBytes();
   stats.steps = StepsOf(run);
   stats.parts = std::move(work.parts);
+  stats.map_spans = std::move(work.map_spans);
+  stats.reduce_spans = std::move(work.reduce_spans);
   return stats;
 }
 

@@ -1,6 +1,9 @@
 // Runs one job on every rank: plan, map + shuffle, reduce, commit.
 #pragma once
 
+#include <functional>
+#include <string>
+
 #include "cluster/communicator.h"
 #include "runtime/driver/job_config.h"
 #include <sluice/detail/job_entry.h>
@@ -15,5 +18,12 @@ namespace sluice {
 // the whole job at once through Communicator::Abort, after removing the
 // output staging directory. A failed job never leaves _SUCCESS.
 int RunJob(const JobEntry& job, const JobConfig& config, Communicator& comm);
+
+// Called in the process whose rank ends a failing job, just before the
+// abort that returns to no caller: a pipeline records its step's failure
+// there (its exit code, and why). The other ranks are ended by the abort
+// without a call. Set once, before the job; empty: nothing is called.
+using JobAbortHook = std::function<void(int exit_code, const std::string& why)>;
+void SetJobAbortHook(JobAbortHook hook);
 
 }  // namespace sluice

@@ -242,6 +242,14 @@ std::string RankStats::Encode() const {
     sluice::Encode(&out, p.bytes);
     sluice::Encode(&out, p.xxh3);
   }
+  for (const std::vector<TaskSpan>* spans : {&map_spans, &reduce_spans}) {
+    PutVarint(&out, spans->size());
+    for (const TaskSpan& t : *spans) {
+      sluice::Encode(&out, t.start);
+      sluice::Encode(&out, t.end);
+      sluice::Encode(&out, t.bytes);
+    }
+  }
   return out;
 }
 
@@ -260,9 +268,49 @@ bool RankStats::Decode(const std::string& bytes, RankStats* out) {
   for (PartInfo& p : out->parts) {
     ok = ok && sluice::Decode(r, &p.partition) && sluice::Decode(r, &p.bytes) && sluice::Decode(r, &p.xxh3);
   }
+  for (std::vector<TaskSpan>* spans : {&out->map_spans, &out->reduce_spans}) {
+    uint64_t n = 0;
+    ok = ok && GetVarint(r, &n) && n <= r.remaining();
+    if (ok) spans->resize(n);
+    for (TaskSpan& t : *spans) {
+      ok = ok && sluice::Decode(r, &t.start) && sluice::Decode(r, &t.end) && sluice::Decode(r, &t.bytes);
+    }
+  }
   if (!ok || r.p != r.end) return false;
   out->counters = TaskCounters::FromArray(c);
   return true;
+}
+
+Throughput ThroughputOverTime(const JobReport& r, int slices) {
+  Throughput t;
+  const double total = std::max(r.total_seconds, 1e-3);
+  t.slice_seconds = total / slices;
+  t.map_mb_per_s.assign(slices, 0);
+  t.reduce_mb_per_s.assign(slices, 0);
+  auto spread = [&](double from, double to, uint64_t bytes, std::vector<double>* out) {
+    const double mb = static_cast<double>(bytes) / 1e6;
+    to = std::max(to, from);
+    const int first = std::clamp(static_cast<int>(from / t.slice_seconds), 0, slices - 1);
+    const int last = std::clamp(static_cast<int>(to / t.slice_seconds), 0, slices - 1);
+    if (first == last) {
+      (*out)[first] += mb / t.slice_seconds;
+      return;
+    }
+    for (int i = first; i <= last; ++i) {
+      const double overlap = std::min(to, (i + 1) * t.slice_seconds) - std::max(from, i * t.slice_seconds);
+      if (overlap > 0) (*out)[i] += mb * overlap / (to - from) / t.slice_seconds;
+    }
+  };
+  for (const RankStats& s : r.per_rank) {
+    for (const TaskSpan& span : s.map_spans) {
+      spread(r.plan_seconds + span.start, r.plan_seconds + span.end, span.bytes, &t.map_mb_per_s);
+    }
+    const double reduce_at = r.plan_seconds + s.map_seconds;
+    for (const TaskSpan& span : s.reduce_spans) {
+      spread(reduce_at + span.start, reduce_at + span.end, span.bytes, &t.reduce_mb_per_s);
+    }
+  }
+  return t;
 }
 
 namespace {
@@ -278,6 +326,16 @@ Json IncrementalJson(const JobReport::Incremental& inc) {
   }
   j["state"] = std::move(state);
   return j;
+}
+
+Json ThroughputJson(const JobReport& r) {
+  const Throughput t = ThroughputOverTime(r);
+  Json map = Json::array(), reduce = Json::array();
+  for (double v : t.map_mb_per_s) map.push_back(Milli(v));
+  for (double v : t.reduce_mb_per_s) reduce.push_back(Milli(v));
+  return {{"slice_seconds", Milli(t.slice_seconds)},
+          {"map_input_mb_per_s", std::move(map)},
+          {"reduce_output_mb_per_s", std::move(reduce)}};
 }
 
 }  // namespace
@@ -303,6 +361,7 @@ std::string RenderReportJson(const JobReport& r) {
                   {"total", Milli(r.total_seconds)}};
   j["throughput_mb_per_s"] =
       Milli(r.total_seconds > 0 ? static_cast<double>(r.input_bytes) / 1e6 / r.total_seconds : 0);
+  j["throughput_over_time"] = ThroughputJson(r);
   // Slowest rank per phase: where a straggler shows.
   size_t slow_map = 0, slow_reduce = 0;
   for (size_t i = 0; i < r.per_rank.size(); ++i) {

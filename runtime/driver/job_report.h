@@ -59,6 +59,14 @@ struct StepSeconds {
   };
 };
 
+// One task's time on its rank, in seconds from the start of its phase
+// there (map, or reduce), and the bytes it did: a map task's input read, a
+// reduce task's output written. Throughput over time is summed from these.
+struct TaskSpan {
+  double start = 0, end = 0;
+  uint64_t bytes = 0;
+};
+
 struct RankStats {
   std::string host;           // the rank's host name (gethostname)
   double map_seconds = 0;     // map + shuffle, until this rank's last block is in
@@ -71,6 +79,7 @@ struct RankStats {
   StepSeconds steps;
   TaskCounters counters;
   std::vector<PartInfo> parts;  // the part files this rank committed
+  std::vector<TaskSpan> map_spans, reduce_spans;
 
   std::string Encode() const;
   static bool Decode(const std::string& bytes, RankStats* out);
@@ -123,6 +132,16 @@ struct JobReport {
     std::vector<StateFile> state;
   } incremental;
 };
+
+// Input read by map tasks and output written by reduce tasks, in MB/s
+// summed over ranks, per slice of the job's time (each task's bytes spread
+// evenly over its span; reduce spans placed after their rank's map phase,
+// as on the report's timeline).
+struct Throughput {
+  double slice_seconds = 0;
+  std::vector<double> map_mb_per_s, reduce_mb_per_s;
+};
+Throughput ThroughputOverTime(const JobReport& r, int slices = 48);
 
 // Strings in the report and manifest. JSON text must be UTF-8, but a path is
 // bytes (a file name in Latin-1, a truncated sequence), and such a byte has

@@ -7,6 +7,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "runtime/driver/job_driver.h"
+
 namespace sluice {
 
 std::string HostName() {
@@ -29,14 +31,22 @@ namespace {
 // The output lock is never released here: the kernel drops it when this
 // process is gone, and removing the lock file first would let the next job
 // in while peers of this one may still be running.
+JobAbortHook& AbortHook() {
+  static JobAbortHook hook;
+  return hook;
+}
+
 [[noreturn]] void AbortJob(Communicator& comm, OutputCommitter& committer, int exit_code,
-                           bool no_peer_writes_staging) {
+                           bool no_peer_writes_staging, const std::string& why) {
   if (comm.size() == 1 || no_peer_writes_staging) committer.Abort();
+  if (AbortHook()) AbortHook()(exit_code, why);
   comm.Abort(exit_code);
   std::abort();  // not reached
 }
 
 }  // namespace
+
+void SetJobAbortHook(JobAbortHook hook) { AbortHook() = std::move(hook); }
 
 double SecondsSince(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
@@ -88,7 +98,8 @@ void JobRun::Fail(const char* phase, const Status& s) {
   AbandonMapTask();
   RemoveScratch();
   ReleaseLockIfAlone();
-  AbortJob(comm, committer, ExitCodeFor(s.code()), NoPeerWritesStaging());
+  AbortJob(comm, committer, ExitCodeFor(s.code()), NoPeerWritesStaging(),
+           "failed in " + std::string(phase) + " on rank " + std::to_string(comm.rank()) + ": " + s.ToString());
   std::abort();  // not reached: GCC does not trust [[noreturn]] on a virtual call
 }
 
@@ -97,7 +108,8 @@ void JobRun::AbortAfterException() {
   AbandonMapTask();
   RemoveScratch();
   ReleaseLockIfAlone();
-  AbortJob(comm, committer, ExitCodeFor(StatusCode::kInternal), NoPeerWritesStaging());
+  AbortJob(comm, committer, ExitCodeFor(StatusCode::kInternal), NoPeerWritesStaging(),
+           "internal error on rank " + std::to_string(comm.rank()) + " (see the log)");
 }
 
 // The map task this rank was saving, if any, goes: completed tasks stay

@@ -128,6 +128,8 @@ RankWork RunMapPhase(JobRun& run, PhaseProgress& progress) {
   run.comm.StartSplits(static_cast<uint32_t>(run.plan.splits.size()));
   for (int64_t s; (s = run.comm.NextSplit()) >= 0;) {
     const uint32_t split = run.plan.schedule[static_cast<size_t>(s)];
+    const double task_start = SecondsSince(map_start);
+    const uint64_t bytes_before = run.runner->counters().input_bytes;
     const uint64_t reuse_start = StepClockNs();
     if (ReuseSavedTask(run, split, &work.parts)) {
       run.steps.save_ns += StepClockNs() - reuse_start;
@@ -139,6 +141,7 @@ RankWork RunMapPhase(JobRun& run, PhaseProgress& progress) {
     SLUICE_FAULT_POINT("after_map_task");
     run.Check("shuffle", run.runner->ReceiveStatus());
     ++work.splits;
+    work.map_spans.push_back({task_start, SecondsSince(map_start), run.runner->counters().input_bytes - bytes_before});
     progress.reporter.Update(progress.Sample("map"));
   }
   run.shuffle_finished = true;

@@ -23,6 +23,7 @@ struct RankWork {
   uint32_t reduce_tasks = 0;  // reduce tasks this rank ran
   double map_seconds = 0;
   double reduce_seconds = 0;
+  std::vector<TaskSpan> map_spans, reduce_spans;  // for the report's throughput over time
 };
 
 // The live progress of the map and reduce phases (progress.h): shown by

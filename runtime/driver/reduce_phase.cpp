@@ -107,9 +107,12 @@ void RunReduceTasks(JobRun& run, PhaseProgress& progress, RankWork* work) {
   uint32_t done = 0;
   std::string pieces_written;  // (task, bytes, xxh3) of each piece this rank wrote
   for (uint32_t t = 0; t < tasks.count(); ++t) mine += run.reduce_owners[t] == rank;
+  const auto reduce_start = Clock::now();
   for (uint32_t t = 0; t < tasks.count(); ++t) {
     if (run.reduce_owners[t] != rank) continue;
     SLUICE_FAULT_POINT("during_reduce");
+    const double task_start = SecondsSince(reduce_start);
+    uint64_t task_bytes = 0;
     const uint32_t p = tasks.PartitionOf(t);
     if (tasks.pieces(p) == 1) {
       work->parts.push_back(run.WriteTask(p, "reduce", [&](BufferedWriter* out) {
@@ -118,6 +121,7 @@ void RunReduceTasks(JobRun& run, PhaseProgress& progress, RankWork* work) {
         });
       }));
       work->output_bytes += work->parts.back().bytes;
+      task_bytes = work->parts.back().bytes;
     } else {
       const uint32_t piece = tasks.PieceOf(t);
       const std::string label = fmt::format("partition {} (piece {} of {})", p, piece + 1, tasks.pieces(p));
@@ -130,7 +134,9 @@ void RunReduceTasks(JobRun& run, PhaseProgress& progress, RankWork* work) {
       Encode(&pieces_written, t);
       Encode(&pieces_written, written.bytes);
       Encode(&pieces_written, written.xxh3);
+      task_bytes = written.bytes;
     }
+    work->reduce_spans.push_back({task_start, SecondsSince(reduce_start), task_bytes});
     ProgressSample s = progress.Sample("reduce");
     s.parts_done = ++done;
     s.parts_total = mine;

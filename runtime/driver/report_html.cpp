@@ -10,19 +10,7 @@
 namespace sluice {
 namespace {
 
-std::string Escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string Escape(std::string_view s) { return HtmlEscape(s); }
 
 std::string Num(double v, int decimals = 2) {
   char buf[64];
@@ -71,6 +59,49 @@ std::string Timeline(const JobReport& r) {
          "<span style=\"background:#4e79a7\"></span>map + shuffle <span style=\"background:#59a14f\"></span>reduce "
          "(commit " + Num(r.commit_seconds) + " s, rank 0, after the slowest rank)</p>";
   return svg;
+}
+
+// MB/s over the job's time, summed over ranks, on the timeline's axis:
+// input read by map tasks, output written by reduce tasks.
+std::string ThroughputChart(const JobReport& r) {
+  const Throughput t = ThroughputOverTime(r);
+  const int label = 150, width = 700, height = 160, top = 10;
+  double peak = 1e-3;
+  for (const auto* series : {&t.map_mb_per_s, &t.reduce_mb_per_s}) {
+    for (double v : *series) peak = std::max(peak, v);
+  }
+  const size_t slices = t.map_mb_per_s.size();
+  auto x = [&](size_t i) { return label + static_cast<int>((static_cast<double>(i) + 0.5) * width / slices); };
+  auto y = [&](double v) { return top + height - static_cast<int>(v / peak * height); };
+  std::string svg = "<svg width=\"" + std::to_string(label + width + 60) + "\" height=\"" +
+                    std::to_string(top + height + 30) + "\" role=\"img\" aria-label=\"throughput over time\">";
+  svg += "<line x1=\"" + std::to_string(label) + "\" y1=\"" + std::to_string(top + height) + "\" x2=\"" +
+         std::to_string(label + width) + "\" y2=\"" + std::to_string(top + height) + "\" stroke=\"#888\"/>";
+  for (int k = 0; k <= 2; ++k) {
+    const double v = peak * k / 2;
+    svg += "<text x=\"4\" y=\"" + std::to_string(y(v) + 4) + "\">" + Num(v, 1) + " MB/s</text>";
+  }
+  const struct {
+    const std::vector<double>* values;
+    const char* colour;
+    const char* name;
+  } lines[] = {{&t.map_mb_per_s, "#4e79a7", "map input"}, {&t.reduce_mb_per_s, "#59a14f", "reduce output"}};
+  for (const auto& line : lines) {
+    std::string points;
+    for (size_t i = 0; i < slices; ++i) {
+      points += std::to_string(x(i)) + "," + std::to_string(y((*line.values)[i])) + " ";
+    }
+    svg += "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"" + std::string(line.colour) + "\" points=\"" +
+           points + "\"><title>" + line.name + "</title></polyline>";
+  }
+  const double total = std::max(r.total_seconds, 1e-3);
+  for (int k = 0; k <= 4; ++k) {
+    svg += "<text x=\"" + std::to_string(label + width * k / 4 - 10) + "\" y=\"" + std::to_string(top + height + 16) +
+           "\">" + Num(total * k / 4) + " s</text>";
+  }
+  return svg + "</svg><p class=\"legend\"><span style=\"background:#4e79a7\"></span>map: input read "
+               "<span style=\"background:#59a14f\"></span>reduce: output written (MB/s summed over ranks, per " +
+         Num(t.slice_seconds, 3) + " s)</p>";
 }
 
 // Where each rank's map and reduce time went, step by step, as stacked bars.
@@ -167,14 +198,31 @@ std::string Expectations(const JobReport& r) {
 
 }  // namespace
 
+std::string HtmlEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string HtmlPageHead(std::string_view title) {
+  return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + HtmlEscape(title) +
+         "</title><style>body{font:14px sans-serif;margin:24px;color:#222;background:#fff}"
+         "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
+         "th{background:#eee}tr.ok td{background:#e6f4e6}tr.bad td{background:#fbe3e3}tr.spill td{background:#fff3d6}"
+         "svg text{font:12px sans-serif}.legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 10px}"
+         "</style></head><body>\n";
+}
+
 std::string RenderReportHtml(const JobReport& r) {
-  std::string h =
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sluice: " + Escape(r.job) +
-      "</title><style>body{font:14px sans-serif;margin:24px;color:#222;background:#fff}"
-      "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
-      "th{background:#eee}tr.ok td{background:#e6f4e6}tr.bad td{background:#fbe3e3}tr.spill td{background:#fff3d6}"
-      "svg text{font:12px sans-serif}.legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 10px}"
-      "</style></head><body>\n";
+  std::string h = HtmlPageHead("Sluice: " + r.job);
   h += "<h1>" + Escape(r.job) + " &rarr; " + Escape(r.output_dir) + "</h1>\n";
   h += "<p>" + std::to_string(r.ranks) + " rank(s), " + std::to_string(r.input_files) + " input file(s), " +
        Num(static_cast<double>(r.input_bytes) / (1 << 20), 1) + " MiB, " + std::to_string(r.splits) +
@@ -182,7 +230,9 @@ std::string RenderReportHtml(const JobReport& r) {
        Num(r.commit_seconds) + " s); " +
        Num(r.total_seconds > 0 ? static_cast<double>(r.input_bytes) / (1 << 20) / r.total_seconds : 0, 1) +
        " MiB/s.</p>\n";
+  if (r.incremental.on) h += "<p>" + Escape(r.incremental.why) + ".</p>\n";
   h += "<h2>Timeline</h2>\n" + Timeline(r) + "\n";
+  h += "<h2>Throughput over time</h2>\n" + ThroughputChart(r) + "\n";
   h += "<h2>Where the time went, per rank</h2>\n" + Steps(r) + "\n";
   h += "<h2>Skew</h2>\n" + Skew(r) + "\n";
   h += "<h2>Expectations</h2>\n" + Expectations(r) + "\n";

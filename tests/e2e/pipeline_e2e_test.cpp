@@ -84,17 +84,37 @@ class PipelineE2E : public ::testing::Test {
 
 using Acts = std::vector<std::string>;
 
+// How many times `text` occurs in `page`.
+size_t Count(const std::string& page, const std::string& text) {
+  size_t n = 0;
+  for (size_t at = page.find(text); at != std::string::npos; at = page.find(text, at + 1)) ++n;
+  return n;
+}
+
 TEST_F(PipelineE2E, RunsEachStepAsSluiceRunWouldThenSkipsEveryStepOnARerun) {
   RunReference();
-  CommandResult r = Pipeline(2, "run " + Quoted(dir_ / "p.toml"));
+  const std::string page = dir_ / "pipeline.html";
+  CommandResult r = Pipeline(2, "run " + Quoted(dir_ / "p.toml") + " --report " + Quoted(page));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(Actions(r.output), (Acts{"runs", "runs", "runs"})) << r.output;
   ExpectOutputsAreTheReferences();
+  // The page: the graph (a box per step, an arrow sessions -> daily) and
+  // the table, each step's counters read from its own report.
+  std::string html = ReadFile(page);
+  EXPECT_NE(html.find("3 step(s): 3 ran, 0 skipped"), std::string::npos) << html;
+  EXPECT_EQ(Count(html, "<rect "), 3u) << html;
+  EXPECT_EQ(Count(html, "<polygon "), 1u) << "one edge: daily reads sessions";
+  EXPECT_NE(html.find("<td>" + std::to_string(ReportCounter(dir_ / "out/sessions", "input_records")) + "</td>"),
+            std::string::npos);
+  EXPECT_EQ(ListDir(dir_.path()), (std::vector<std::string>{"logs", "out", "p.toml", "pipeline.html", "ref"}))
+      << "the page's temporary was left behind";
   const std::string success = ReadFile(dir_ / "out/daily/_SUCCESS");
   // Again, at another rank count: nothing to do.
-  r = Pipeline(1, "run " + Quoted(dir_ / "p.toml"));
+  r = Pipeline(1, "run " + Quoted(dir_ / "p.toml") + " --report " + Quoted(page));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(Actions(r.output), (Acts{"skipped", "skipped", "skipped"})) << r.output;
+  html = ReadFile(page);
+  EXPECT_NE(html.find("3 step(s): 0 ran, 3 skipped"), std::string::npos) << html;
   EXPECT_EQ(ReadFile(dir_ / "out/daily/_SUCCESS"), success);
   ExpectOutputsAreTheReferences();
 }
@@ -147,12 +167,36 @@ TEST_F(PipelineE2E, AFailingStepEndsThePipelineWithItsExitCode) {
   std::string file = WeblogPipeline(" 500 ");
   file.replace(file.find("max-bad-records = 1000"), 22, "max-bad-records = 0");
   WriteFile(dir_ / "p.toml", file);
-  CommandResult r = Pipeline(2, "run " + Quoted(dir_ / "p.toml"));
+  // A page that cannot be written stops the pipeline before any step: a
+  // folder that is not there is a usage error (exit 2), as for a job.
+  CommandResult unwritable = Pipeline(2, "run " + Quoted(dir_ / "p.toml") + " --report " + Quoted(dir_ / "no/p.html"));
+  EXPECT_EQ(unwritable.exit_code, 2) << unwritable.output;
+  EXPECT_NE(unwritable.output.find("--report '" + dir_ / "no/p.html" + "': its folder"), std::string::npos)
+      << unwritable.output;
+  EXPECT_FALSE(Exists(dir_ / "out"));
+
+  // One rank: the rank that meets the bad record is the one that writes
+  // the page (under mpirun another rank may, and the abort ends rank 0
+  // too: its page then says the step did not finish).
+  CommandResult r = Pipeline(1, "run " + Quoted(dir_ / "p.toml") + " --report " + Quoted(dir_ / "p.html"));
   EXPECT_EQ(r.exit_code, 3) << r.output;  // bad input: the generator writes malformed lines
   EXPECT_NE(r.output.find("pipeline step 1/3 'sessions'"), std::string::npos) << r.output;
   EXPECT_FALSE(Exists(dir_ / "out/sessions"));
   EXPECT_FALSE(Exists(dir_ / "out/daily"));
   EXPECT_FALSE(Exists(dir_ / "out/errors"));
+  // The page says so: the step failed with its exit code, the rest not run.
+  const std::string html = ReadFile(dir_ / "p.html");
+  EXPECT_NE(html.find("<td>failed (exit 3)</td>"), std::string::npos) << html;
+  EXPECT_NE(html.find("failed in map on rank 0: bad input"), std::string::npos) << html;
+  EXPECT_EQ(Count(html, "<td>not run</td>"), 2u) << html;
+  EXPECT_EQ(RunCommand("find " + Quoted(dir_.path()) + " -name '*sluice-tmp*'").output, "");
+
+  r = Pipeline(2, "run " + Quoted(dir_ / "p.toml") + " --report " + Quoted(dir_ / "p.html"));
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  const std::string two = ReadFile(dir_ / "p.html");
+  EXPECT_TRUE(two.find("<td>failed (exit 3)</td>") != std::string::npos ||
+              two.find("<td>did not finish</td>") != std::string::npos)
+      << two;
 }
 
 TEST_F(PipelineE2E, ABadFileIsAUsageErrorNamingItsLine) {

@@ -178,6 +178,11 @@ TEST(JobReportTest, ReportHoldsEveryFieldWithItsKind) {
       {"attempts", {{"this", 2}, {"earlier", {{{"attempt", 1}, {"lost", "host h2"}}}}}},
       {"seconds", {{"plan", 0.05}, {"commit", 0.251}, {"total", 2.5}}},
       {"throughput_mb_per_s", 2.0},
+      // No task spans given: every slice of the 2.5 s is empty.
+      {"throughput_over_time",
+       {{"slice_seconds", 0.052},
+        {"map_input_mb_per_s", std::vector<double>(48, 0.0)},
+        {"reduce_output_mb_per_s", std::vector<double>(48, 0.0)}}},
       {"slowest_rank", {{"map", 1}, {"reduce", 0}}},
       {"per_rank",
        {{{"rank", 0},
@@ -465,6 +470,8 @@ TEST(JobReportTest, RankStatsSurviveEncodeAndDecode) {
   s.reduce_tasks = 5;
   s.reduce_input_bytes = 1ULL << 40;
   s.parts = {{4, 40, 0x44}, {1, 10, 0x11}};
+  s.map_spans = {{0.0, 0.5, 100}, {0.5, 1.25, 200}};
+  s.reduce_spans = {{0.25, 2.0, 77}};
   double v = 0.5;
   for (const StepSeconds::Field& f : StepSeconds::kFields) s.steps.*f.seconds = (v += 0.25);
   const std::string bytes = s.Encode();
@@ -484,9 +491,39 @@ TEST(JobReportTest, RankStatsSurviveEncodeAndDecode) {
   EXPECT_EQ(back.parts[1].partition, 1u);
   EXPECT_EQ(back.parts[1].bytes, 10u);
   EXPECT_EQ(back.parts[1].xxh3, 0x11u);
+  ASSERT_EQ(back.map_spans.size(), 2u);
+  EXPECT_EQ(back.map_spans[1].start, 0.5);
+  EXPECT_EQ(back.map_spans[1].end, 1.25);
+  EXPECT_EQ(back.map_spans[1].bytes, 200u);
+  ASSERT_EQ(back.reduce_spans.size(), 1u);
+  EXPECT_EQ(back.reduce_spans[0].bytes, 77u);
   RankStats ignored;
   EXPECT_FALSE(RankStats::Decode(bytes.substr(0, bytes.size() - 1), &ignored));
   EXPECT_FALSE(RankStats::Decode(bytes + "x", &ignored));
+}
+
+// Each task's bytes spread evenly over its span, summed over ranks; reduce
+// spans start after their own rank's map phase.
+TEST(JobReportTest, ThroughputOverTimeSumsTaskSpans) {
+  JobReport r;
+  r.total_seconds = 4;
+  r.plan_seconds = 1;
+  r.per_rank.resize(2);
+  r.per_rank[0].map_seconds = 2;
+  r.per_rank[0].map_spans = {{0, 1, 2'000'000}};      // job time 1-2: 2 MB/s
+  r.per_rank[1].map_seconds = 1;
+  r.per_rank[1].map_spans = {{0.5, 1, 1'000'000}};    // job time 1.5-2: 2 MB/s
+  r.per_rank[1].reduce_spans = {{0, 2, 4'000'000}};   // job time 2-4: 2 MB/s
+  r.per_rank[0].reduce_spans = {{0.5, 0.5, 500'000}};  // an instant, at 3.5
+  const Throughput t = ThroughputOverTime(r, 8);
+  EXPECT_DOUBLE_EQ(t.slice_seconds, 0.5);
+  const std::vector<double> map = {0, 0, 2, 4, 0, 0, 0, 0};
+  for (size_t i = 0; i < 8; ++i) EXPECT_NEAR(t.map_mb_per_s[i], map[i], 1e-9) << i;
+  const std::vector<double> reduce = {0, 0, 0, 0, 2, 2, 2, 3};
+  for (size_t i = 0; i < 8; ++i) EXPECT_NEAR(t.reduce_mb_per_s[i], reduce[i], 1e-9) << i;
+  double mb = 0;
+  for (size_t i = 0; i < 8; ++i) mb += (t.map_mb_per_s[i] + t.reduce_mb_per_s[i]) * t.slice_seconds;
+  EXPECT_NEAR(mb, 7.5, 1e-9) << "every byte counted once";
 }
 
 }  // namespace

@@ -10,11 +10,13 @@
 
 #include "cluster/communicator.h"
 #include "cluster/rank_agreement.h"
+#include "io/file_system.h"
 #include "runtime/cli/job_flag_parser.h"
 #include "runtime/cli/job_launch.h"
 #include "runtime/cli/job_registry.h"
 #include "runtime/cli/logging.h"
 #include "runtime/cli/pipeline/pipeline_file.h"
+#include "runtime/cli/pipeline/pipeline_report.h"
 #include "runtime/cli/pipeline/step_decision.h"
 #include "runtime/driver/job_driver.h"
 #include "runtime/driver/lineage.h"
@@ -22,7 +24,8 @@
 namespace sluice {
 namespace {
 
-constexpr const char* kUsage = R"(usage: sluice pipeline run FILE [--from STEP] [--lineage FILE] [--quiet] [--log-level LEVEL]
+constexpr const char* kUsage = R"(usage: sluice pipeline run FILE [--from STEP] [--lineage FILE] [--report FILE.html]
+                           [--quiet] [--log-level LEVEL]
        sluice pipeline plan FILE [--from STEP]
 
 run    runs the steps of FILE in dependency order, each as `sluice run` would
@@ -35,6 +38,9 @@ plan   prints what run would do, step by step, and why.
        whatever their outputs hold.
 --lineage FILE  appends OpenLineage run events to FILE: the pipeline's run,
        and each step's run with the pipeline's as its parent.
+--report FILE.html  writes the pipeline's page: the step graph with what
+       each step did, and each step's time, reasons, counters and
+       expectations (one self-contained file; rewritten after each step).
 )";
 
 struct Options {
@@ -42,6 +48,7 @@ struct Options {
   std::string file;
   std::string from;
   std::string lineage;
+  std::string report;
   bool quiet = false;
   std::string log_level = "info";
 };
@@ -61,6 +68,8 @@ Status ParseOptions(const std::vector<std::string>& args, Options* o) {
       SLUICE_RETURN_IF_ERROR(value(&o->from));
     } else if (a == "--lineage") {
       SLUICE_RETURN_IF_ERROR(value(&o->lineage));
+    } else if (a == "--report") {
+      SLUICE_RETURN_IF_ERROR(value(&o->report));
     } else if (a == "--log-level") {
       SLUICE_RETURN_IF_ERROR(value(&o->log_level));
     } else if (a == "--quiet" || a == "-q") {
@@ -204,23 +213,54 @@ int PipelineMain(int argc, char** argv, const std::vector<std::string>& args) {
     Status started = AgreeAcrossRanks(*comm, emit("START", ""));
     if (!started.ok()) return fail("lineage: ", started);
   }
+  // The page (--report), rank 0's: written before the first step (so that
+  // a path that cannot be written stops the pipeline before any work),
+  // after each step, and at the end however it ends.
+  const auto pipeline_start = std::chrono::steady_clock::now();
+  std::vector<StepOutcome> done(n);
+  auto write_report = [&]() -> Status {
+    if (options.report.empty() || !speaker) return Status::OK();
+    return WritePipelineReport(options.report, pipeline, done, Since(pipeline_start));
+  };
+  if (!options.report.empty()) {
+    // A folder that is not there is a mistake in the command (exit 2), as
+    // for a job's --report; anything else the first write says.
+    const std::string folder = options.report.find('/') == std::string::npos
+                                   ? "." : options.report.substr(0, options.report.rfind('/') + 1);
+    auto info = FileSystem::Default()->Stat(folder);
+    if (!info.ok() || info->type != FileType::kDirectory) {
+      return fail("", Status::Usage("--report '" + options.report + "': its folder '" + folder + "' does not exist"));
+    }
+    Status first = AgreeAcrossRanks(*comm, write_report());
+    if (!first.ok()) return fail("--report: ", first);
+  }
   auto step_failed = [&](const std::string& what, int code) {
     Status s = emit("FAIL", what);
     if (!s.ok() && speaker) spdlog::error("lineage: the pipeline's FAIL event could not be written: {}", s.ToString());
+    if (Status r = write_report(); !r.ok()) spdlog::error("--report: the pipeline's page could not be written: {}", r.ToString());
     return code;
   };
 
-  struct Done {
-    bool ran = false;
-    double seconds = 0;
-  };
-  std::vector<Done> done(n);
+  // A step that fails on this rank ends the process from inside the job
+  // (the abort reaches every rank): the page and the pipeline's FAIL event
+  // are written on the way out, as for a failure the job returns.
+  size_t current = 0;
+  auto step_start = std::chrono::steady_clock::now();
+  SetJobAbortHook([&](int code, const std::string& why) {
+    done[current] = {StepOutcome::State::kFailed, why, Since(step_start), code};
+    (void)step_failed("step '" + pipeline.steps[current].name + "' failed (exit " + std::to_string(code) + ")", code);
+  });
+  struct ClearHook {
+    ~ClearHook() { SetJobAbortHook(nullptr); }
+  } clear_hook;
   for (size_t i = 0; i < n; ++i) {
+    current = i;
     const PipelineStep& step = pipeline.steps[i];
     PreparedStep prepared;
     Status ready = PrepareStep(*comm, step, forced[i], &prepared);
     if (!ready.ok()) {
       const int code = fail(StepAt(pipeline, step), ready);
+      done[i] = {StepOutcome::State::kFailed, ready.ToString(), 0, code};
       return step_failed("step '" + step.name + "': " + ready.ToString(), code);
     }
     if (!options.lineage.empty()) {
@@ -231,22 +271,34 @@ int PipelineMain(int argc, char** argv, const std::vector<std::string>& args) {
     if (speaker) {
       const StepDecision d = forced[i] ? StepDecision{true, "--from " + options.from}
                                        : DecideStep(*prepared.job, prepared.config);
-      done[i].ran = d.run;
+      done[i].state = d.run ? StepOutcome::State::kRunning : StepOutcome::State::kSkipped;
+      done[i].why = d.why;
+      if (d.run) {
+        if (Status r = write_report(); !r.ok()) {
+          spdlog::error("--report: the pipeline's page could not be written: {}", r.ToString());
+        }
+      }
       spdlog::info("pipeline step {}/{} '{}' ({}): {}: {}", i + 1, n, step.name,
                    std::string(prepared.job->name), d.run ? "runs" : "skipped", d.why);
     }
-    const auto start = std::chrono::steady_clock::now();
+    const auto start = step_start = std::chrono::steady_clock::now();
     // Some endings are known to rank 0 alone (a failed expectation, a
     // --report copy that could not be put in place): every rank takes the
     // worst, so that none goes on to the next step.
     const int code = comm->AllReduceMax(RunJob(*prepared.job, prepared.config, *comm));
     done[i].seconds = Since(start);
+    done[i].exit_code = code;
+    if (done[i].state == StepOutcome::State::kRunning) done[i].state = StepOutcome::State::kRan;
     if (code != 0) {
+      done[i].state = StepOutcome::State::kFailed;
       if (speaker) {
         spdlog::error("pipeline {}: step '{}' failed (exit {}); {} later step(s) not run", pipeline.path,
                       step.name, code, n - i - 1);
       }
       return step_failed("step '" + step.name + "' failed (exit " + std::to_string(code) + ")", code);
+    }
+    if (Status r = write_report(); !r.ok()) {
+      spdlog::error("--report: the pipeline's page could not be written: {}", r.ToString());
     }
   }
   if (speaker) {
@@ -254,10 +306,16 @@ int PipelineMain(int argc, char** argv, const std::vector<std::string>& args) {
     for (size_t i = 0; i < n; ++i) {
       char line[256];
       std::snprintf(line, sizeof line, "\n  %-20s %-8s %8.2f s  %s", pipeline.steps[i].name.c_str(),
-                    done[i].ran ? "ran" : "skipped", done[i].seconds, pipeline.steps[i].output.c_str());
+                    done[i].state == StepOutcome::State::kRan ? "ran" : "skipped", done[i].seconds, pipeline.steps[i].output.c_str());
       table += line;
     }
     spdlog::info("pipeline {}: {} step(s) done{}", pipeline.path, n, table);
+  }
+  // Every step committed; a page that cannot be written is still a failure
+  // to report what was asked for (exit 4), as a job's --report copy is.
+  if (Status r = AgreeAcrossRanks(*comm, write_report()); !r.ok()) {
+    (void)emit("FAIL", "--report: " + r.ToString());
+    return fail("--report: ", r);
   }
   if (Status s = emit("COMPLETE", ""); !s.ok()) {
     spdlog::error("lineage: the pipeline's COMPLETE event could not be written: {}", s.ToString());
