@@ -69,17 +69,30 @@ Status CheckReportFolder(FileSystem& fs, const std::string& report_path) {
 // The splits over the files `read` marks (all of them but in an
 // incremental run), their ranges indexing the whole list.
 void PlanSplitsOfRead(uint64_t split_size, const std::vector<bool>& read, JobPlan* plan) {
-  std::vector<InputFile> some;
+  std::vector<InputFile> inputs;
   std::vector<uint32_t> index_of;
   for (size_t i = 0; i < plan->files.size(); ++i) {
     if (!read[i]) continue;
-    some.push_back(plan->files[i]);
-    index_of.push_back(static_cast<uint32_t>(i));
     plan->total_bytes += plan->files[i].size;
+    if (plan->files[i].input_index == kMergeStateInput) continue;
+    inputs.push_back(plan->files[i]);
+    index_of.push_back(static_cast<uint32_t>(i));
   }
-  plan->splits = PlanSplits(some, split_size);
+  plan->splits = PlanSplits(inputs, split_size);
   for (Split& split : plan->splits) {
     for (FileRange& range : split.ranges) range.file_index = index_of[range.file_index];
+  }
+  // The merge state (--incremental): one split per state file, never packed
+  // with another or with input, so that reading it back is spread over the
+  // ranks like any map work and a sampled split is input or state, not
+  // both (reduce_sampling.cpp weighs the two apart).
+  for (size_t i = 0; i < plan->files.size(); ++i) {
+    if (!read[i] || plan->files[i].input_index != kMergeStateInput) continue;
+    for (Split& split : PlanSplits({plan->files[i]}, UINT64_MAX)) {
+      for (FileRange& range : split.ranges) range.file_index = static_cast<uint32_t>(i);
+      split.index = static_cast<uint32_t>(plan->splits.size());
+      plan->splits.push_back(std::move(split));
+    }
   }
 }
 

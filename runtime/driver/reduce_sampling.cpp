@@ -1,6 +1,7 @@
 #include "runtime/driver/reduce_sampling.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -17,10 +18,40 @@ namespace {
 constexpr size_t kSampleSplits = 32;
 constexpr size_t kRecordsPerSplit = 4096;
 
+// The splits of input, not of merge state (--incremental): those come
+// last, one per state file (plan_maker.cpp), and are weighed by their
+// sizes instead, exactly, where a sample of one would stand for nothing.
+size_t InputSplits(const JobRun& run) {
+  size_t n = 0;
+  for (const Split& split : run.plan.splits) {
+    if (!split.ranges.empty() && run.plan.files[split.ranges[0].file_index].input_index == kMergeStateInput) break;
+    ++n;
+  }
+  return n;
+}
+
+// Per partition, the bytes of the previous run's merge state for it, when
+// that run had one reduce task per partition (its state file N is
+// partition N's); empty otherwise.
+std::vector<uint64_t> StateBytesPerPartition(const JobRun& run, uint32_t partitions) {
+  std::vector<uint64_t> bytes(partitions, 0);
+  uint32_t files = 0;
+  for (const InputFile& f : run.plan.files) {
+    if (f.input_index != kMergeStateInput) continue;
+    const size_t dash = f.path.rfind('-');
+    const uint32_t task = dash == std::string::npos ? partitions : static_cast<uint32_t>(std::atoi(f.path.c_str() + dash + 1));
+    if (task >= partitions) return {};
+    bytes[task] += f.size;
+    ++files;
+  }
+  if (files != partitions) return {};
+  return bytes;
+}
+
 // This rank's share of the sampled splits, packed: per split the input
 // bytes it read and its record count, then the records.
 Status SampleMine(JobRun& run, std::string* packed) {
-  const size_t splits = run.plan.splits.size();
+  const size_t splits = InputSplits(run);
   const size_t chosen = std::min(splits, kSampleSplits);
   std::vector<std::string> records;
   for (size_t i = 0; i < chosen; ++i) {
@@ -78,6 +109,9 @@ Status Decide(JobRun& run, bool range_partitioned, bool cuttable, const Sample& 
   // Sampled bytes stand for input bytes at the sample's rate: what a
   // partition would receive if every split looked like the sampled ones.
   const uint64_t task_bytes = run.config.settings.reduce_task_bytes;
+  const std::vector<uint64_t> state_bytes = StateBytesPerPartition(run, partitions);
+  uint64_t new_input_bytes = run.plan.total_bytes;
+  for (uint64_t b : state_bytes) new_input_bytes -= std::min(new_input_bytes, b);
   std::vector<std::vector<std::string>> piece_cuts(partitions);
   std::vector<uint64_t> weights;
   for (uint32_t p = 0; p < partitions; ++p) {
@@ -85,11 +119,20 @@ Status Decide(JobRun& run, bool range_partitioned, bool cuttable, const Sample& 
     for (const auto& k : keys[p]) sampled += k.second;
     uint32_t pieces = 1;
     if (cuttable && sample.input_bytes > 0) {
-      const long double estimated = static_cast<long double>(sampled) * run.plan.total_bytes / sample.input_bytes;
+      const long double estimated = static_cast<long double>(sampled) * new_input_bytes / sample.input_bytes +
+                                    (p < state_bytes.size() ? state_bytes[p] : 0);
       pieces = PiecesFor(static_cast<uint64_t>(std::min<long double>(estimated, 1e18L)), task_bytes, keys[p].size());
     }
     std::vector<uint64_t> piece_weights;
     piece_cuts[p] = CutAtWeight(keys[p], pieces, &piece_weights);
+    // The merge state a partition's reducer also receives, in the sample's
+    // units (sampled bytes per input byte read), or as bytes when no input
+    // was sampled.
+    if (p < state_bytes.size() && piece_weights.size() == 1) {
+      const long double rate = new_input_bytes > 0 && sample.input_bytes > 0
+                                   ? static_cast<long double>(sample.input_bytes) / new_input_bytes : 1.0L;
+      piece_weights[0] += static_cast<uint64_t>(state_bytes[p] * rate);
+    }
     weights.insert(weights.end(), piece_weights.begin(), piece_weights.end());
   }
   size_t records = 0;
