@@ -48,7 +48,7 @@ struct IncrementalDecision {
   // Per entry of `files`: whether this run reads it (a split names it).
   std::vector<bool> read;
   uint64_t previous_fingerprint = 0;
-  uint64_t files_reused = 0;  // inputs the previous run read, not read again
+  uint64_t files_reused = 0;  // inputs the previous run read, not mapped again
   uint64_t files_new = 0;     // inputs it did not read, mapped now
 };
 

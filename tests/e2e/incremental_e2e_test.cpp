@@ -5,7 +5,9 @@
 // changed, gone, rewritten with its size and mtime put back; the merge
 // state damaged; another configuration) is a full run, and the log says why.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -238,6 +240,27 @@ TEST_F(IncrementalChanges, AKilledIncrementalRunResumes) {
   CommandResult r = Again();
   EXPECT_TRUE(Says(r, "incremental: 2 new input file(s)")) << r.output;
   EXPECT_GE(ReportNumber(out_, "/resume/map_tasks_reused"), 2u);
+}
+
+// An old file is read again (hashed) only when its stamps cannot vouch for
+// its bytes: when they moved, or when it changed less than 2 s before the
+// previous run wrote its manifest (a coarse clock could hide a second
+// write in the same tick). Otherwise it is not read at all.
+TEST(IncrementalClock, AnOldFileIsReadAgainOnlyWhenItsStampsCannotVouchForIt) {
+  TempDir dir;
+  const std::string logs = dir / "logs", out = dir / "out";
+  ASSERT_NO_FATAL_FAILURE(WriteDays(logs, 1, 2));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2200));
+  ASSERT_EQ(Incremental(1, "wordcount", logs, out).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(WriteDay(logs, 3));  // just before the run that records it
+  CommandResult second = Incremental(1, "wordcount", logs, out);
+  EXPECT_TRUE(Says(second, "2 unchanged file(s) of the previous run not mapped again; its merge state"))
+      << second.output;
+  ASSERT_NO_FATAL_FAILURE(WriteDay(logs, 4));
+  CommandResult third = Incremental(1, "wordcount", logs, out);
+  EXPECT_TRUE(Says(third, "3 unchanged file(s) of the previous run not mapped again (1 of them read to check "
+                          "their bytes)"))
+      << third.output;
 }
 
 TEST(IncrementalRefusals, APlainOutputIsRebuiltAndANonMergeableJobRefused) {
