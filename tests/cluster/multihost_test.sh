@@ -26,6 +26,9 @@ if [[ "${1:-}" != --inside ]]; then
   unshare --net --uts --mount true 2>/dev/null || skip "cannot make namespaces here (unshare --net --uts --mount fails)"
   repo=$(cd "$1" && pwd)
   build=$(cd "$2" && pwd)
+  # inotifywait: each host's /tmp watched for the scratch folders made in
+  # it (below); the hosts have no network, so it is installed here.
+  "$repo/scripts/install-deps" inotify-tools >/dev/null || skip "cannot install inotify-tools"
   export SIM_SHARE=$build   # every host sees it, even under /tmp (a CI clone)
   # cluster-sim makes the hosts, runs this script again (in the root
   # namespace, with SIM_NAME and SIM_CTL), and takes them down after, even
@@ -185,15 +188,25 @@ multi wordcount "$work/text" "$work/wc-6r" --split-size 512K
 check wordcount "$work/wc-1p" "$work/wc-6r" "$b0" "$(host_bytes)"
 
 # --- TeraSort, spilling: 4M per rank against ~8 MB of shuffle each --------
-# Scratch is --scratch /tmp, each host's own tmpfs. While the job runs, a
-# sampler in each host lists its /tmp/sluice-* folders and the files in
-# them every 20 ms, and one here lists the scratch records that ranks write
+# Scratch is --scratch /tmp, each host's own tmpfs. While the job runs,
+# inotifywait in each host records every entry made in its /tmp (so a
+# scratch folder that lives a few milliseconds is still seen: a 20 ms
+# sampler alone missed one on a loaded machine), a sampler there lists its
+# /tmp/sluice-* folders and the files in them every 20 ms (for the counts
+# shown), and one here lists the scratch records that ranks write
 # on the shared filesystem (.OUT.sluice-work/scratch/HOST@RUN.rRANK, holding
 # the rank's scratch path; removed at the end, like the scratch itself).
 one terasort "$work/tera-in" "$work/tera-1p" --memory 4M --scratch /tmp --split-size 4M
 samples=$work/scratch-samples
 stop=$work/.stop-sampling
 for i in $(seq "$HOSTS"); do
+  # shellcheck disable=SC2016
+  "$sim" exec "$name" "$i" -- sh -c 'inotifywait -m -e create -e moved_to --include "^/tmp/sluice-[^/]*$" --format "$2 %w%f 0" /tmp 2>"$3" & w=$!
+      while [ -d "${1%/*}" ] && [ ! -e "$1" ]; do sleep 0.05; done; kill $w' \
+    watcher "$stop" "$i" "$samples.w$i.err" > "$samples.w$i" &
+  background+=($!)
+  for _ in $(seq 200); do grep -q "Watches established" "$samples.w$i.err" 2>/dev/null && break; sleep 0.05; done
+  grep -q "Watches established" "$samples.w$i.err" || fail "inotifywait did not start on host $i"
   # shellcheck disable=SC2016
   "$sim" exec "$name" "$i" -- sh -c 'while [ -d "${1%/*}" ] && [ ! -e "$1" ]; do
       for d in /tmp/sluice-*; do [ -d "$d" ] && echo "$2 $d $(find "$d" -type f | wc -l)"; done
@@ -219,7 +232,7 @@ b1=$(host_bytes)
 touch "$stop"
 wait "${background[@]}"
 background=()
-cat "$samples".* > "$samples"
+cat "$samples".h* "$samples".w[0-9] "$samples".records > "$samples"
 check terasort "$work/tera-1p" "$work/tera-6r" "$b0" "$b1"
 spills=$(report_number "$work/tera-6r" counters spill_runs)
 ((spills > 0)) || fail "terasort: no spill runs at --memory 4M"
