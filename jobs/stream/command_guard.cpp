@@ -113,6 +113,11 @@ int main(int argc, char** argv) {
   sigaddset(&wake, SIGTERM);
   sigset_t before;
   ::sigprocmask(SIG_BLOCK, &wake, &before);  // taken with sigwaitinfo below
+  // The rank may die while we start (mpirun ending the job): a write to
+  // its end of the status pipe must then fail with EPIPE, not kill us with
+  // the private directory made and not yet removed. The command gets the
+  // default back before exec.
+  ::signal(SIGPIPE, SIG_IGN);
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   if (::getppid() != rank) return 128 + SIGKILL;  // the rank died before prctl took effect
@@ -134,6 +139,7 @@ int main(int argc, char** argv) {
   const pid_t command = ::fork();
   if (command == 0) {
     ::setpgid(0, 0);
+    ::signal(SIGPIPE, SIG_DFL);
     ::sigprocmask(SIG_SETMASK, &before, nullptr);
     ::execvp(command_argv[0], command_argv);
     Tell(2, errno);
