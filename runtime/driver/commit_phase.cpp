@@ -75,6 +75,7 @@ RankStats StatsOf(const JobRun& run, RankWork work) {
   if (!run.map_only) stats.reduce_input_bytes = run.runner->ReceivedBytes();
   stats.steps = StepsOf(run);
   stats.parts = std::move(work.parts);
+  stats.state_files = std::move(work.state_files);
   stats.map_spans = std::move(work.map_spans);
   stats.reduce_spans = std::move(work.reduce_spans);
   return stats;
@@ -282,23 +283,23 @@ void PrintSummary(const JobRun& run, const JobReport& report) {
 }
 
 // Rank 0: the merge state the reduce tasks wrote into staging, as the
-// manifest lists it for the next incremental run: one file per task.
-std::vector<JobReport::StateFile> ListMergeState(JobRun& run) {
-  FileSystem& fs = *FileSystem::Default();
-  std::vector<JobReport::StateFile> out;
-  for (uint32_t t = 0; t < run.reduce_tasks.count(); ++t) {
-    JobReport::StateFile f;
-    f.file = MergeStateFileName(t);
-    const std::string path = run.committer.staging_dir() + "/" + f.file;
-    auto info = fs.Stat(path);
-    run.Check("commit", info.status());
-    f.bytes = info->size;
-    // The next run checks the bytes it folds in against this, before it
-    // decides to build on them.
-    auto xxh3 = Xxh3OfFile(fs, path);
-    run.Check("commit", xxh3.status());
-    f.xxh3 = *xxh3;
-    out.push_back(std::move(f));
+// manifest lists it for the next incremental run: one file per task, with
+// the size and xxh3 its writer took as it wrote (none of it is read back).
+std::vector<JobReport::StateFile> ListMergeState(JobRun& run, const std::vector<RankStats>& per_rank) {
+  std::vector<JobReport::StateFile> out(run.reduce_tasks.count());
+  std::vector<bool> written(out.size(), false);
+  for (const RankStats& s : per_rank) {
+    for (const PartInfo& f : s.state_files) {
+      if (f.partition >= out.size() || written[f.partition]) {
+        run.Fail("commit", Status::Internal("merge state of reduce task " + std::to_string(f.partition) +
+                                            " reported twice or out of range"));
+      }
+      written[f.partition] = true;
+      out[f.partition] = {MergeStateFileName(f.partition), f.bytes, f.xxh3};
+    }
+  }
+  for (uint32_t t = 0; t < out.size(); ++t) {
+    if (!written[t]) run.Fail("commit", Status::Internal("no merge state for reduce task " + std::to_string(t)));
   }
   return out;
 }
@@ -350,7 +351,7 @@ JobReport MakeReport(JobRun& run, const std::vector<std::string>& gathered,
     inc.previous_fingerprint = run.plan.previous_fingerprint;
     inc.files_read = report.input_files;
     inc.files_reused = report.inputs.size() - report.input_files;
-    inc.state = ListMergeState(run);
+    inc.state = ListMergeState(run, report.per_rank);
   }
   report.plugin_path = run.config.plugin_path;
   report.plugin_xxh3 = run.config.plugin_xxh3;

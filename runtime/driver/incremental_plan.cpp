@@ -140,9 +140,12 @@ Result<IncrementalDecision> DecideIncremental(
     std::vector<InputFile> files, const std::function<uint64_t(const std::vector<InputFile>&)>& fingerprint_of) {
   IncrementalDecision d;
   d.read.assign(files.size(), true);
-  // A full run: every input read, and hashed for the next run's manifest.
+  // A full run: every input read, and hashed for the next run's manifest
+  // (but for those hashed already, or vouched for by their stamps, below).
   auto full = [&](std::string why) -> Result<IncrementalDecision> {
-    for (InputFile& f : files) SLUICE_RETURN_IF_ERROR(Checksum(fs, &f));
+    for (InputFile& f : files) {
+      if (f.xxh3 == 0) SLUICE_RETURN_IF_ERROR(Checksum(fs, &f));
+    }
     d.incremental = false;
     d.why = "a full run: " + why;
     d.files = std::move(files);

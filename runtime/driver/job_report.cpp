@@ -236,11 +236,13 @@ std::string RankStats::Encode() const {
   sluice::Encode(&out, reduce_input_bytes);
   for (const StepSeconds::Field& f : StepSeconds::kFields) sluice::Encode(&out, steps.*f.seconds);
   for (uint64_t v : counters.ToArray()) sluice::Encode(&out, v);
-  PutVarint(&out, parts.size());
-  for (const PartInfo& p : parts) {
-    sluice::Encode(&out, p.partition);
-    sluice::Encode(&out, p.bytes);
-    sluice::Encode(&out, p.xxh3);
+  for (const std::vector<PartInfo>* files : {&parts, &state_files}) {
+    PutVarint(&out, files->size());
+    for (const PartInfo& p : *files) {
+      sluice::Encode(&out, p.partition);
+      sluice::Encode(&out, p.bytes);
+      sluice::Encode(&out, p.xxh3);
+    }
   }
   for (const std::vector<TaskSpan>* spans : {&map_spans, &reduce_spans}) {
     PutVarint(&out, spans->size());
@@ -262,11 +264,13 @@ bool RankStats::Decode(const std::string& bytes, RankStats* out) {
             sluice::Decode(r, &out->reduce_input_bytes);
   for (const StepSeconds::Field& f : StepSeconds::kFields) ok = ok && sluice::Decode(r, &(out->steps.*f.seconds));
   for (uint64_t& v : c) ok = ok && sluice::Decode(r, &v);
-  uint64_t nparts = 0;
-  ok = ok && GetVarint(r, &nparts) && nparts <= r.remaining();
-  if (ok) out->parts.resize(nparts);
-  for (PartInfo& p : out->parts) {
-    ok = ok && sluice::Decode(r, &p.partition) && sluice::Decode(r, &p.bytes) && sluice::Decode(r, &p.xxh3);
+  for (std::vector<PartInfo>* files : {&out->parts, &out->state_files}) {
+    uint64_t n = 0;
+    ok = ok && GetVarint(r, &n) && n <= r.remaining();
+    if (ok) files->resize(n);
+    for (PartInfo& p : *files) {
+      ok = ok && sluice::Decode(r, &p.partition) && sluice::Decode(r, &p.bytes) && sluice::Decode(r, &p.xxh3);
+    }
   }
   for (std::vector<TaskSpan>* spans : {&out->map_spans, &out->reduce_spans}) {
     uint64_t n = 0;

@@ -79,6 +79,7 @@ struct RankStats {
   StepSeconds steps;
   TaskCounters counters;
   std::vector<PartInfo> parts;  // the part files this rank committed
+  std::vector<PartInfo> state_files;  // --incremental: merge state it wrote (partition = reduce task)
   std::vector<TaskSpan> map_spans, reduce_spans;
 
   std::string Encode() const;

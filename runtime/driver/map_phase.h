@@ -17,6 +17,7 @@ namespace sluice {
 // phases, reported and checked at commit.
 struct RankWork {
   std::vector<PartInfo> parts;  // the part files this rank committed
+  std::vector<PartInfo> state_files;  // --incremental: its merge state, by reduce task (partition = task)
   uint64_t output_bytes = 0;    // their bytes
   uint32_t splits = 0;          // map tasks this rank ran (reused ones included)
   uint32_t reused_splits = 0;   // of those, taken from a killed run's saved work

@@ -82,8 +82,10 @@ PartInfo JoinPieces(JobRun& run, uint32_t p, const std::vector<PartInfo>& writte
 // --incremental: reduce task t's merge state file, written beside the
 // parts and published with them (incremental_plan.h reads it back).
 // Returns the status of running `reduce(BufferedWriter* state)`.
+// Its size and xxh3, taken as it is written, go into `written` for the
+// manifest (the next run checks the state against them).
 template <class Reduce>
-Status WithMergeState(JobRun& run, uint32_t t, Reduce&& reduce) {
+Status WithMergeState(JobRun& run, uint32_t t, std::vector<PartInfo>* written, Reduce&& reduce) {
   if (!run.config.incremental) return reduce(nullptr);
   FileSystem& fs = *FileSystem::Default();
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
@@ -91,6 +93,7 @@ Status WithMergeState(JobRun& run, uint32_t t, Reduce&& reduce) {
   BufferedWriter state(std::move(file));
   Status s = reduce(&state);
   Status closed = state.Close(/*sync=*/false);  // made durable by the syncfs before commit
+  if (s.ok() && closed.ok()) written->push_back({t, state.bytes_written(), state.checksum()});
   return s.ok() ? closed : s;
 }
 
@@ -116,7 +119,7 @@ void RunReduceTasks(JobRun& run, PhaseProgress& progress, RankWork* work) {
     const uint32_t p = tasks.PartitionOf(t);
     if (tasks.pieces(p) == 1) {
       work->parts.push_back(run.WriteTask(p, "reduce", [&](BufferedWriter* out) {
-        return WithMergeState(run, t, [&](BufferedWriter* state) {
+        return WithMergeState(run, t, &work->state_files, [&](BufferedWriter* state) {
           return run.runner->RunReduceTask(t, out, state, "partition " + std::to_string(p), /*continues_part=*/false);
         });
       }));
@@ -127,7 +130,7 @@ void RunReduceTasks(JobRun& run, PhaseProgress& progress, RankWork* work) {
       const std::string label = fmt::format("partition {} (piece {} of {})", p, piece + 1, tasks.pieces(p));
       const std::string path = run.committer.PieceTempPath(static_cast<int>(p), piece);
       const PartInfo written = run.WriteFile(path, "reduce", [&](BufferedWriter* out) {
-        return WithMergeState(run, t, [&](BufferedWriter* state) {
+        return WithMergeState(run, t, &work->state_files, [&](BufferedWriter* state) {
           return run.runner->RunReduceTask(t, out, state, label, /*continues_part=*/piece > 0);
         });
       });

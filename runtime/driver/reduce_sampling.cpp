@@ -1,13 +1,13 @@
 #include "runtime/driver/reduce_sampling.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 
 #include "cluster/rank_agreement.h"
+#include "runtime/driver/incremental_plan.h"
 #include "runtime/driver/reduce_assignment.h"
 #include "runtime/driver/reduce_tasks.h"
 #include "shuffle/serde.h"
@@ -31,20 +31,17 @@ size_t InputSplits(const JobRun& run) {
 }
 
 // Per partition, the bytes of the previous run's merge state for it, when
-// that run had one reduce task per partition (its state file N is
-// partition N's); empty otherwise.
+// that run had one reduce task per partition (its state file N,
+// MergeStateFileName(N), is partition N's); empty otherwise.
 std::vector<uint64_t> StateBytesPerPartition(const JobRun& run, uint32_t partitions) {
-  std::vector<uint64_t> bytes(partitions, 0);
-  uint32_t files = 0;
+  std::vector<uint64_t> bytes;
   for (const InputFile& f : run.plan.files) {
     if (f.input_index != kMergeStateInput) continue;
-    const size_t dash = f.path.rfind('-');
-    const uint32_t task = dash == std::string::npos ? partitions : static_cast<uint32_t>(std::atoi(f.path.c_str() + dash + 1));
-    if (task >= partitions) return {};
-    bytes[task] += f.size;
-    ++files;
+    const std::string name = "/" + MergeStateFileName(static_cast<uint32_t>(bytes.size()));
+    if (bytes.size() == partitions || !f.path.ends_with(name)) return {};
+    bytes.push_back(f.size);
   }
-  if (files != partitions) return {};
+  if (bytes.size() != partitions) return {};
   return bytes;
 }
 

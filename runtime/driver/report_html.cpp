@@ -12,11 +12,7 @@ namespace {
 
 std::string Escape(std::string_view s) { return HtmlEscape(s); }
 
-std::string Num(double v, int decimals = 2) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
+std::string Num(double v, int decimals = 2) { return HtmlNumber(v, decimals); }
 
 // Colours: one per step, the same in every chart and the legend.
 constexpr const char* kColours[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
@@ -210,6 +206,12 @@ std::string HtmlEscape(std::string_view s) {
     }
   }
   return out;
+}
+
+std::string HtmlNumber(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
 }
 
 std::string HtmlPageHead(std::string_view title) {

@@ -19,5 +19,7 @@ std::string RenderReportHtml(const JobReport& report);
 // text made safe inside HTML, and the <head> with the shared style.
 std::string HtmlEscape(std::string_view text);
 std::string HtmlPageHead(std::string_view title);
+// `v` with `decimals` digits after the point, as the pages show numbers.
+std::string HtmlNumber(double v, int decimals = 2);
 
 }  // namespace sluice

@@ -471,6 +471,7 @@ TEST(JobReportTest, RankStatsSurviveEncodeAndDecode) {
   s.reduce_input_bytes = 1ULL << 40;
   s.parts = {{4, 40, 0x44}, {1, 10, 0x11}};
   s.map_spans = {{0.0, 0.5, 100}, {0.5, 1.25, 200}};
+  s.state_files = {{3, 30, 0x33}};
   s.reduce_spans = {{0.25, 2.0, 77}};
   double v = 0.5;
   for (const StepSeconds::Field& f : StepSeconds::kFields) s.steps.*f.seconds = (v += 0.25);
@@ -491,6 +492,9 @@ TEST(JobReportTest, RankStatsSurviveEncodeAndDecode) {
   EXPECT_EQ(back.parts[1].partition, 1u);
   EXPECT_EQ(back.parts[1].bytes, 10u);
   EXPECT_EQ(back.parts[1].xxh3, 0x11u);
+  ASSERT_EQ(back.state_files.size(), 1u);
+  EXPECT_EQ(back.state_files[0].partition, 3u);
+  EXPECT_EQ(back.state_files[0].xxh3, 0x33u);
   ASSERT_EQ(back.map_spans.size(), 2u);
   EXPECT_EQ(back.map_spans[1].start, 0.5);
   EXPECT_EQ(back.map_spans[1].end, 1.25);

@@ -17,11 +17,7 @@ namespace {
 using Json = nlohmann::json;
 using State = StepOutcome::State;
 
-std::string Num(double v, int decimals = 2) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
+std::string Num(double v, int decimals = 2) { return HtmlNumber(v, decimals); }
 
 const char* StateName(State s) {
   switch (s) {
