@@ -242,6 +242,88 @@ TEST_F(IncrementalChanges, AKilledIncrementalRunResumes) {
   EXPECT_GE(ReportNumber(out_, "/resume/map_tasks_reused"), 2u);
 }
 
+// Another user's symlink where a state file was: not followed, a full run.
+TEST_F(IncrementalChanges, ASymlinkWhereAStateFileWasIsAFullRun) {
+  ASSERT_NO_FATAL_FAILURE(WriteDay(logs_, 4));
+  const std::string state = out_ + "/_state/task-00001";
+  ASSERT_EQ(RunCommand("cp " + Quoted(state) + " " + Quoted(dir_ / "copy") + " && rm " + Quoted(state) + " && ln -s " +
+                       Quoted(dir_ / "copy") + " " + Quoted(state))
+                .exit_code,
+            0);
+  CommandResult r = Again();
+  EXPECT_TRUE(Says(r, "a full run: merge state file '" + state + "' is missing or changed")) << r.output;
+}
+
+// Two incremental runs at once on one output: the output lock lets one in;
+// the other is refused (exit 2) or, if it came after, finds nothing to do.
+TEST_F(IncrementalChanges, TwoRunsAtOnceOnOneOutput) {
+  ASSERT_NO_FATAL_FAILURE(WriteDay(logs_, 4));
+  const std::string run = MpiLauncher(2) + BinPath("sluice") +
+                          " run wordcount --max-bad-records 100 --split-size 64K --partitions " +
+                          std::to_string(kPartitions) + " --incremental --input " + Quoted(logs_) + " --output " +
+                          Quoted(out_);
+  CommandResult both = RunCommand("(" + run + " > " + Quoted(dir_ / "a.log") + " 2>&1; echo a=$?) & (" + run + " > " +
+                                  Quoted(dir_ / "b.log") + " 2>&1; echo b=$?); wait");
+  const bool a_ok = Says(both, "a=0"), b_ok = Says(both, "b=0");
+  EXPECT_TRUE(a_ok || b_ok) << both.output;
+  for (const char* who : {"a", "b"}) {
+    if (Says(both, std::string(who) + "=0")) continue;
+    EXPECT_TRUE(Says(both, std::string(who) + "=2")) << both.output;
+    EXPECT_NE(ReadFile(dir_ / (std::string(who) + ".log")).find("another Sluice job"), std::string::npos);
+  }
+  const std::string full = dir_ / "full";
+  ASSERT_EQ(RunJob(1, "wordcount", logs_, full).exit_code, 0);
+  EXPECT_EQ(ReadParts(out_, kPartitions), ReadParts(full, kPartitions));
+}
+
+// A disk that fills while the merge state is written: exit 4, and the
+// output being built on is as it was (in a private mount namespace, a
+// 300 KiB tmpfs holds a copy of it).
+TEST_F(IncrementalChanges, AFullDiskLeavesThePreviousOutputAsItWas) {
+  ASSERT_NO_FATAL_FAILURE(WriteDay(logs_, 4));
+  const std::string small = dir_ / "small";
+  ASSERT_EQ(RunCommand("mkdir -p " + Quoted(small)).exit_code, 0);
+  CommandResult r = RunCommand(
+      "unshare --mount sh -c 'mount -t tmpfs -o size=300k tmpfs " + small + " && cp -r " + out_ + " " + small +
+      "/out && cp " + small + "/out/_manifest.json " + small + "/before && " + BinPath("sluice") +
+      " run wordcount --max-bad-records 100 --split-size 64K --partitions " + std::to_string(kPartitions) +
+      " --incremental --input " + logs_ + " --output " + small + "/out; echo rc=$?; cmp " + small +
+      "/out/_manifest.json " + small + "/before && echo unchanged; ls -a " + small + "' 2>&1");
+  if (Says(r, "mount: ") && !Says(r, "rc=")) GTEST_SKIP() << "cannot mount a tmpfs here: " << r.output;
+  EXPECT_TRUE(Says(r, "rc=4")) << r.output;
+  EXPECT_TRUE(Says(r, "No space left on device")) << r.output;
+  EXPECT_TRUE(Says(r, "unchanged")) << r.output;
+  EXPECT_FALSE(Says(r, ".out.sluice-staging")) << "staging left behind\n" << r.output;
+}
+
+// Inputs that are not plain text: a gzipped CSV with a newline inside a
+// quoted field, and a plain CSV day after it (aggregate, exact decimals).
+TEST(IncrementalInputs, GzippedCsvWithQuotedNewlinesThenAPlainDay) {
+  TempDir dir;
+  const std::string logs = dir / "events";
+  ASSERT_EQ(RunCommand("mkdir -p " + Quoted(logs + "/day=1") + " " + Quoted(logs + "/day=2") +
+                       " && printf 'country,amount,note\\nde,1.5,\"a\\nb\"\\nfr,2,x\\n' | gzip > " +
+                       Quoted(logs + "/day=1/e.csv.gz") + " && printf 'country,amount,note\\nde,3.25,\"c,\\nd\"\\nus,4,y\\n' > " +
+                       Quoted(dir / "e2.csv"))
+                .exit_code,
+            0);
+  const std::string params = "--param group-by=country --param aggregates=count,sum:amount,avg:amount ";
+  auto run = [&](const std::string& out, const std::string& extra) {
+    return RunCommand(MpiLauncher(2) + BinPath("sluice") + " run aggregate " + params + extra + " --input " +
+                      Quoted(logs) + " --output " + Quoted(out));
+  };
+  ASSERT_EQ(run(dir / "out", "--incremental").exit_code, 0);
+  ASSERT_EQ(RunCommand("mv " + Quoted(dir / "e2.csv") + " " + Quoted(logs + "/day=2/e.csv")).exit_code, 0);
+  CommandResult second = run(dir / "out", "--incremental");
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_TRUE(Says(second, "incremental: 1 new input file(s)")) << second.output;
+  ASSERT_EQ(run(dir / "full", "").exit_code, 0);
+  EXPECT_EQ(ReadParts(dir / "out", 16), ReadParts(dir / "full", 16));
+  std::string all;
+  for (const std::string& part : ReadParts(dir / "out", 16)) all += part;
+  EXPECT_NE(all.find("de,2,4.75,2.375"), std::string::npos) << all;
+}
+
 // An old file is read again (hashed) only when its stamps cannot vouch for
 // its bytes: when they moved, or when it changed less than 2 s before the
 // previous run wrote its manifest (a coarse clock could hide a second
