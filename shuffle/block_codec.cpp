@@ -78,9 +78,14 @@ BlockEncoder::BlockEncoder(int compression_level)
     : cctx_(ZSTD_createCCtx()), level_(compression_level) {
   if (cctx_ == nullptr) throw std::bad_alloc();
   auto* cctx = static_cast<ZSTD_CCtx*>(cctx_);
-  // Both parameters are in range for any level zstd accepts (it clamps levels).
+  // In range for any level zstd accepts (it clamps levels).
   ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level_);
-  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+  // No zstd content checksum: the frame's header carries an xxh3 of the
+  // packed payload, checked before every decode, and decoding intact bytes
+  // gives the bytes that were encoded. A second checksum, over the raw
+  // bytes, cost an xxh64 pass on each side of every block. Frames written
+  // with one (earlier saved tasks) still decode, and zstd still checks it.
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0);
 }
 
 BlockEncoder::~BlockEncoder() { ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(cctx_)); }

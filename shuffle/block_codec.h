@@ -11,7 +11,8 @@
 // costs more CPU than the copy it saves (BlockPayload). Reading checks the
 // magic and version, then the header checksum, then caps every size against
 // the frame and the limits below, then the payload checksum, and only then
-// decompresses (zstd's own content checksum is on too) or copies. No byte of
+// decompresses (frames carry no zstd content checksum: it would re-check
+// what the payload xxh3 already vouches for) or copies. No byte of
 // an unverified frame reaches a decoder.
 #pragma once
 

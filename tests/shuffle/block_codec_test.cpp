@@ -285,9 +285,14 @@ TEST(BlockCodecTest, ResealedRawSizeThatDisagreesWithZstdIsCorruption) {
   }
 }
 
-TEST(BlockCodecTest, ResealedDamagedPayloadIsCaughtByZstd) {
-  // Checksums recomputed over damaged zstd bytes: only zstd's own checks
-  // (its frame structure and content checksum) stand between us and garbage.
+TEST(BlockCodecTest, ResealedDamagedPayloadDecodesSafely) {
+  // Checksums recomputed over damaged zstd bytes: what only a forger can
+  // make, and a forger could as well make a zstd frame of other bytes with
+  // a valid content checksum, so frames carry none (block_codec.cpp). What
+  // must hold is that decoding such a frame is safe: it fails as
+  // corruption, or gives exactly the raw size the header promises (never
+  // more, never a crash: the sanitizer build runs this), and the xxh3 of
+  // the payload still refuses every such frame that was not resealed.
   BlockEncoder enc;
   BlockDecoder dec;
   const std::string raw = TextLike(3000, 8);
@@ -296,19 +301,19 @@ TEST(BlockCodecTest, ResealedDamagedPayloadIsCaughtByZstd) {
   for (size_t pos = kBlockHeaderBytes; pos < frame.size(); ++pos) {
     std::string bad = frame;
     bad[pos] ^= 0x01;
-    ResealPayload(&bad);
     BlockInfo info;
     std::string out;
+    EXPECT_EQ(dec.Decode(bad, "damaged", &info, &out).code(), StatusCode::kCorruption) << "byte " << pos;
+    ResealPayload(&bad);
     Status s = dec.Decode(bad, "resealed", &info, &out);
     if (s.ok()) {
-      // A flip zstd cannot see (e.g. an unused descriptor bit) must be harmless.
-      EXPECT_EQ(out, raw) << "byte " << pos;
+      EXPECT_EQ(out.size(), raw.size()) << "byte " << pos;
     } else {
       EXPECT_EQ(s.code(), StatusCode::kCorruption);
       ++rejected;
     }
   }
-  EXPECT_GT(rejected, 0);
+  EXPECT_GT(rejected, 0);  // zstd's frame structure still catches many
   BlockInfo info;
   std::string out;
   ASSERT_TRUE(dec.Decode(frame, "x", &info, &out).ok());
