@@ -145,6 +145,7 @@ void MpiCommunicator::ProgressUntil(Done done) {
   while (!done()) {
     bool progressed = RetireSends();
     progressed |= ReceiveOne();
+    progressed |= RetireReceives();
     if (progressed) {
       idle = 0;
     } else {
@@ -223,10 +224,11 @@ bool MpiCommunicator::ReceiveOne() {
   const int src = st.MPI_SOURCE;
   switch (st.MPI_TAG) {
     case kTagBlock: {
-      std::string frame(static_cast<size_t>(count), '\0');
-      MPI_Mrecv(frame.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
-      ++blocks_received_from_[src];
-      receiver_->OnBlock(src, std::move(frame));
+      receiving_.push_back(std::make_unique<PendingReceive>(
+          PendingReceive{MPI_REQUEST_NULL, src, std::string(static_cast<size_t>(count), '\0')}));
+      PendingReceive& r = *receiving_.back();
+      MPI_Imrecv(r.frame.data(), count, MPI_BYTE, &msg, &r.request);
+      RetireReceives();  // a small block, or one copied in one go, is already here
       break;
     }
     case kTagSplitRequest: {
@@ -265,10 +267,30 @@ bool MpiCommunicator::ReceiveOne() {
   return true;
 }
 
+bool MpiCommunicator::RetireReceives() {
+  size_t kept = 0;
+  bool any = false;
+  for (size_t i = 0; i < receiving_.size(); ++i) {
+    int done = 0;
+    MPI_Test(&receiving_[i]->request, &done, MPI_STATUS_IGNORE);
+    if (done) {
+      ++blocks_received_from_[receiving_[i]->source];
+      receiver_->OnBlock(receiving_[i]->source, std::move(receiving_[i]->frame));
+      any = true;
+    } else {
+      if (kept != i) receiving_[kept] = std::move(receiving_[i]);
+      ++kept;
+    }
+  }
+  receiving_.resize(kept);
+  return any;
+}
+
 void MpiCommunicator::Poll() {
   RetireSends();
   while (ReceiveOne()) {
   }
+  RetireReceives();
 }
 
 void MpiCommunicator::FinishShuffle() {
@@ -277,7 +299,7 @@ void MpiCommunicator::FinishShuffle() {
   }
   done_from_[rank_] = true;
   auto complete = [this] {
-    if (!pending_.empty()) return false;
+    if (!pending_.empty() || !receiving_.empty()) return false;
     for (int r = 0; r < size_; ++r) {
       if (r == rank_) continue;
       if (!done_from_[r] || blocks_received_from_[r] != blocks_expected_from_[r]) return false;
