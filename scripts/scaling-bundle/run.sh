@@ -484,18 +484,26 @@ wc_hand_run() {  # wc_hand_run REP
   log "  wordcount wc_hand        rep $rep  $s s  ($(tail -n 1 "$WORK/logs/wc_hand-$rep.log"))"
   [ "$rep" = 1 ] && fact wordcount wc_hand "$(tail -n 1 "$WORK/logs/wc_hand-$rep.log")"
 }
+# keep_or_compare REF_VAR OUT: the first good output of a job becomes its
+# reference (REF_VAR names the variable that holds its folder, set here);
+# every later one is compared with it byte for byte, then removed. Sets
+# CHECK to "ref" or "identical=yes|NO".
+keep_or_compare() {
+  local -n ref=$1
+  if [ -z "$ref" ]; then
+    ref=$(dirname "$2")/ref; rm -rf "$ref"; mv "$2" "$ref"
+    CHECK=ref
+  else
+    CHECK="identical=$(same_parts "$ref" "$2")"
+    rm -rf "$2"
+  fi
+}
 wc_row() {  # wc_row RANKS REP
   local ranks=$1 rep=$2 o=$WORK/wc-out/r$1
   mkdir -p "$WORK/wc-out"
   sluice_run wordcount "$ranks" "$rep" "$o" "$WC_BYTES" --input "$CORPUS" --split-size "$(split_size "$WC_BYTES")" || return 1
-  local check
-  if [ -z "$WC_REF" ]; then
-    WC_REF=$WORK/wc-out/ref; rm -rf "$WC_REF"; mv "$o" "$WC_REF"; o=$WC_REF
-    check="ref"
-  else
-    check="identical=$(same_parts "$WC_REF" "$o")"
-    rm -rf "$o"
-  fi
+  keep_or_compare WC_REF "$o"
+  local check=$CHECK
   rec time wordcount sluice "$ranks" "$rep" "$RUN_SECS" "$WC_BYTES" "$check" "wordcount-r$ranks-$rep.json"
   log "  wordcount sluice  $ranks rank(s) rep $rep  $RUN_SECS s  $check"
 }
@@ -565,19 +573,13 @@ ts_row() {  # ts_row RANKS REP
   local mem=$(( TERA_BYTES * 2 / ranks )); (( mem >= 1 << 30 )) || mem=$(( 1 << 30 ))
   sluice_run terasort "$ranks" "$rep" "$o" "$TERA_BYTES" --input "$TERA" --memory "$(( mem >> 20 ))M" \
     --split-size "$(split_size "$TERA_BYTES")" || return 1
-  local check
-  if [ -z "$TS_REF" ]; then
-    TS_REF=$WORK/ts-out/ref; rm -rf "$TS_REF"; mv "$o" "$TS_REF"
-    check=ref
-    if validate "$TS_REF" "$WORK/tera-check-out" out; then
-      local v=yes
-      [ "$V_RECORDS" = "$TERA_RECORDS" ] && [ "$V_CHECKSUM" = "$TERA_CHECKSUM" ] && [ "$V_MISORDERED" = 0 ] || v=NO
-      fact terasort teravalidate "$v (records $V_RECORDS/$TERA_RECORDS, checksum $V_CHECKSUM/$TERA_CHECKSUM, misordered $V_MISORDERED; output of $ranks rank(s))"
-      check="ref,teravalidate=$v"
-    fi
-  else
-    check="identical=$(same_parts "$TS_REF" "$o")"
-    rm -rf "$o"
+  keep_or_compare TS_REF "$o"
+  local check=$CHECK
+  if [ "$check" = ref ] && validate "$TS_REF" "$WORK/tera-check-out" out; then
+    local v=yes
+    [ "$V_RECORDS" = "$TERA_RECORDS" ] && [ "$V_CHECKSUM" = "$TERA_CHECKSUM" ] && [ "$V_MISORDERED" = 0 ] || v=NO
+    fact terasort teravalidate "$v (records $V_RECORDS/$TERA_RECORDS, checksum $V_CHECKSUM/$TERA_CHECKSUM, misordered $V_MISORDERED; output of $ranks rank(s))"
+    check="ref,teravalidate=$v"
   fi
   rec time terasort sluice "$ranks" "$rep" "$RUN_SECS" "$TERA_BYTES" "$check" "terasort-r$ranks-$rep.json"
   log "  terasort sluice   $ranks rank(s) rep $rep  $RUN_SECS s  $check"
