@@ -217,7 +217,16 @@ bool MpiCommunicator::ReceiveOne() {
   int flag = 0;
   MPI_Message msg;
   MPI_Status st;
-  MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &msg, &st);
+  if (ReceivesFull()) {
+    // Blocks wait in MPI until a receive completes; the small control
+    // messages do not (rank 0 keeps handing out splits).
+    for (int tag : {kTagSplitRequest, kTagSplitReply, kTagShuffleDone}) {
+      MPI_Improbe(MPI_ANY_SOURCE, tag, comm_, &flag, &msg, &st);
+      if (flag) break;
+    }
+  } else {
+    MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &msg, &st);
+  }
   if (!flag) return false;
   int count = 0;
   MPI_Get_count(&st, MPI_BYTE, &count);
@@ -227,6 +236,7 @@ bool MpiCommunicator::ReceiveOne() {
       receiving_.push_back(std::make_unique<PendingReceive>(
           PendingReceive{MPI_REQUEST_NULL, src, std::string(static_cast<size_t>(count), '\0')}));
       PendingReceive& r = *receiving_.back();
+      receiving_bytes_ += r.frame.size();
       MPI_Imrecv(r.frame.data(), count, MPI_BYTE, &msg, &r.request);
       RetireReceives();  // a small block, or one copied in one go, is already here
       break;
@@ -274,6 +284,7 @@ bool MpiCommunicator::RetireReceives() {
     int done = 0;
     MPI_Test(&receiving_[i]->request, &done, MPI_STATUS_IGNORE);
     if (done) {
+      receiving_bytes_ -= receiving_[i]->frame.size();
       ++blocks_received_from_[receiving_[i]->source];
       receiver_->OnBlock(receiving_[i]->source, std::move(receiving_[i]->frame));
       any = true;

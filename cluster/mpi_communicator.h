@@ -62,6 +62,13 @@ class MpiCommunicator final : public Communicator {
   // Hands finished block receives to the receiver; returns true if any
   // finished.
   bool RetireReceives();
+  // Blocks being received hold half the in-flight budget (--max-inflight,
+  // whose share of --memory the sends use) or more: no new block is matched
+  // until one arrives, so many peers sending to one rank at once cannot
+  // run its memory past --memory. At least one block is always taken.
+  bool ReceivesFull() const {
+    return !receiving_.empty() && receiving_bytes_ >= options_.max_inflight_bytes / 2;
+  }
   // Frees finished sends; returns true if any finished.
   bool RetireSends();
   void Isend(int dest, int tag, std::string bytes);
@@ -95,6 +102,7 @@ class MpiCommunicator final : public Communicator {
   // memory, as in a VM or over TCP, a 2-rank WordCount spent a quarter of
   // its map phase there).
   std::vector<std::unique_ptr<PendingReceive>> receiving_;
+  uint64_t receiving_bytes_ = 0;
   uint64_t inflight_bytes_ = 0;
 
   // Split scheduling (counter lives on rank 0). A peer asks for its next

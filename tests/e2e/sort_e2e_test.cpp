@@ -186,6 +186,26 @@ TEST_F(SortE2E, SpilledSortsAtOneTwoFourRanksMatchInMemoryAndReference) {
   EXPECT_GT(merge_passes, 0u) << "--merge-factor 2 should force intermediate merges";
 }
 
+// Without single-copy shared memory (a VM, a container without CMA) and
+// over TCP (every multi-host run), a large block arrives in fragments that
+// both ranks must keep pushing: blocks are received without blocking
+// (mpi_communicator.cpp). 256 KiB blocks are past both transports' eager
+// limits, and a 64 KiB in-flight budget lets each rank hold one block being
+// received at a time, the control messages (split requests, the end of the
+// shuffle) passing it. The bytes must not change.
+TEST_F(SortE2E, TransportsWithoutSingleCopyGiveTheSameBytes) {
+  const std::string reference = ReferenceSort(InputRecords());
+  for (const std::string transport : {"OMPI_MCA_btl_vader_single_copy_mechanism=none", "OMPI_MCA_btl=self,tcp"}) {
+    const std::string out = *dir_ / "transport";
+    const std::string args = "run terasort " + Quoted(Input()) + " " + Quoted(out) + kSplits +
+                             " --memory 512M --block-size 256K --max-inflight 64K";
+    CommandResult r = RunCommand(transport + " " + MpiLauncher(4) + BinPath("sluice") + " " + args);
+    ASSERT_EQ(r.exit_code, 0) << transport << "\n" << r.output;
+    EXPECT_TRUE(ConcatParts(out) == reference) << transport << ": output differs from the reference";
+    RunCommand("rm -rf " + Quoted(out));
+  }
+}
+
 TEST_F(SortE2E, PartsAreInGlobalKeyOrder) {
   const std::string out = Sorted();
   const std::vector<std::string> names = PartNames(out);
