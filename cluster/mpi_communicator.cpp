@@ -29,6 +29,7 @@ MpiCommunicator::MpiCommunicator(int* argc, char*** argv) {
   MPI_Init(argc, argv);
   MPI_Comm_dup(MPI_COMM_WORLD, &comm_);
   MPI_Comm_dup(MPI_COMM_WORLD, &gather_comm_);
+  MPI_Comm_dup(MPI_COMM_WORLD, &block_comm_);
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);
   MPI_Comm node;
@@ -54,6 +55,7 @@ MpiCommunicator::MpiCommunicator(int* argc, char*** argv) {
 }
 
 MpiCommunicator::~MpiCommunicator() {
+  MPI_Comm_free(&block_comm_);
   MPI_Comm_free(&gather_comm_);
   MPI_Comm_free(&comm_);
   MPI_Finalize();
@@ -192,8 +194,8 @@ void MpiCommunicator::Isend(int dest, int tag, std::string bytes) {
   inflight_bytes_ += bytes.size();
   pending_.push_back(std::make_unique<PendingSend>(PendingSend{MPI_REQUEST_NULL, std::move(bytes)}));
   PendingSend& p = *pending_.back();
-  MPI_Isend(p.bytes.data(), static_cast<int>(p.bytes.size()), MPI_BYTE, dest, tag, comm_,
-            &p.request);
+  MPI_Isend(p.bytes.data(), static_cast<int>(p.bytes.size()), MPI_BYTE, dest, tag,
+            tag == kTagBlock ? block_comm_ : comm_, &p.request);
 }
 
 bool MpiCommunicator::RetireSends() {
@@ -217,16 +219,9 @@ bool MpiCommunicator::ReceiveOne() {
   int flag = 0;
   MPI_Message msg;
   MPI_Status st;
-  if (ReceivesFull()) {
-    // Blocks wait in MPI until a receive completes; the small control
-    // messages do not (rank 0 keeps handing out splits).
-    for (int tag : {kTagSplitRequest, kTagSplitReply, kTagShuffleDone}) {
-      MPI_Improbe(MPI_ANY_SOURCE, tag, comm_, &flag, &msg, &st);
-      if (flag) break;
-    }
-  } else {
-    MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &msg, &st);
-  }
+  MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &msg, &st);
+  // Past the receive cap, blocks wait in MPI until one being received arrives.
+  if (!flag && !ReceivesFull()) MPI_Improbe(MPI_ANY_SOURCE, kTagBlock, block_comm_, &flag, &msg, &st);
   if (!flag) return false;
   int count = 0;
   MPI_Get_count(&st, MPI_BYTE, &count);
@@ -266,8 +261,9 @@ bool MpiCommunicator::ReceiveOne() {
       break;
     }
     default: {
-      // Nothing else is sent on comm_: a message of another tag is a bug
-      // (once, a gather's piece was dropped here and the job hung).
+      // Nothing else is sent on comm_ or block_comm_: a message of another
+      // tag is a bug (once, a gather's piece was dropped here and the job
+      // hung).
       std::string junk(static_cast<size_t>(count), '\0');
       MPI_Mrecv(junk.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
       throw std::logic_error("unexpected message (tag " + std::to_string(st.MPI_TAG) + ") from rank " +

@@ -63,9 +63,10 @@ class MpiCommunicator final : public Communicator {
   // finished.
   bool RetireReceives();
   // Blocks being received hold half the in-flight budget (--max-inflight,
-  // whose share of --memory the sends use) or more: no new block is matched
-  // until one arrives, so many peers sending to one rank at once cannot
-  // run its memory past --memory. At least one block is always taken.
+  // whose share of --memory the sends use) or more: block_comm_ is not
+  // polled until one arrives, so many peers sending to one rank at once
+  // cannot run its memory past --memory. At least one block is always
+  // taken, and the control messages on comm_ always are.
   bool ReceivesFull() const {
     return !receiving_.empty() && receiving_bytes_ >= options_.max_inflight_bytes / 2;
   }
@@ -82,6 +83,9 @@ class MpiCommunicator final : public Communicator {
   void Backoff(int* idle_rounds);
 
   MPI_Comm comm_;  // duplicate of MPI_COMM_WORLD: our tags never meet others'
+  // Shuffle blocks alone, so that holding them back (ReceivesFull) never
+  // holds back a split request or the end of the shuffle.
+  MPI_Comm block_comm_;
   // Gather's point-to-point pieces: never seen by the shuffle's any-source,
   // any-tag polling on comm_.
   MPI_Comm gather_comm_;
