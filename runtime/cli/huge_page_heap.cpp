@@ -1,0 +1,69 @@
+#include "runtime/cli/huge_page_heap.h"
+
+#include <gnu/libc-version.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+namespace sluice {
+namespace {
+
+constexpr char kSwitch[] = "SLUICE_HUGE_PAGE_HEAP";
+constexpr char kTunable[] = "glibc.malloc.hugetlb";
+
+bool SanitizerOrValgrind() {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  return true;
+#else
+  // Valgrind preloads its vgpreload_*.so into the program it runs.
+  const char* preload = std::getenv("LD_PRELOAD");
+  return preload != nullptr && std::strstr(preload, "vgpreload") != nullptr;
+#endif
+}
+
+// The tunable arrived in glibc 2.35.
+bool GlibcHasTunable() {
+  int major = 0;
+  int minor = 0;
+  if (std::sscanf(gnu_get_libc_version(), "%d.%d", &major, &minor) != 2) return false;
+  return major > 2 || (major == 2 && minor >= 35);
+}
+
+// "always" or "madvise" is selected (shown in brackets); "never" or no file
+// means advice would do nothing.
+bool KernelHasTransparentHugePages() {
+  std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string modes;
+  if (!std::getline(in, modes)) return false;
+  return modes.find("[always]") != std::string::npos || modes.find("[madvise]") != std::string::npos;
+}
+
+}  // namespace
+
+void StartWithHugePageHeap(char** argv) {
+  const char* chosen = std::getenv(kSwitch);
+  // "0": opted out; "on": this is the process started again.
+  if (chosen != nullptr && (std::strcmp(chosen, "0") == 0 || std::strcmp(chosen, "on") == 0)) return;
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  const std::string before = tunables == nullptr ? "" : tunables;
+  if (before.find(kTunable) != std::string::npos) return;
+  if (SanitizerOrValgrind() || !GlibcHasTunable() || !KernelHasTransparentHugePages()) return;
+
+  const std::string after = before + (before.empty() ? "" : ":") + kTunable + "=1";
+  if (setenv("GLIBC_TUNABLES", after.c_str(), 1) != 0 || setenv(kSwitch, "on", 1) != 0) return;
+  execv("/proc/self/exe", argv);
+  // Not re-executed (no /proc, say): go on as started, with the environment
+  // as it was, so children see what the user set.
+  if (tunables == nullptr) {
+    unsetenv("GLIBC_TUNABLES");
+  } else {
+    setenv("GLIBC_TUNABLES", before.c_str(), 1);
+  }
+  unsetenv(kSwitch);
+}
+
+}  // namespace sluice
