@@ -48,9 +48,14 @@ class BufferedWriter {
 
   // Flushes, fsyncs (unless `sync` is false: the caller makes many files
   // durable at once, e.g. with FileSystem::SyncFilesystem) and closes.
+  // Without the fsync, the file's writeback starts here: the caller goes on
+  // to other work (the next reduce task) while the device writes, and the
+  // later sync waits only for what is left. A 1 GiB TeraSort's one syncfs
+  // before commit took 0.9 s of its 3.4 s at 2 ranks.
   Status Close(bool sync = true) {
     if (status_.ok()) status_ = Flush();
     if (status_.ok() && sync) status_ = file_->Sync();
+    if (status_.ok() && !sync) file_->StartWriteback();
     Status closed = file_->Close();
     if (status_.ok()) status_ = closed;
     return status_;
@@ -86,16 +91,26 @@ class BufferedWriter {
     XXH3_64bits_update(&hash_, data.data(), data.size());
     const auto t1 = std::chrono::steady_clock::now();
     Status s = file_->Append(data);
+    // Every file written through here is made durable later (Close's fsync
+    // or the caller's syncfs): start the device on it as it grows, so that
+    // sync waits only for the last few megabytes.
+    unsynced_ += data.size();
+    if (s.ok() && unsynced_ >= kWritebackBytes) {
+      file_->StartWriteback();
+      unsynced_ = 0;
+    }
     const auto t2 = std::chrono::steady_clock::now();
     checksum_ns_ += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
     write_ns_ += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t2 - t1).count());
     return s;
   }
+  static constexpr uint64_t kWritebackBytes = uint64_t{8} << 20;
   std::unique_ptr<WritableFile> file_;
   std::unique_ptr<char[]> buf_;
   size_t capacity_;
   size_t used_ = 0;
   uint64_t bytes_ = 0;
+  uint64_t unsynced_ = 0;  // appended since writeback last started
   uint64_t write_ns_ = 0;
   uint64_t checksum_ns_ = 0;
   XXH3_state_t hash_;

@@ -298,6 +298,10 @@ Status CompressedWritableFile::Sync() {
   return status_ = base_->Sync();
 }
 
+void CompressedWritableFile::StartWriteback() {
+  if (!closed_) base_->StartWriteback();
+}
+
 Status CompressedWritableFile::Close() {
   if (closed_) return status_;
   closed_ = true;

@@ -80,6 +80,8 @@ class CompressedWritableFile final : public WritableFile {
   // members (a gzip EOF block in the middle is an empty member, which every
   // reader skips).
   Status Sync() override;
+  // Starts writeback of the compressed bytes given to `base` so far.
+  void StartWriteback() override;
   // Ends the stream unless Sync already did and nothing followed, then
   // closes `base`. A file given no bytes at all is still a valid compressed
   // file: one empty zstd frame, or the BGZF EOF block alone.

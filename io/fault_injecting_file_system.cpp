@@ -39,6 +39,7 @@ class FaultyWritable final : public WritableFile {
     if (int err = fs_->Inject(FsOp::kSync)) return Status::FromErrno("fsync", path(), err);
     return base_->Sync();
   }
+  void StartWriteback() override { base_->StartWriteback(); }
   Status Close() override {
     Status s = base_->Close();
     if (int err = fs_->Inject(FsOp::kClose)) return Status::FromErrno("close", path(), err);

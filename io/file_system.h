@@ -39,6 +39,12 @@ class WritableFile {
   virtual Status Append(std::string_view data) = 0;
   // fsync: the data survives a crash once this returns OK.
   virtual Status Sync() = 0;
+  // Starts writing what was appended so far to the device, and returns
+  // without waiting: for a file made durable later (Sync, or one
+  // FileSystem::SyncFilesystem for many files), which then has less left to
+  // wait for. Only a hint, so it returns nothing: a write error it meets is
+  // reported again by that later Sync or SyncFilesystem, which callers check.
+  virtual void StartWriteback() {}
   virtual Status Close() = 0;
   virtual const std::string& path() const = 0;
 };
