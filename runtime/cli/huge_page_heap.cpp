@@ -1,6 +1,7 @@
 #include "runtime/cli/huge_page_heap.h"
 
 #include <gnu/libc-version.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -42,6 +43,11 @@ bool KernelHasTransparentHugePages() {
   return modes.find("[always]") != std::string::npos || modes.find("[madvise]") != std::string::npos;
 }
 
+// Started as `/lib64/ld-linux-x86-64.so.2 ./job ...`, /proc/self/exe is the
+// loader, which would take the job's first flag for the program to run.
+// The kernel then ran no interpreter of its own, so AT_BASE is 0.
+bool StartedByItsInterpreter() { return getauxval(AT_BASE) != 0; }
+
 }  // namespace
 
 void StartWithHugePageHeap(char** argv) {
@@ -51,7 +57,10 @@ void StartWithHugePageHeap(char** argv) {
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   const std::string before = tunables == nullptr ? "" : tunables;
   if (before.find(kTunable) != std::string::npos) return;
-  if (SanitizerOrValgrind() || !GlibcHasTunable() || !KernelHasTransparentHugePages()) return;
+  if (SanitizerOrValgrind() || !StartedByItsInterpreter() || !GlibcHasTunable() ||
+      !KernelHasTransparentHugePages()) {
+    return;
+  }
 
   const std::string after = before + (before.empty() ? "" : ":") + kTunable + "=1";
   if (setenv("GLIBC_TUNABLES", after.c_str(), 1) != 0 || setenv(kSwitch, "on", 1) != 0) return;

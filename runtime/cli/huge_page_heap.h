@@ -18,6 +18,8 @@
 // - glibc is older than 2.35 (no such tunable);
 // - the program runs under a sanitizer or valgrind (they bring their own
 //   allocator, and valgrind would not follow the exec);
+// - the program was started through the dynamic loader by hand
+//   (`ld-linux-x86-64.so.2 ./job`), where /proc/self/exe is the loader;
 // - /proc/self/exe cannot be executed (the environment is then restored).
 // Call it first thing in main(), before MPI or any thread starts: exec keeps
 // the pid, arguments, open files and signal dispositions, so mpirun, Slurm

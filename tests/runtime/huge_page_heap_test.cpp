@@ -29,12 +29,16 @@ struct ProbeRun {
   }
 };
 
-// Runs the probe with exactly `env` as its environment.
-ProbeRun RunProbe(const std::vector<std::string>& env) {
+constexpr char kLoader[] = "/lib64/ld-linux-x86-64.so.2";
+
+// Runs the probe with exactly `env` as its environment; `loader`: started
+// through the dynamic loader by hand.
+ProbeRun RunProbe(const std::vector<std::string>& env, bool loader = false) {
   ProbeRun run;
   int out[2];
   if (pipe(out) != 0) return run;
   std::vector<std::string> args = {SLUICE_HUGE_PAGE_PROBE, "two words", "--flag=x"};
+  if (loader) args.insert(args.begin(), kLoader);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -86,16 +90,20 @@ bool Sanitized() {
 #endif
 }
 
+std::vector<std::string> Args(const ProbeRun& run) {
+  std::vector<std::string> args;
+  auto [first, last] = run.lines.equal_range("arg");
+  for (auto it = first; it != last; ++it) args.push_back(it->second);
+  return args;
+}
+
 TEST(HugePageHeap, StartsAgainAsTheSameProcessWithHugePages) {
   if (Sanitized()) GTEST_SKIP() << "sanitizer builds keep their own allocator";
   if (ThpMode() != "madvise" && ThpMode() != "always") GTEST_SKIP() << "no transparent huge pages here";
   const ProbeRun run = RunProbe({"PATH=/usr/bin:/bin"});
   ASSERT_TRUE(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0) << run.status;
   EXPECT_EQ(run.Get("pid"), std::to_string(run.pid));  // exec, not a child
-  auto [first, last] = run.lines.equal_range("arg");
-  std::vector<std::string> args;
-  for (auto it = first; it != last; ++it) args.push_back(it->second);
-  EXPECT_EQ(args, (std::vector<std::string>{"two words", "--flag=x"}));
+  EXPECT_EQ(Args(run), (std::vector<std::string>{"two words", "--flag=x"}));
   EXPECT_EQ(run.Get("GLIBC_TUNABLES"), "glibc.malloc.hugetlb=1");
   EXPECT_EQ(run.Get("SLUICE_HUGE_PAGE_HEAP"), "on");
   // 64 MiB written: 16,384 faults with 4 KiB pages, 32 with 2 MiB ones. The
@@ -109,6 +117,17 @@ TEST(HugePageHeap, KeepsTheUsersOtherTunables) {
   if (ThpMode() != "madvise" && ThpMode() != "always") GTEST_SKIP() << "no transparent huge pages here";
   const ProbeRun run = RunProbe({"PATH=/usr/bin:/bin", "GLIBC_TUNABLES=glibc.malloc.arena_max=2"});
   EXPECT_EQ(run.Get("GLIBC_TUNABLES"), "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1");
+}
+
+// There /proc/self/exe is the loader: starting it again would hand the
+// loader the job's first flag as the program to run.
+TEST(HugePageHeap, StartedThroughTheLoaderGoesOnAsStarted) {
+  if (access(kLoader, X_OK) != 0) GTEST_SKIP() << kLoader << " is not here";
+  const ProbeRun run = RunProbe({"PATH=/usr/bin:/bin"}, /*loader=*/true);
+  ASSERT_TRUE(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0) << run.status;
+  EXPECT_EQ(Args(run), (std::vector<std::string>{"two words", "--flag=x"}));
+  EXPECT_EQ(run.Get("GLIBC_TUNABLES"), "(unset)");
+  EXPECT_EQ(run.Get("SLUICE_HUGE_PAGE_HEAP"), "(unset)");
 }
 
 TEST(HugePageHeap, LeavesAnExplicitChoiceAlone) {
