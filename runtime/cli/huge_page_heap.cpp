@@ -2,6 +2,7 @@
 
 #include <gnu/libc-version.h>
 #include <sys/auxv.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,6 +16,8 @@ namespace {
 
 constexpr char kSwitch[] = "SLUICE_HUGE_PAGE_HEAP";
 constexpr char kTunable[] = "glibc.malloc.hugetlb";
+// The process name (comm) before the restart, for the restarted process.
+constexpr char kName[] = "SLUICE_HUGE_PAGE_HEAP_NAME";
 
 bool SanitizerOrValgrind() {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -52,8 +55,17 @@ bool StartedByItsInterpreter() { return getauxval(AT_BASE) != 0; }
 
 void StartWithHugePageHeap(char** argv) {
   const char* chosen = std::getenv(kSwitch);
-  // "0": opted out; "on": this is the process started again.
-  if (chosen != nullptr && (std::strcmp(chosen, "0") == 0 || std::strcmp(chosen, "on") == 0)) return;
+  if (chosen != nullptr && std::strcmp(chosen, "on") == 0) {
+    // Started again. exec named the process "exe", after /proc/self/exe;
+    // ps, top, pgrep -x and pkill know it by its own name, so it gets that
+    // back. The name's variable is not for children.
+    if (const char* name = std::getenv(kName)) {
+      (void)prctl(PR_SET_NAME, name, 0, 0, 0);  // cosmetic, cannot fail for a short string
+      unsetenv(kName);
+    }
+    return;
+  }
+  if (chosen != nullptr && std::strcmp(chosen, "0") == 0) return;  // opted out
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   const std::string before = tunables == nullptr ? "" : tunables;
   if (before.find(kTunable) != std::string::npos) return;
@@ -62,8 +74,16 @@ void StartWithHugePageHeap(char** argv) {
     return;
   }
 
+  char name[17] = {};  // the kernel's 16 bytes, and a terminator for sure
+  if (prctl(PR_GET_NAME, name, 0, 0, 0) != 0) return;
   const std::string after = before + (before.empty() ? "" : ":") + kTunable + "=1";
-  if (setenv("GLIBC_TUNABLES", after.c_str(), 1) != 0 || setenv(kSwitch, "on", 1) != 0) return;
+  if (setenv("GLIBC_TUNABLES", after.c_str(), 1) != 0 || setenv(kSwitch, "on", 1) != 0 ||
+      setenv(kName, name, 1) != 0) {
+    return;
+  }
+  // /proc/self/exe, not the path the program was started by: the same file
+  // even if that path now names another (a rebuild, a deploy), so every
+  // rank runs the program it was started as.
   execv("/proc/self/exe", argv);
   // Not re-executed (no /proc, say): go on as started, with the environment
   // as it was, so children see what the user set.
@@ -73,6 +93,7 @@ void StartWithHugePageHeap(char** argv) {
     setenv("GLIBC_TUNABLES", before.c_str(), 1);
   }
   unsetenv(kSwitch);
+  unsetenv(kName);
 }
 
 }  // namespace sluice

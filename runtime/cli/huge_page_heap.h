@@ -23,7 +23,8 @@
 // - /proc/self/exe cannot be executed (the environment is then restored).
 // Call it first thing in main(), before MPI or any thread starts: exec keeps
 // the pid, arguments, open files and signal dispositions, so mpirun, Slurm
-// and a parent waiting on the pid see one process.
+// and a parent waiting on the pid see one process; and the restarted process
+// takes back its name (comm: ps, pgrep -x), which exec would have made "exe".
 #pragma once
 
 namespace sluice {

@@ -32,6 +32,13 @@ int main(int argc, char** argv) {
   sluice::StartWithHugePageHeap(argv);
   std::printf("pid=%d\n", static_cast<int>(getpid()));
   for (int i = 1; i < argc; ++i) std::printf("arg=%s\n", argv[i]);
+  char comm[64] = {};
+  if (FILE* f = std::fopen("/proc/self/comm", "r")) {
+    if (std::fgets(comm, sizeof comm, f) != nullptr) comm[std::strcspn(comm, "\n")] = '\0';
+    std::fclose(f);
+  }
+  std::printf("comm=%s\n", comm);
+  std::printf("SLUICE_HUGE_PAGE_HEAP_NAME=%s\n", Env("SLUICE_HUGE_PAGE_HEAP_NAME"));
   std::printf("GLIBC_TUNABLES=%s\n", Env("GLIBC_TUNABLES"));
   std::printf("SLUICE_HUGE_PAGE_HEAP=%s\n", Env("SLUICE_HUGE_PAGE_HEAP"));
   const long before = MinorFaults();

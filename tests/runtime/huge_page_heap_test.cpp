@@ -106,6 +106,10 @@ TEST(HugePageHeap, StartsAgainAsTheSameProcessWithHugePages) {
   EXPECT_EQ(Args(run), (std::vector<std::string>{"two words", "--flag=x"}));
   EXPECT_EQ(run.Get("GLIBC_TUNABLES"), "glibc.malloc.hugetlb=1");
   EXPECT_EQ(run.Get("SLUICE_HUGE_PAGE_HEAP"), "on");
+  // Its own name, cut at the kernel's 15 characters, not "exe": what ps
+  // shows and pgrep -x and pkill match.
+  EXPECT_EQ(run.Get("comm"), "huge_page_heap_");
+  EXPECT_EQ(run.Get("SLUICE_HUGE_PAGE_HEAP_NAME"), "(unset)");
   // 64 MiB written: 16,384 faults with 4 KiB pages, 32 with 2 MiB ones. The
   // kernel may fall back to small pages for some, not for most, with memory
   // free.
