@@ -16,6 +16,7 @@ namespace {
 
 constexpr char kSwitch[] = "SLUICE_HUGE_PAGE_HEAP";
 constexpr char kTunable[] = "glibc.malloc.hugetlb";
+constexpr char kAdded[] = "glibc.malloc.hugetlb=1";
 // The process name (comm) before the restart, for the restarted process.
 constexpr char kName[] = "SLUICE_HUGE_PAGE_HEAP_NAME";
 
@@ -51,6 +52,24 @@ bool KernelHasTransparentHugePages() {
 // The kernel then ran no interpreter of its own, so AT_BASE is 0.
 bool StartedByItsInterpreter() { return getauxval(AT_BASE) != 0; }
 
+// The environment as the user gave it: glibc has read the tunable by now,
+// and the job's children (a stream job's commands) must not inherit a
+// malloc setting they never asked for. A Sluice program among them decides
+// for itself. The tunable was added last, after any of the user's.
+void RestoreEnvironment() {
+  if (const char* now = std::getenv("GLIBC_TUNABLES")) {
+    const std::string value = now;
+    const std::string appended = std::string(":") + kAdded;
+    if (value == kAdded) {
+      unsetenv("GLIBC_TUNABLES");
+    } else if (value.ends_with(appended)) {
+      setenv("GLIBC_TUNABLES", value.substr(0, value.size() - appended.size()).c_str(), 1);
+    }
+  }
+  unsetenv(kSwitch);
+  unsetenv(kName);
+}
+
 }  // namespace
 
 void StartWithHugePageHeap(char** argv) {
@@ -58,11 +77,11 @@ void StartWithHugePageHeap(char** argv) {
   if (chosen != nullptr && std::strcmp(chosen, "on") == 0) {
     // Started again. exec named the process "exe", after /proc/self/exe;
     // ps, top, pgrep -x and pkill know it by its own name, so it gets that
-    // back. The name's variable is not for children.
+    // back.
     if (const char* name = std::getenv(kName)) {
       (void)prctl(PR_SET_NAME, name, 0, 0, 0);  // cosmetic, cannot fail for a short string
-      unsetenv(kName);
     }
+    RestoreEnvironment();
     return;
   }
   if (chosen != nullptr && std::strcmp(chosen, "0") == 0) return;  // opted out
@@ -76,24 +95,16 @@ void StartWithHugePageHeap(char** argv) {
 
   char name[17] = {};  // the kernel's 16 bytes, and a terminator for sure
   if (prctl(PR_GET_NAME, name, 0, 0, 0) != 0) return;
-  const std::string after = before + (before.empty() ? "" : ":") + kTunable + "=1";
-  if (setenv("GLIBC_TUNABLES", after.c_str(), 1) != 0 || setenv(kSwitch, "on", 1) != 0 ||
-      setenv(kName, name, 1) != 0) {
-    return;
+  const std::string after = before + (before.empty() ? "" : ":") + kAdded;
+  if (setenv("GLIBC_TUNABLES", after.c_str(), 1) == 0 && setenv(kSwitch, "on", 1) == 0 &&
+      setenv(kName, name, 1) == 0) {
+    // /proc/self/exe, not the path the program was started by: the same
+    // file even if that path now names another (a rebuild, a deploy), so
+    // every rank runs the program it was started as.
+    execv("/proc/self/exe", argv);
   }
-  // /proc/self/exe, not the path the program was started by: the same file
-  // even if that path now names another (a rebuild, a deploy), so every
-  // rank runs the program it was started as.
-  execv("/proc/self/exe", argv);
-  // Not re-executed (no /proc, say): go on as started, with the environment
-  // as it was, so children see what the user set.
-  if (tunables == nullptr) {
-    unsetenv("GLIBC_TUNABLES");
-  } else {
-    setenv("GLIBC_TUNABLES", before.c_str(), 1);
-  }
-  unsetenv(kSwitch);
-  unsetenv(kName);
+  // Not started again (no /proc, say): go on as started.
+  RestoreEnvironment();
 }
 
 }  // namespace sluice

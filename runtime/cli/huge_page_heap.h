@@ -23,8 +23,11 @@
 // - /proc/self/exe cannot be executed (the environment is then restored).
 // Call it first thing in main(), before MPI or any thread starts: exec keeps
 // the pid, arguments, open files and signal dispositions, so mpirun, Slurm
-// and a parent waiting on the pid see one process; and the restarted process
-// takes back its name (comm: ps, pgrep -x), which exec would have made "exe".
+// and a parent waiting on the pid see one process. The restarted process
+// takes back its name (comm: ps, pgrep -x), which exec would have made
+// "exe", and the environment the user gave it: its children (a stream job's
+// commands) inherit no malloc setting, and a Sluice program among them
+// decides for itself.
 #pragma once
 
 namespace sluice {

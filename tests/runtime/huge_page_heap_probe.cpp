@@ -1,7 +1,10 @@
 // For huge_page_heap_test.cpp: starts as a job binary's main() does, then
-// prints what the test checks: its pid, its arguments, the two environment
-// variables, and how much of a fresh 64 MiB allocation the kernel backed
-// with huge pages.
+// prints what the test checks: its pid, the file the kernel last executed
+// for it (AT_EXECFN: /proc/self/exe once restarted), its arguments and name,
+// the environment its children would get, and how many page faults writing
+// a fresh 64 MiB allocation took (16,384 with 4 KiB pages, 32 with 2 MiB
+// ones).
+#include <sys/auxv.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -31,6 +34,7 @@ const char* Env(const char* name) {
 int main(int argc, char** argv) {
   sluice::StartWithHugePageHeap(argv);
   std::printf("pid=%d\n", static_cast<int>(getpid()));
+  std::printf("execfn=%s\n", reinterpret_cast<const char*>(getauxval(AT_EXECFN)));
   for (int i = 1; i < argc; ++i) std::printf("arg=%s\n", argv[i]);
   char comm[64] = {};
   if (FILE* f = std::fopen("/proc/self/comm", "r")) {
