@@ -162,7 +162,7 @@ int64_t MpiCommunicator::NextSplit() {
     return next_split_ < num_splits_ ? int64_t{next_split_++} : -1;
   }
   if (!split_asked_) {
-    Isend(0, kTagSplitRequest, std::string());
+    Isend(comm_, 0, kTagSplitRequest, std::string());
     split_asked_ = true;
   }
   ProgressUntil([this] { return split_reply_ready_; });
@@ -171,7 +171,7 @@ int64_t MpiCommunicator::NextSplit() {
   const int64_t split = split_reply_;
   // Ask ahead only while at least two splits per rank remain.
   if (split >= 0 && splits_left_ >= 2 * static_cast<uint64_t>(size_)) {
-    Isend(0, kTagSplitRequest, std::string());
+    Isend(comm_, 0, kTagSplitRequest, std::string());
     split_asked_ = true;
   }
   return split;
@@ -186,16 +186,16 @@ void MpiCommunicator::SendBlock(int dest, std::string frame) {
     return inflight_bytes_ == 0 || inflight_bytes_ + frame.size() <= options_.max_inflight_bytes;
   });
   ++blocks_sent_to_[dest];
-  Isend(dest, kTagBlock, std::move(frame));
+  Isend(block_comm_, dest, kTagBlock, std::move(frame));
   SLUICE_FAULT_POINT("mid_shuffle_send");
 }
 
-void MpiCommunicator::Isend(int dest, int tag, std::string bytes) {
+void MpiCommunicator::Isend(MPI_Comm comm, int dest, int tag, std::string bytes) {
   inflight_bytes_ += bytes.size();
   pending_.push_back(std::make_unique<PendingSend>(PendingSend{MPI_REQUEST_NULL, std::move(bytes)}));
   PendingSend& p = *pending_.back();
-  MPI_Isend(p.bytes.data(), static_cast<int>(p.bytes.size()), MPI_BYTE, dest, tag,
-            tag == kTagBlock ? block_comm_ : comm_, &p.request);
+  MPI_Isend(p.bytes.data(), static_cast<int>(p.bytes.size()), MPI_BYTE, dest, tag, comm,
+            &p.request);
 }
 
 bool MpiCommunicator::RetireSends() {
@@ -239,7 +239,7 @@ bool MpiCommunicator::ReceiveOne() {
     case kTagSplitRequest: {
       MPI_Mrecv(nullptr, 0, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
       int64_t split = next_split_ < num_splits_ ? int64_t{next_split_++} : -1;
-      Isend(src, kTagSplitReply, U64Bytes(static_cast<uint64_t>(split)) + U64Bytes(num_splits_ - next_split_));
+      Isend(comm_, src, kTagSplitReply, U64Bytes(static_cast<uint64_t>(split)) + U64Bytes(num_splits_ - next_split_));
       break;
     }
     case kTagSplitReply: {
@@ -302,7 +302,7 @@ void MpiCommunicator::Poll() {
 
 void MpiCommunicator::FinishShuffle() {
   for (int r = 0; r < size_; ++r) {
-    if (r != rank_) Isend(r, kTagShuffleDone, U64Bytes(blocks_sent_to_[r]));
+    if (r != rank_) Isend(comm_, r, kTagShuffleDone, U64Bytes(blocks_sent_to_[r]));
   }
   done_from_[rank_] = true;
   auto complete = [this] {

@@ -72,7 +72,8 @@ class MpiCommunicator final : public Communicator {
   }
   // Frees finished sends; returns true if any finished.
   bool RetireSends();
-  void Isend(int dest, int tag, std::string bytes);
+  // On `comm`: comm_ for control messages, block_comm_ for blocks.
+  void Isend(MPI_Comm comm, int dest, int tag, std::string bytes);
   // Keeps sending and receiving (rank 0 keeps answering split requests)
   // until done() holds: waiting on a peer never stops this rank from
   // serving the others, so ranks cannot deadlock on each other.

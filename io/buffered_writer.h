@@ -54,8 +54,13 @@ class BufferedWriter {
   // before commit took 0.9 s of its 3.4 s at 2 ranks.
   Status Close(bool sync = true) {
     if (status_.ok()) status_ = Flush();
-    if (status_.ok() && sync) status_ = file_->Sync();
-    if (status_.ok() && !sync) file_->StartWriteback();
+    if (status_.ok()) {
+      if (sync) {
+        status_ = file_->Sync();
+      } else {
+        file_->StartWriteback();
+      }
+    }
     Status closed = file_->Close();
     if (status_.ok()) status_ = closed;
     return status_;
