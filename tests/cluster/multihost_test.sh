@@ -223,6 +223,21 @@ done
   done > "$samples.records"
 ) &
 background+=($!)
+# The 20 ms loop above once missed both records of one host when that
+# host's ranks spilled only briefly (a faster reduce), as the /tmp
+# sampler had: inotifywait also reports each record as it is written, and
+# it is read at once. (-r: the work folder and its scratch/ appear once the
+# job starts.)
+mkfifo "$samples.fifo"
+inotifywait -m -r -e close_write -e moved_to --format '%w%f' "$work" > "$samples.fifo" 2> "$samples.rw.err" &
+records_watch=$!
+background+=("$records_watch")
+while IFS= read -r f; do
+  case $f in "$work"/.tera-6r.sluice-work/scratch/*@*) echo "record ${f##*/} $(cat "$f" 2>/dev/null)" ;; esac
+done < "$samples.fifo" > "$samples.rw" &
+background+=($!)
+for _ in $(seq 200); do grep -q "Watches established" "$samples.rw.err" 2>/dev/null && break; sleep 0.05; done
+grep -q "Watches established" "$samples.rw.err" || fail "inotifywait did not start on the shared work folder"
 b0=$(host_bytes)
 # --merge-factor 2: merges in several passes, so that each rank's scratch
 # lives long enough for a sampler on a loaded 2-core machine to see it (a
@@ -230,9 +245,10 @@ b0=$(host_bytes)
 multi terasort "$work/tera-in" "$work/tera-6r" --memory 4M --scratch /tmp --split-size 4M --merge-factor 2
 b1=$(host_bytes)
 touch "$stop"
-wait "${background[@]}"
+kill "$records_watch"  # the one sampler that does not stop by itself; its reader then sees the end
+wait "${background[@]}" 2>/dev/null || true
 background=()
-cat "$samples".h* "$samples".w[0-9] "$samples".records > "$samples"
+cat "$samples".h* "$samples".w[0-9] "$samples".records "$samples".rw > "$samples"
 check terasort "$work/tera-1p" "$work/tera-6r" "$b0" "$b1"
 spills=$(report_number "$work/tera-6r" counters spill_runs)
 ((spills > 0)) || fail "terasort: no spill runs at --memory 4M"
