@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "io/file_system.h"
@@ -20,12 +22,23 @@ namespace sluice {
 
 // The one order of records everywhere on the reduce side: by key (KeyOrder:
 // NaN last for floating-point keys, float_keys.h), then by origin.
+// Three-way: negative, zero or positive as a comes before, is, or comes after
+// b. A string key is compared once (one memcmp), not once each way.
+template <class K, class V>
+int CompareRecords(const ReduceRecord<K, V>& a, const ReduceRecord<K, V>& b) {
+  if constexpr (std::is_same_v<ViewOfT<K>, std::string_view>) {
+    if (const int c = a.key.compare(b.key); c != 0) return c;
+  } else {
+    if (KeyOrder()(a.key, b.key)) return -1;
+    if (KeyOrder()(b.key, a.key)) return 1;
+  }
+  return a.origin < b.origin ? -1 : (a.origin > b.origin ? 1 : 0);
+}
+
 template <class K, class V>
 struct RecordOrder {
   bool operator()(const ReduceRecord<K, V>& a, const ReduceRecord<K, V>& b) const {
-    if (KeyOrder()(a.key, b.key)) return true;
-    if (KeyOrder()(b.key, a.key)) return false;
-    return a.origin < b.origin;
+    return CompareRecords(a, b) < 0;
   }
 };
 
@@ -93,6 +106,10 @@ class RunCursor {
   Record current_{};
 };
 
+// A binary min-heap of cursors by their current record. Advance replaces
+// the top's record with that cursor's next one and sifts it down once: the
+// next record of the same run is often still the smallest, and then a step
+// costs two comparisons, where pop_heap and push_heap cost a full sift each.
 template <class K, class V>
 class RunMerger {
  public:
@@ -105,40 +122,46 @@ class RunMerger {
   Status Start() {
     for (size_t i = 0; i < cursors_.size(); ++i) {
       SLUICE_ASSIGN_OR_RETURN(bool any, cursors_[i]->Next());
-      if (any) heap_.push_back(i);
+      if (any) heap_.push_back(cursors_[i].get());
     }
-    std::make_heap(heap_.begin(), heap_.end(), Later{this});
+    // std's heap keeps its greatest on top: "less" is "comes later".
+    std::make_heap(heap_.begin(), heap_.end(),
+                   [](const Cursor* a, const Cursor* b) { return CompareRecords(b->current(), a->current()) < 0; });
     return Status::OK();
   }
   // The smallest record not yet consumed; nullptr when every run is done.
   // Valid until Advance().
-  const Record* current() const {
-    return heap_.empty() ? nullptr : &cursors_[heap_.front()]->current();
-  }
+  const Record* current() const { return heap_.empty() ? nullptr : &heap_.front()->current(); }
   // Consumes current().
   Status Advance() {
-    std::pop_heap(heap_.begin(), heap_.end(), Later{this});
-    const size_t i = heap_.back();
-    SLUICE_ASSIGN_OR_RETURN(bool more, cursors_[i]->Next());
-    if (more) {
-      std::push_heap(heap_.begin(), heap_.end(), Later{this});
-    } else {
+    SLUICE_ASSIGN_OR_RETURN(bool more, heap_.front()->Next());
+    if (!more) {
+      heap_.front() = heap_.back();
       heap_.pop_back();
+      if (heap_.empty()) return Status::OK();
     }
+    SiftDown(0);
     return Status::OK();
   }
 
  private:
-  // Heap order: std heaps keep the greatest on top, so "less" is "later".
-  struct Later {
-    const RunMerger* m;
-    bool operator()(size_t a, size_t b) const {
-      return RecordOrder<K, V>()(m->cursors_[b]->current(), m->cursors_[a]->current());
+  // Moves heap_[i] down until neither child's record comes before its own.
+  void SiftDown(size_t i) {
+    const size_t n = heap_.size();
+    Cursor* const moving = heap_[i];
+    for (;;) {
+      size_t child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && CompareRecords(heap_[child + 1]->current(), heap_[child]->current()) < 0) ++child;
+      if (CompareRecords(heap_[child]->current(), moving->current()) >= 0) break;
+      heap_[i] = heap_[child];
+      i = child;
     }
-  };
+    heap_[i] = moving;
+  }
 
   std::vector<std::unique_ptr<Cursor>> cursors_;
-  std::vector<size_t> heap_;
+  std::vector<Cursor*> heap_;  // cursors with a current record, smallest first
 };
 
 }  // namespace sluice
