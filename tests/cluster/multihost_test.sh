@@ -198,6 +198,11 @@ check wordcount "$work/wc-1p" "$work/wc-6r" "$b0" "$(host_bytes)"
 # the rank's scratch path; removed at the end, like the scratch itself).
 one terasort "$work/tera-in" "$work/tera-1p" --memory 4M --scratch /tmp --split-size 4M
 samples=$work/scratch-samples
+# await_watches ERR WHERE: up to 10 s for inotifywait (stderr in ERR) to be watching.
+await_watches() {
+  for _ in $(seq 200); do grep -q "Watches established" "$1" 2>/dev/null && return 0; sleep 0.05; done
+  fail "inotifywait did not start on $2"
+}
 stop=$work/.stop-sampling
 for i in $(seq "$HOSTS"); do
   # shellcheck disable=SC2016
@@ -205,8 +210,7 @@ for i in $(seq "$HOSTS"); do
       while [ -d "${1%/*}" ] && [ ! -e "$1" ]; do sleep 0.05; done; kill $w' \
     watcher "$stop" "$i" "$samples.w$i.err" > "$samples.w$i" &
   background+=($!)
-  for _ in $(seq 200); do grep -q "Watches established" "$samples.w$i.err" 2>/dev/null && break; sleep 0.05; done
-  grep -q "Watches established" "$samples.w$i.err" || fail "inotifywait did not start on host $i"
+  await_watches "$samples.w$i.err" "host $i"
   # shellcheck disable=SC2016
   "$sim" exec "$name" "$i" -- sh -c 'while [ -d "${1%/*}" ] && [ ! -e "$1" ]; do
       for d in /tmp/sluice-*; do [ -d "$d" ] && echo "$2 $d $(find "$d" -type f | wc -l)"; done
@@ -236,8 +240,7 @@ while IFS= read -r f; do
   case $f in "$work"/.tera-6r.sluice-work/scratch/*@*) echo "record ${f##*/} $(cat "$f" 2>/dev/null)" ;; esac
 done < "$samples.fifo" > "$samples.rw" &
 background+=($!)
-for _ in $(seq 200); do grep -q "Watches established" "$samples.rw.err" 2>/dev/null && break; sleep 0.05; done
-grep -q "Watches established" "$samples.rw.err" || fail "inotifywait did not start on the shared work folder"
+await_watches "$samples.rw.err" "the shared work folder"
 b0=$(host_bytes)
 # --merge-factor 2: merges in several passes, so that each rank's scratch
 # lives long enough for a sampler on a loaded 2-core machine to see it (a
@@ -246,7 +249,10 @@ multi terasort "$work/tera-in" "$work/tera-6r" --memory 4M --scratch /tmp --spli
 b1=$(host_bytes)
 touch "$stop"
 kill "$records_watch"  # the one sampler that does not stop by itself; its reader then sees the end
-wait "${background[@]}" 2>/dev/null || true
+wait "$records_watch" 2>/dev/null || true  # killed: its status says only that
+others=()
+for pid in "${background[@]}"; do [[ $pid == "$records_watch" ]] || others+=("$pid"); done
+wait "${others[@]}"
 background=()
 cat "$samples".h* "$samples".w[0-9] "$samples".records "$samples".rw > "$samples"
 check terasort "$work/tera-1p" "$work/tera-6r" "$b0" "$b1"
